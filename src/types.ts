@@ -1,0 +1,75 @@
+// Data that crosses stage boundaries. Stages import only this module, errors.ts and their own
+// folder; src/daemon/ alone wires stages together (test/boundaries.test.ts enforces it).
+
+/** One decoded RGB frame, already scaled and centre-cropped to the model's size. */
+export interface Frame {
+  camera: string;
+  /** Sequence number per camera source, from 0, counting every frame the source produced. */
+  seq: number;
+  /** Capture time, epoch milliseconds (arrival time in the source child; GStreamer gives none). */
+  capturedAt: number;
+  width: number;
+  height: number;
+  /** height x width x 3 bytes, RGB, row-major. */
+  data: Uint8Array;
+}
+
+export type CameraState = 'connecting' | 'streaming' | 'stalled' | 'offline';
+
+export interface CameraStatus {
+  camera: string;
+  state: CameraState;
+  /** Epoch ms when this state was entered. */
+  since: number;
+  reconnects: number;
+  /** Why the camera left `streaming` (secret-free), if it did. */
+  reason?: string;
+}
+
+/** A sliding-window clip: T frames in one contiguous uint8 [T,H,W,3] buffer. */
+export interface Clip {
+  camera: string;
+  /** Clip sequence number per camera, from 0. */
+  seq: number;
+  frames: number;
+  height: number;
+  width: number;
+  /** frames * height * width * 3 bytes; owned by the receiver (may be transferred to a worker). */
+  data: Uint8Array;
+  firstFrameAt: number;
+  lastFrameAt: number;
+}
+
+/** Why something was dropped; used as a metrics label. */
+export type DropReason = 'replaced' | 'overflow' | 'size_mismatch' | 'stale';
+
+export interface LabelScore {
+  label: string;
+  score: number;
+}
+
+/** A clip's video embedding, as returned by the model stage. */
+export interface ClipEmbedding {
+  clip: Omit<Clip, 'data'>;
+  embedding: Float32Array;
+  provider: string;
+  inferenceSeconds: number;
+}
+
+export type ActionEventType = 'start' | 'update' | 'end';
+
+/** An action event, MQTT API v1 payload (see DESIGN.md); times are ISO 8601 UTC strings. */
+export interface ActionEvent {
+  v: 1;
+  id: string;
+  type: ActionEventType;
+  camera: string;
+  label: string;
+  score: number;
+  top_score: number;
+  started_at: string;
+  ended_at: string | null;
+  clip: { first_frame_at: string; last_frame_at: string; frames: number };
+  top: LabelScore[];
+  model: { name: string; sha256: string };
+}
