@@ -1,8 +1,10 @@
 // `msta-edge <command> [options]`: one file per command in ./commands, listed here.
 import { isMstaError } from '../errors.js';
 import type { Command } from './commands/command.js';
+import { checkConfigCommand } from './commands/check-config.js';
+import { schemaCommand } from './commands/schema.js';
 
-const COMMANDS: Command[] = [];
+const COMMANDS: Command[] = [checkConfigCommand, schemaCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`);
@@ -25,7 +27,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (e) {
     if (isMstaError(e)) {
-      process.stderr.write(`msta-edge ${name}: ${e.message} [${e.code}]\n`);
+      process.stderr.write(`msta-edge ${name}: ${e.code}: ${e.message}\n`);
       return e.code === 'CLI_USAGE' || e.code.startsWith('CONFIG_') ? 2 : 1;
     }
     throw e;

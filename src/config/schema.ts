@@ -1,0 +1,186 @@
+// The one config schema (YAML, snake_case). Strict everywhere: an unknown key is an error, so a
+// typo never silently falls back to a default. `msta-edge schema` prints it as JSON Schema.
+import { z } from 'zod';
+
+/** Camera ids become MQTT topic levels and metric labels: letters, digits, '_' and '-' only. */
+export const CAMERA_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const SOURCE_SCHEMES = ['rtsp:', 'rtsps:', 'rtspt:', 'file:', 'v4l2:', 'test:'];
+
+/** A camera URL: one of the source schemes, an absolute file path, or a /dev/video device. */
+function isSourceUrl(url: string): boolean {
+  if (url.startsWith('/')) return true;
+  try {
+    return SOURCE_SCHEMES.includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
+const camera = z.strictObject({
+  id: z.string().regex(CAMERA_ID, 'must be 1-64 letters, digits, "_" or "-" (it becomes an MQTT topic level)'),
+  url: z
+    .string()
+    .refine(isSourceUrl, `must be a URL with scheme ${SOURCE_SCHEMES.map((s) => s.slice(0, -1)).join(', ')}, or an absolute path`)
+    .optional()
+    .describe('rtsp://user:pass@host/path, file:///path, v4l2:///dev/video0 or test://smpte; ${ENV} works here'),
+  url_file: z.string().optional().describe('file holding the URL (a secret: it usually carries a password)'),
+  transport: z.enum(['tcp', 'udp', 'auto']).default('tcp').describe('RTSP transport'),
+  latency_ms: z.number().int().min(0).max(10_000).default(200).describe('RTSP jitter-buffer latency'),
+  decoder: z.string().min(1).default('auto').describe('auto (hardware decoder when present), software, or a GStreamer element name'),
+  loop: z.boolean().default(false).describe('files only: start again at the end'),
+  max_fps: z.number().positive().optional().describe('drop frames above this rate before decoding work downstream'),
+  enabled: z.boolean().default(true),
+});
+
+const model = z.strictObject({
+  bundle: z.string().min(1).describe('model bundle directory (msta-bundle/1); relative paths are relative to the config file'),
+  providers: z
+    .array(z.enum(['tensorrt', 'cuda', 'cpu']))
+    .min(1)
+    .default(['tensorrt', 'cuda', 'cpu'])
+    .describe('execution providers in order of preference; unavailable ones fall back to the next'),
+  tensorrt: z
+    .strictObject({
+      fp16: z.boolean().default(true),
+      engine_cache_dir: z.string().default('.cache/tensorrt'),
+    })
+    .prefault({}),
+  intra_op_threads: z.number().int().min(0).default(0).describe('0 = onnxruntime decides'),
+  inter_op_threads: z.number().int().min(0).default(0),
+  workers: z.number().int().min(1).max(16).default(1).describe('inference worker threads'),
+  max_batch: z.number().int().min(1).max(64).default(4).describe('clips from several cameras per inference'),
+  max_wait_ms: z.number().min(0).max(1000).default(5).describe('how long a clip waits for a batch to fill'),
+});
+
+const action = z.union([
+  z.string().min(1),
+  z.strictObject({
+    name: z.string().min(1),
+    descriptions: z.array(z.string().min(1)).default([]),
+    threshold: z.number().min(0).max(1).optional().describe('overrides recognition.start for this label'),
+  }),
+]);
+
+const labels = z
+  .strictObject({
+    template: z.string().includes('{}', { message: 'must contain {} where the action name goes' }).optional()
+      .describe("prompt template; defaults to the bundle's"),
+    files: z.array(z.string().min(1)).default([]).describe('label files: plain text (one per line) or YAML with descriptions'),
+    actions: z.array(action).default([]),
+    background: z.string().min(1).optional().describe('a label meaning "none of these": scored, never reported'),
+    cache_dir: z.string().default('.cache/labels').describe('label-embedding cache'),
+  })
+  .prefault({});
+
+const recognition = z
+  .strictObject({
+    frame_interval_ms: z.number().positive().optional().describe("one frame sampled every this many ms; defaults to the bundle's"),
+    stride: z.number().int().min(1).default(4).describe('a new clip every this many sampled frames'),
+    smoothing: z.number().min(0).max(1).default(0.5).describe('EMA weight of the newest clip (1 = no smoothing)'),
+    start: z.number().min(0).max(1).default(0.6).describe('smoothed score at which an action starts'),
+    end: z.number().min(0).max(1).default(0.4).describe('smoothed score below which it ends'),
+    min_clips: z.number().int().min(1).default(2).describe('clips above start before an action starts'),
+    min_score: z.number().min(0).max(1).default(0).describe('top scores below this count as "none of these"'),
+    top_k: z.number().int().min(1).max(20).default(3),
+  })
+  .prefault({})
+  .refine((r) => r.end <= r.start, { message: 'end must not be above start (hysteresis)', path: ['end'] });
+
+const source = z
+  .strictObject({
+    stall_timeout_s: z.number().positive().default(10).describe('no frame for this long: reconnect'),
+    reconnect_initial_ms: z.number().int().positive().default(500),
+    reconnect_max_ms: z.number().int().positive().default(30_000).describe('backoff cap'),
+    stop_timeout_ms: z.number().int().positive().default(2000).describe('a source process still alive after this is killed'),
+  })
+  .prefault({});
+
+const mqtt = z
+  .strictObject({
+    url: z
+      .string()
+      .refine((u) => URL.canParse(u) && /^(mqtts?|wss?|tcp|ssl):$/.test(new URL(u).protocol), 'must be an mqtt://, mqtts://, ws:// or wss:// URL')
+      .optional()
+      .describe('broker; absent = an embedded broker on 127.0.0.1 (demo)'),
+    protocol_version: z.union([z.literal(5), z.literal(4)]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
+    base_topic: z.string().regex(/^[^#+]+$/, 'must not contain # or +').default('msta'),
+    client_id: z.string().min(1).optional(),
+    username: z.string().optional(),
+    username_file: z.string().optional(),
+    password: z.string().optional(),
+    password_file: z.string().optional(),
+    tls: z
+      .strictObject({
+        ca: z.string().optional(),
+        cert: z.string().optional(),
+        key: z.string().optional(),
+        reject_unauthorized: z.boolean().default(true),
+      })
+      .optional(),
+    spool: z
+      .strictObject({
+        dir: z.string().default('.cache/spool'),
+        max_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+      })
+      .prefault({}),
+    publish_scores: z.boolean().default(false).describe('per-clip top-k on <base>/<camera>/scores at QoS 0'),
+    homeassistant: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        prefix: z.string().default('homeassistant'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const http = z
+  .strictObject({
+    listen: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT')
+      .default('127.0.0.1:9464')
+      .describe('/metrics, /healthz, /readyz'),
+  })
+  .prefault({});
+
+const logging = z
+  .strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+    format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto = pretty on a terminal, JSON otherwise'),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    cameras: z.array(camera).default([]),
+    model: model.optional(),
+    labels,
+    recognition,
+    source,
+    mqtt,
+    http,
+    logging,
+    shutdown_timeout_s: z.number().positive().default(5),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.cameras.forEach((c, i) => {
+      const first = seen.get(c.id);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${c.id}" (also cameras[${first}])` });
+      } else seen.set(c.id, i);
+      if ((c.url === undefined) === (c.url_file === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['cameras', i], message: 'give exactly one of url and url_file' });
+      }
+    });
+    for (const key of ['username', 'password'] as const) {
+      if (config.mqtt[key] !== undefined && config.mqtt[`${key}_file`] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['mqtt', `${key}_file`], message: `give ${key} or ${key}_file, not both` });
+      }
+    }
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type CameraConfig = Config['cameras'][number];
+export type ActionConfig = Config['labels']['actions'][number];
