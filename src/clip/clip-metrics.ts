@@ -1,0 +1,22 @@
+import { Counter, type Registry } from 'prom-client';
+import type { DropReason } from '../types.js';
+
+export interface ClipMetrics {
+  clip(camera: string): void;
+  drop(camera: string, reason: DropReason): void;
+}
+
+/** msta_clips_total and msta_clips_dropped_total, registered on the given registry. */
+export function registerClipMetrics(registry: Registry): ClipMetrics {
+  const clips = new Counter({ name: 'msta_clips_total', help: 'Clips made', labelNames: ['camera'], registers: [registry] });
+  const dropped = new Counter({
+    name: 'msta_clips_dropped_total',
+    help: 'Frames or clips dropped before inference, by reason',
+    labelNames: ['camera', 'reason'],
+    registers: [registry],
+  });
+  return {
+    clip: (camera) => clips.inc({ camera }),
+    drop: (camera, reason) => dropped.inc({ camera, reason }),
+  };
+}

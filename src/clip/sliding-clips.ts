@@ -1,0 +1,24 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { Clip, DropReason, Frame } from '../types.js';
+import { ClipWindow, type ClipWindowOptions } from './clip-window.js';
+
+/** Turns sampled frames into sliding-window clips; frames that cannot join a clip are reported. */
+export function slidingClips(
+  options: ClipWindowOptions,
+  onDrop: (reason: DropReason) => void = () => undefined,
+): OperatorFunction<Frame, Clip> {
+  return (source) =>
+    new Observable<Clip>((subscriber) => {
+      const window = new ClipWindow(options);
+      return source.subscribe({
+        next(frame) {
+          const result = window.push(frame);
+          if (result === undefined) return;
+          if ('dropped' in result) onDrop(result.dropped);
+          else subscriber.next(result);
+        },
+        error: (e: unknown) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      });
+    });
+}

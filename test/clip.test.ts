@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestScheduler } from 'rxjs/testing';
+import { map, of, timer } from 'rxjs';
+import { Registry } from 'prom-client';
+import { sampleFrames } from '../src/clip/sample-frames.js';
+import { slidingClips } from '../src/clip/sliding-clips.js';
+import { ClipWindow } from '../src/clip/clip-window.js';
+import { latestWins } from '../src/clip/latest-wins.js';
+import { registerClipMetrics } from '../src/clip/clip-metrics.js';
+import type { Clip, DropReason, Frame } from '../src/types.js';
+
+const W = 2;
+const H = 1;
+
+/** A 2x1 frame whose every byte is `seq` (so clips show which frames they hold, in order). */
+function frame(seq: number, capturedAt: number, size = { width: W, height: H }): Frame {
+  return { camera: 'cam', seq, capturedAt, ...size, data: new Uint8Array(size.width * size.height * 3).fill(seq) };
+}
+
+/** The frame seqs a clip holds, read back from its pixels. */
+function seqsIn(clip: Clip): number[] {
+  const bytes = W * H * 3;
+  return Array.from({ length: clip.frames }, (_, i) => clip.data[i * bytes]!);
+}
+
+function scheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
+}
+
+test('sampling keeps one frame per interval of capture time, whatever the fps', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    // 25 fps (40 ms) with a 100 ms interval: frames at 0,40,80 | 120,160 | 200,240,280 | 320 ...
+    const frames = Array.from({ length: 10 }, (_, i) => frame(i, 1000 + i * 40));
+    const source = cold('abcdefghij|', Object.fromEntries(frames.map((f, i) => ['abcdefghij'[i]!, f])));
+    expectObservable(source.pipe(sampleFrames(100), map((f) => f.seq))).toBe('a--d-f--i-|', { a: 0, d: 3, f: 5, i: 8 });
+  });
+  scheduler().run(({ cold, expectObservable }) => {
+    // 5 fps (200 ms) with a 100 ms interval: every frame is kept, none invented.
+    const source = cold('abc|', { a: frame(0, 0), b: frame(1, 200), c: frame(2, 400) });
+    expectObservable(source.pipe(sampleFrames(100), map((f) => f.seq))).toBe('abc|', { a: 0, b: 1, c: 2 });
+  });
+});
+
+test('sampling restarts when the clock goes backwards (a reconnected source)', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    const source = cold('abcd|', { a: frame(0, 5000), b: frame(1, 5050), c: frame(2, 100), d: frame(3, 150) });
+    expectObservable(source.pipe(sampleFrames(100), map((f) => f.seq))).toBe('a-c-|', { a: 0, c: 2 });
+  });
+});
+
+test('clips slide by the stride, hold T frames in order, and carry first and last frame times', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    const frames = Array.from({ length: 9 }, (_, i) => frame(i, i * 100));
+    const source = cold('abcdefghi|', Object.fromEntries(frames.map((f, i) => ['abcdefghi'[i]!, f])));
+    const clips = source.pipe(
+      slidingClips({ camera: 'cam', frames: 4, stride: 2, width: W, height: H, maxGapMs: 1000 }),
+      map((c) => ({ seq: c.seq, frames: seqsIn(c), first: c.firstFrameAt, last: c.lastFrameAt, bytes: c.data.length })),
+    );
+    expectObservable(clips).toBe('---a-b-c-|', {
+      a: { seq: 0, frames: [0, 1, 2, 3], first: 0, last: 300, bytes: 4 * W * H * 3 },
+      b: { seq: 1, frames: [2, 3, 4, 5], first: 200, last: 500, bytes: 24 },
+      c: { seq: 2, frames: [4, 5, 6, 7], first: 400, last: 700, bytes: 24 },
+    });
+  });
+});
+
+test('a gap longer than maxGapMs restarts the window, so no clip spans a stall', () => {
+  const window = new ClipWindow({ camera: 'cam', frames: 2, stride: 1, width: W, height: H, maxGapMs: 150 });
+  assert.equal(window.push(frame(0, 0)), undefined);
+  assert.deepEqual(seqsIn(window.push(frame(1, 100)) as Clip), [0, 1]);
+  assert.equal(window.push(frame(2, 1000)), undefined, 'the gap restarted the window');
+  assert.deepEqual(seqsIn(window.push(frame(3, 1100)) as Clip), [2, 3]);
+});
+
+test('a frame of the wrong size is dropped and reported, the window goes on', () => {
+  const drops: DropReason[] = [];
+  const clips: Clip[] = [];
+  of(frame(0, 0), frame(1, 100, { width: 4, height: 4 }), frame(2, 200))
+    .pipe(slidingClips({ camera: 'cam', frames: 2, stride: 1, width: W, height: H, maxGapMs: 1000 }, (r) => drops.push(r)))
+    .subscribe((c) => clips.push(c));
+  assert.deepEqual(drops, ['size_mismatch']);
+  assert.deepEqual(clips.map(seqsIn), [[0, 2]]);
+});
+
+test('each clip owns its buffer: later frames do not change an emitted clip', () => {
+  const window = new ClipWindow({ camera: 'cam', frames: 2, stride: 1, width: W, height: H, maxGapMs: 1000 });
+  window.push(frame(0, 0));
+  const first = window.push(frame(1, 100)) as Clip;
+  window.push(frame(2, 200));
+  assert.deepEqual(seqsIn(first), [0, 1]);
+});
+
+test('latest wins: while work is busy a newer value replaces the waiting one, and each replacement is counted', () => {
+  const replaced: string[] = [];
+  scheduler().run(({ cold, expectObservable }) => {
+    // Work takes 3 frames of virtual time. b waits, c replaces it, d replaces c; then e arrives after.
+    const source = cold('abcd------e|');
+    const out = source.pipe(latestWins((v) => timer(3).pipe(map(() => v)), (v) => replaced.push(v)));
+    expectObservable(out).toBe('---a--d------(e|)');
+  });
+  assert.deepEqual(replaced, ['b', 'c']);
+});
+
+test('latest wins hands values straight through when work keeps up, and completes after the last', () => {
+  const seen: number[] = [];
+  const replaced: number[] = [];
+  let completed = false;
+  of(1, 2, 3)
+    .pipe(latestWins((v) => of(v * 10), (v) => replaced.push(v)))
+    .subscribe({ next: (v) => seen.push(v), complete: () => (completed = true) });
+  assert.deepEqual(seen, [10, 20, 30]);
+  assert.deepEqual(replaced, []);
+  assert.equal(completed, true);
+});
+
+test('clip metrics count clips and drops per camera on the registry given', async () => {
+  const registry = new Registry();
+  const metrics = registerClipMetrics(registry);
+  metrics.clip('cam');
+  metrics.clip('cam');
+  metrics.drop('cam', 'replaced');
+  const text = await registry.metrics();
+  assert.match(text, /^msta_clips_total\{camera="cam"\} 2$/m);
+  assert.match(text, /^msta_clips_dropped_total\{camera="cam",reason="replaced"\} 1$/m);
+});
