@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'VOCAB_INVALID'
   | 'LABELS_INVALID'
   | 'MQTT_FAILED'
+  | 'MQTT_TOPIC_INVALID'
   | 'SPOOL_FAILED';
 
 export class MstaError extends Error {
