@@ -1,0 +1,69 @@
+// onnxruntime sessions with explicit provider fallback: onnxruntime-node throws when a provider's
+// libraries are missing (even for ['cuda','cpu']), so each provider is tried on its own.
+import * as ort from 'onnxruntime-node';
+import { MstaError } from '../errors.js';
+
+export const PROVIDERS = ['tensorrt', 'cuda', 'cpu'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export interface SessionOptions {
+  providers: string[];
+  intraOpThreads: number;
+  interOpThreads: number;
+  tensorrt: { fp16: boolean; engineCacheDir: string };
+}
+
+export interface Fallback {
+  provider: Provider;
+  reason: string;
+}
+
+function providerConfig(provider: Provider, options: SessionOptions): ort.InferenceSession.ExecutionProviderConfig {
+  if (provider !== 'tensorrt') return provider;
+  // The TensorRT provider reads these names; onnxruntime-node passes provider options through.
+  return {
+    name: 'tensorrt',
+    trt_fp16_enable: options.tensorrt.fp16,
+    trt_engine_cache_enable: true,
+    trt_engine_cache_path: options.tensorrt.engineCacheDir,
+  } as ort.InferenceSession.ExecutionProviderConfig;
+}
+
+export function checkProviders(providers: string[]): Provider[] {
+  if (providers.length === 0) throw new MstaError('PROVIDER_UNKNOWN', `no execution provider given (choose from ${PROVIDERS.join(', ')})`);
+  for (const p of providers) {
+    if (!(PROVIDERS as readonly string[]).includes(p)) {
+      throw new MstaError('PROVIDER_UNKNOWN', `unknown execution provider "${p}" (choose from ${PROVIDERS.join(', ')})`);
+    }
+  }
+  return providers as Provider[];
+}
+
+/** Opens a graph with the first provider that works; reports each one that did not. */
+export async function createSession(
+  path: string,
+  options: SessionOptions,
+): Promise<{ session: ort.InferenceSession; provider: Provider; fallbacks: Fallback[] }> {
+  const fallbacks: Fallback[] = [];
+  let lastError: unknown;
+  for (const provider of checkProviders(options.providers)) {
+    try {
+      const session = await ort.InferenceSession.create(path, {
+        executionProviders: [providerConfig(provider, options)],
+        intraOpNumThreads: options.intraOpThreads,
+        interOpNumThreads: options.interOpThreads,
+        graphOptimizationLevel: 'all',
+      });
+      return { session, provider, fallbacks };
+    } catch (e) {
+      lastError = e;
+      fallbacks.push({ provider, reason: (e as Error).message.split('\n')[0] ?? String(e) });
+    }
+  }
+  const tried = fallbacks.map((f) => f.provider).join(', ');
+  if (options.providers.includes('cpu')) {
+    // The CPU provider always exists: failing there means the file itself is broken.
+    throw new MstaError('BUNDLE_INVALID', `onnxruntime cannot load it: ${(lastError as Error).message.split('\n')[0]}`, { where: path, cause: lastError });
+  }
+  throw new MstaError('PROVIDER_UNAVAILABLE', `no execution provider could load it (tried ${tried}; add cpu as a fallback)`, { where: path, cause: lastError });
+}
