@@ -12,7 +12,7 @@ $SUDO apt-get install -y --no-install-recommends \
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp \
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
   gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-rtsp-server-1.0 python3-gi \
-  mosquitto mosquitto-clients openssl \
+  mosquitto mosquitto-clients openssl prometheus systemd \
   python3-torch python3-onnx python3-numpy python3-pytest python3-tqdm libopenblas0-pthread \
   ffmpeg x264 \
   make g++ python3 ca-certificates
