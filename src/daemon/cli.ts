@@ -3,8 +3,9 @@ import { isMstaError } from '../errors.js';
 import type { Command } from './commands/command.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { schemaCommand } from './commands/schema.js';
+import { tokenizeCommand } from './commands/tokenize.js';
 
-const COMMANDS: Command[] = [checkConfigCommand, schemaCommand];
+const COMMANDS: Command[] = [checkConfigCommand, schemaCommand, tokenizeCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`);
