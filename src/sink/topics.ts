@@ -1,0 +1,80 @@
+// Every MQTT topic the sink publishes or subscribes to is built here, so the API (docs/mqtt.md,
+// docs/asyncapi.yaml) has one source of truth.
+import { createHash } from 'node:crypto';
+import { MstaError } from '../errors.js';
+
+export type DiscoveryComponent = 'event' | 'sensor';
+
+export interface SinkTopics {
+  /** `<base>/status`: retained `online` / `offline` (the last will). */
+  readonly bridgeStatus: string;
+  cameraStatus(camera: string): string;
+  events(camera: string): string;
+  state(camera: string): string;
+  scores(camera: string): string;
+  /** Filter matching a retained per-camera topic of every camera: `<base>/+/status` or `<base>/+/state`. */
+  retainedCameraFilter(leaf: 'status' | 'state'): string;
+  /** Home Assistant's own birth / last-will topic, `<prefix>/status`. */
+  readonly homeAssistantStatus: string;
+  /** `<prefix>/<component>/<node id>/<object id>/config`. */
+  discoveryConfig(component: DiscoveryComponent, objectId: string): string;
+  /** Filter matching every discovery config this daemon may have published for a component. */
+  discoveryConfigFilter(component: DiscoveryComponent): string;
+  /** The Home Assistant node id: the base topic made safe for discovery topics. */
+  readonly nodeId: string;
+}
+
+/** Throws unless `level` is one non-empty topic level without wildcards or separators. */
+export function assertTopicLevel(level: string, what: string): void {
+  const bad = level === '' ? 'is empty' : /[+#/]/.test(level) || level.includes('\0') ? 'contains one of + # / or NUL' : undefined;
+  if (bad !== undefined) {
+    throw new MstaError('MQTT_TOPIC_INVALID', `${what} "${level}" ${bad}; it must be a single MQTT topic level`, {
+      where: what,
+    });
+  }
+}
+
+/** Throws unless `topic` is a publishable topic name: non-empty levels, no wildcards. */
+export function assertTopicName(topic: string, what: string): void {
+  if (topic.startsWith('/') || topic.endsWith('/')) {
+    throw new MstaError('MQTT_TOPIC_INVALID', `${what} "${topic}" starts or ends with "/"`, { where: what });
+  }
+  for (const level of topic.split('/')) assertTopicLevel(level, what);
+}
+
+const DISCOVERY_ID = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Home Assistant accepts only [A-Za-z0-9_-] in discovery node and object ids. Other characters
+ * become "_", plus a short hash of the original so that "a.b" and "a_b" stay distinct.
+ */
+export function discoveryId(text: string): string {
+  if (DISCOVERY_ID.test(text)) return text;
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 8);
+  return `${text.replace(/[^A-Za-z0-9_-]/g, '_')}_${hash}`;
+}
+
+export function sinkTopics(baseTopic = 'msta', discoveryPrefix = 'homeassistant'): SinkTopics {
+  assertTopicName(baseTopic, 'mqtt.base_topic');
+  assertTopicName(discoveryPrefix, 'mqtt.homeassistant.prefix');
+  const nodeId = discoveryId(baseTopic);
+  const camera = (id: string, leaf: string): string => {
+    assertTopicLevel(id, 'camera id');
+    return `${baseTopic}/${id}/${leaf}`;
+  };
+  return {
+    bridgeStatus: `${baseTopic}/status`,
+    cameraStatus: (id) => camera(id, 'status'),
+    events: (id) => camera(id, 'events'),
+    state: (id) => camera(id, 'state'),
+    scores: (id) => camera(id, 'scores'),
+    retainedCameraFilter: (leaf) => `${baseTopic}/+/${leaf}`,
+    homeAssistantStatus: `${discoveryPrefix}/status`,
+    discoveryConfig: (component, objectId) => {
+      assertTopicLevel(objectId, 'discovery object id');
+      return `${discoveryPrefix}/${component}/${nodeId}/${objectId}/config`;
+    },
+    discoveryConfigFilter: (component) => `${discoveryPrefix}/${component}/${nodeId}/+/config`,
+    nodeId,
+  };
+}

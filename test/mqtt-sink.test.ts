@@ -1,0 +1,362 @@
+// The MQTT sink through a real Mosquitto 2: API v1 payloads (checked against docs/schemas),
+// retained status with last will, republish after a broker restart, the spool across outages.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { Registry } from 'prom-client';
+import { createMqttSink, type MqttSink, type MqttSinkOptions } from '../src/sink/mqtt-sink.js';
+import type { ActionEvent, CameraStatus } from '../src/types.js';
+import { missingBrokerTools, startMosquitto, subscriber, type Mosquitto, type Received } from './support/mosquitto.js';
+
+const skip = missingBrokerTools();
+const tmp = mkdtempSync(join(tmpdir(), 'msta-sink-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+
+function event(camera: string, n: number, type: ActionEvent['type'] = 'update'): ActionEvent {
+  const at = T0 + n * 1000;
+  return {
+    v: 1,
+    id: `${camera}-${n}`,
+    type,
+    camera,
+    label: 'waving hand',
+    score: 0.8,
+    top_score: 0.9,
+    started_at: iso(T0),
+    ended_at: type === 'end' ? iso(at) : null,
+    clip: { first_frame_at: iso(at - 800), last_frame_at: iso(at), frames: 8 },
+    top: [
+      { label: 'waving hand', score: 0.8 },
+      { label: 'clapping', score: 0.15 },
+    ],
+    model: { name: 'msta-test', sha256: 'ab'.repeat(32) },
+  };
+}
+
+function status(camera: string, state: CameraStatus['state'], reconnects = 0): CameraStatus {
+  return { camera, state, since: T0 + reconnects, reconnects, ...(state === 'offline' ? { reason: 'EOS' } : {}) };
+}
+
+interface Harness {
+  sink: MqttSink;
+  registry: Registry;
+  logs: string[];
+}
+
+let spools = 0;
+function makeSink(url: string, extra: Partial<MqttSinkOptions> = {}): Harness {
+  const logs: string[] = [];
+  const registry = new Registry();
+  const sink = createMqttSink({
+    url,
+    cameras: ['cam1', 'cam2'],
+    spool: { dir: join(tmp, `spool-${spools++}`) },
+    registry,
+    log: { info: (m) => logs.push(`info ${m}`), warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) },
+    reconnectPeriodMs: 100,
+    keepaliveSeconds: 5,
+    ...extra,
+  });
+  return { sink, registry, logs };
+}
+
+async function metric(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = registry.getSingleMetric(name);
+  assert.ok(m, `metric ${name} registered`);
+  const { values } = await m.get();
+  const v = values.find((x) => Object.entries(labels).every(([k, want]) => x.labels[k] === want));
+  return v?.value ?? 0;
+}
+
+function schemas(): Record<string, ValidateFunction> {
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+  const dir = 'docs/schemas';
+  return Object.fromEntries(
+    readdirSync(dir).map((f) => [f.replace('.schema.json', ''), ajv.compile(JSON.parse(readFileSync(join(dir, f), 'utf8')) as object)]),
+  );
+}
+
+function assertValid(validate: ValidateFunction | undefined, data: unknown, what: string): void {
+  assert.ok(validate, `a schema for ${what}`);
+  assert.ok(validate(data), `${what} ${JSON.stringify(data)} does not match its schema: ${JSON.stringify(validate.errors)}`);
+}
+
+function ids(messages: Received[]): string[] {
+  return messages.map((m) => (JSON.parse(m.payload) as ActionEvent).id);
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+let broker: Mosquitto;
+before(async () => {
+  if (!skip) broker = await startMosquitto();
+});
+after(async () => broker?.dispose());
+
+for (const protocolVersion of [5, 4] as const) {
+  test(`MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: every payload kind arrives on its topic with its QoS and retain flag, and matches its schema`, { skip }, async () => {
+    const validate = schemas();
+    const sub = await subscriber(broker.url, ['msta/#'], { protocolVersion });
+    const { sink, registry } = makeSink(broker.url, { protocolVersion, publishScores: true, baseTopic: 'msta' });
+    try {
+      await sink.start();
+      await sink.whenConnected(5000);
+      sink.publishStatus(status('cam1', 'streaming'));
+      sink.publishStatus(status('cam2', 'offline', 3));
+      sink.publishState({ camera: 'cam1', label: 'waving hand', score: 0.8, since: T0 });
+      sink.publishState({ camera: 'cam2', label: null, score: 0.2, since: T0 });
+      sink.publishScores({ camera: 'cam1', seq: 7, firstFrameAt: T0, lastFrameAt: T0 + 700, frames: 8, top: [{ label: 'waving hand', score: 0.7 }] });
+      const sent = [event('cam1', 1, 'start'), event('cam1', 2, 'update'), event('cam1', 3, 'end')];
+      for (const e of sent) await sink.publishEvent(e);
+
+      const online = await sub.waitFor((m) => m.topic === 'msta/status' && m.payload === 'online', 5000, 'online');
+      await sub.waitFor((m) => m.topic === 'msta/cam1/events' && m.payload.includes('"cam1-3"'), 5000, 'the end event');
+      await sub.waitFor((m) => m.topic === 'msta/cam1/scores', 5000, 'scores');
+      await sub.waitFor((m) => m.topic === 'msta/cam2/state', 5000, 'cam2 state');
+
+      assertValid(validate['bridge-status'], online.payload, 'msta/status');
+      const events = sub.on('msta/cam1/events');
+      assert.deepEqual(events.map((m) => JSON.parse(m.payload) as unknown), sent, 'events arrive as published, in order');
+      for (const m of events) {
+        assert.equal(m.qos, 1);
+        assert.equal(m.retain, false);
+        assertValid(validate.event, JSON.parse(m.payload), 'event');
+      }
+      const cam2Status = sub.on('msta/cam2/status')[0]!;
+      assert.deepEqual(JSON.parse(cam2Status.payload), { state: 'offline', since: iso(T0 + 3), reconnects: 3, reason: 'EOS' });
+      assert.deepEqual(JSON.parse(sub.on('msta/cam2/state')[0]!.payload), { label: null, score: 0.2, since: iso(T0) });
+      for (const topic of ['msta/cam1/status', 'msta/cam2/status']) assertValid(validate['camera-status'], JSON.parse(sub.on(topic)[0]!.payload), topic);
+      for (const topic of ['msta/cam1/state', 'msta/cam2/state']) assertValid(validate.state, JSON.parse(sub.on(topic)[0]!.payload), topic);
+      const scores = sub.on('msta/cam1/scores')[0]!;
+      assert.equal(scores.qos, 0);
+      assertValid(validate.scores, JSON.parse(scores.payload), 'scores');
+
+      // Retained: a late subscriber gets the bridge status, statuses and states at once, not events.
+      const late = await subscriber(broker.url, ['msta/#'], { protocolVersion });
+      try {
+        await late.waitFor((m) => m.topic === 'msta/cam2/state', 5000, 'retained state');
+        await late.waitFor((m) => m.topic === 'msta/cam1/status', 5000, 'retained status');
+        assert.ok(late.messages.every((m) => m.retain), 'a new subscriber only gets retained messages');
+        assert.deepEqual(late.on('msta/status').map((m) => m.payload), ['online']);
+        assert.equal(late.messages.filter((m) => m.topic.endsWith('/events') || m.topic.endsWith('/scores')).length, 0);
+      } finally {
+        await late.close();
+      }
+      await until(async () => (await metric(registry, 'msta_mqtt_published_total', { kind: 'event' })) === 3, 'event metric');
+      assert.equal(await metric(registry, 'msta_mqtt_connected'), 1);
+      assert.equal(await metric(registry, 'msta_mqtt_published_total', { kind: 'scores' }), 1);
+      assert.equal(await metric(registry, 'msta_mqtt_spool_messages'), 0, 'acknowledged events leave the spool');
+
+      await sink.close(3000);
+      const offline = await sub.waitFor((m) => m.topic === 'msta/status' && m.payload === 'offline', 5000, 'offline on close');
+      assert.equal(offline.qos, 1);
+      assert.equal(await metric(registry, 'msta_mqtt_connected'), 0);
+    } finally {
+      await sink.close(1000);
+      await sub.close();
+    }
+  });
+}
+
+test('scores are off by default, and skipped (counted) while disconnected', { skip }, async () => {
+  const sub = await subscriber(broker.url, ['msta/+/scores']);
+  const off = makeSink(broker.url);
+  const on = makeSink(broker.url.replace(/:\d+$/, ':1'), { publishScores: true, baseTopic: 'other' });
+  const scores = { camera: 'cam1', seq: 1, firstFrameAt: T0, lastFrameAt: T0 + 1, frames: 8, top: [] };
+  try {
+    await off.sink.start();
+    await on.sink.start();
+    await off.sink.whenConnected(5000);
+    off.sink.publishScores(scores);
+    on.sink.publishScores(scores);
+    // A marker published after the scores would have arrived after them.
+    off.sink.publishState({ camera: 'cam1', label: null, score: 0, since: T0 });
+    const marker = await subscriber(broker.url, ['msta/cam1/state']);
+    await marker.waitFor(() => true, 5000, 'marker state');
+    await marker.close();
+    assert.deepEqual(sub.messages, []);
+    assert.equal(await metric(on.registry, 'msta_mqtt_scores_skipped_total'), 1);
+  } finally {
+    await off.sink.close(1000);
+    await on.sink.close(1000);
+    await sub.close();
+  }
+});
+
+test('the broker publishes the last will when the socket dies; the sink reconnects and republishes online, statuses and states', { skip }, async () => {
+  const { sink } = makeSink(broker.url);
+  const sub = await subscriber(broker.url, ['msta/status', 'msta/cam1/status', 'msta/cam1/state']);
+  try {
+    await sink.start();
+    await sink.whenConnected(5000);
+    sink.publishStatus(status('cam1', 'streaming'));
+    sink.publishState({ camera: 'cam1', label: 'waving hand', score: 0.7, since: T0 });
+    await sub.waitFor((m) => m.topic === 'msta/cam1/state', 5000, 'state');
+    sub.messages.length = 0;
+
+    // An abrupt loss: no DISCONNECT packet, so the broker sends the will.
+    (sink as unknown as { client: { stream: { destroy(): void } } }).client.stream.destroy();
+    const will = await sub.waitFor((m) => m.topic === 'msta/status' && m.payload === 'offline', 5000, 'last will');
+    assert.equal(will.qos, 1);
+    await sub.waitFor((m) => m.topic === 'msta/status' && m.payload === 'online', 5000, 'online again');
+    await sub.waitFor((m) => m.topic === 'msta/cam1/status', 5000, 'status republished');
+    await sub.waitFor((m) => m.topic === 'msta/cam1/state', 5000, 'state republished');
+  } finally {
+    await sink.close(1000);
+    await sub.close();
+  }
+});
+
+test('retained status and state are back after a broker restart without persistence', { skip }, async () => {
+  const own = await startMosquitto();
+  const { sink } = makeSink(own.url);
+  try {
+    await sink.start();
+    await sink.whenConnected(5000);
+    sink.publishStatus(status('cam1', 'stalled', 2));
+    sink.publishState({ camera: 'cam1', label: 'clapping', score: 0.6, since: T0 });
+    const first = await subscriber(own.url, ['msta/#']);
+    await first.waitFor((m) => m.topic === 'msta/cam1/state', 5000, 'state before restart');
+    await first.close();
+
+    await own.stop();
+    await own.start();
+    await sink.whenConnected(5000);
+    const fresh = await subscriber(own.url, ['msta/#']);
+    try {
+      const state = await fresh.waitFor((m) => m.topic === 'msta/cam1/state', 5000, 'retained state after restart');
+      const st = await fresh.waitFor((m) => m.topic === 'msta/cam1/status', 5000, 'retained status after restart');
+      await fresh.waitFor((m) => m.topic === 'msta/status' && m.payload === 'online', 5000, 'retained online after restart');
+      assert.equal(state.retain, true);
+      assert.deepEqual(JSON.parse(state.payload), { label: 'clapping', score: 0.6, since: iso(T0) });
+      assert.equal((JSON.parse(st.payload) as { state: string }).state, 'stalled');
+    } finally {
+      await fresh.close();
+    }
+  } finally {
+    await sink.close(1000);
+    await own.dispose();
+  }
+});
+
+test('events during a broker outage are spooled on disk and delivered in order, once acknowledged removed', { skip }, async () => {
+  const own = await startMosquitto({ persistence: true });
+  // A persistent session (3.1.1, clean false) keeps what arrives while this subscriber reconnects.
+  const sub = await subscriber(own.url, ['msta/+/events'], { protocolVersion: 4, clean: false, clientId: 'outage-watcher' });
+  const { sink, registry, logs } = makeSink(own.url);
+  try {
+    await sink.start();
+    await sink.whenConnected(5000);
+    // Some go out while connected; the broker is killed right away, likely with some unacknowledged.
+    for (let n = 0; n < 20; n++) await sink.publishEvent(event('cam1', n));
+    await own.stop();
+    for (let n = 20; n < 50; n++) await sink.publishEvent(event(n % 2 ? 'cam1' : 'cam2', n));
+    await until(() => !sink.connected, 'the sink to notice the outage');
+    assert.ok(sink.spooled >= 30, `at least the 30 outage events wait in the spool (${sink.spooled})`);
+    assert.equal(await metric(registry, 'msta_mqtt_spool_messages'), sink.spooled);
+    assert.equal(await metric(registry, 'msta_mqtt_connected'), 0);
+
+    await own.start();
+    await until(() => sub.messages.length >= 50 && sink.spooled === 0, 'every event delivered', 15_000);
+    const got = ids(sub.messages);
+    const want = Array.from({ length: 50 }, (_, n) => `${n < 20 || n % 2 ? 'cam1' : 'cam2'}-${n}`);
+    assert.deepEqual([...new Set(got)], want, 'every event, in order (QoS 1 may repeat one, never reorder or lose)');
+    assert.equal(await metric(registry, 'msta_mqtt_spool_messages'), 0);
+    assert.equal(await metric(registry, 'msta_mqtt_spool_dropped_total', { reason: 'full' }), 0);
+    assert.ok(logs.some((l) => l.startsWith('warn connection') && l.includes('lost')), 'the outage is logged');
+  } finally {
+    await sink.close(1000);
+    await sub.close();
+    await own.dispose();
+  }
+});
+
+test('events in flight when the connection dies (sent, never acknowledged) are sent again, in order', { skip }, async () => {
+  const own = await startMosquitto({ persistence: true });
+  const sub = await subscriber(own.url, ['msta/+/events'], { protocolVersion: 4, clean: false, clientId: 'inflight-watcher' });
+  const { sink } = makeSink(own.url);
+  try {
+    await sink.start();
+    await sink.whenConnected(5000);
+    // A frozen broker takes the bytes (the kernel buffers them) but never acknowledges them;
+    // killing it then loses them for good on the broker side.
+    own.pause();
+    for (let n = 0; n < 10; n++) await sink.publishEvent(event('cam1', n));
+    assert.equal(sink.connected, true, 'the sink has not noticed anything yet');
+    assert.equal(sink.spooled, 10, 'unacknowledged events stay in the spool');
+    await own.kill();
+    for (let n = 10; n < 15; n++) await sink.publishEvent(event('cam1', n));
+    await own.start();
+    await until(() => sub.messages.length >= 15 && sink.spooled === 0, 'every event delivered', 15_000);
+    assert.deepEqual(
+      [...new Set(ids(sub.messages))],
+      Array.from({ length: 15 }, (_, n) => `cam1-${n}`),
+    );
+  } finally {
+    await sink.close(1000);
+    await sub.close();
+    await own.dispose();
+  }
+});
+
+test('a full spool drops the oldest events and counts them', { skip }, async () => {
+  const deadPort = broker.url.replace(/:\d+$/, ':1');
+  const dir = join(tmp, 'capped');
+  const first = makeSink(deadPort, { spool: { dir, maxMessages: 5 } });
+  await first.sink.start();
+  for (let n = 0; n < 8; n++) await first.sink.publishEvent(event('cam1', n));
+  assert.equal(first.sink.spooled, 5);
+  assert.equal(await metric(first.registry, 'msta_mqtt_spool_dropped_total', { reason: 'full' }), 3);
+  assert.ok(first.logs.some((l) => l.startsWith('warn spool full')));
+  await first.sink.close(500);
+
+  // The survivors go out (in order) when a daemon using this spool reaches the broker.
+  const sub = await subscriber(broker.url, ['msta/cam1/events']);
+  const second = makeSink(broker.url, { spool: { dir, maxMessages: 5 } });
+  try {
+    await second.sink.start();
+    await sub.waitFor((m) => m.payload.includes('"cam1-7"'), 5000, 'the newest event');
+    assert.deepEqual(ids(sub.messages), ['cam1-3', 'cam1-4', 'cam1-5', 'cam1-6', 'cam1-7']);
+  } finally {
+    await second.sink.close(1000);
+    await sub.close();
+  }
+});
+
+test('close() waits for nothing when the broker is unreachable, and events after close are refused', { skip }, async () => {
+  const { sink } = makeSink(broker.url.replace(/:\d+$/, ':1'));
+  await sink.start();
+  await assert.rejects(sink.whenConnected(300), (e: Error) => e.message.includes('ECONNREFUSED'));
+  const started = Date.now();
+  await sink.close(2000);
+  assert.ok(Date.now() - started < 2000);
+  await assert.rejects(sink.publishEvent(event('cam1', 1)), /after the sink was closed/);
+});
+
+test('a camera id that is not one topic level is refused before anything is spooled', { skip }, async () => {
+  const { sink } = makeSink(broker.url.replace(/:\d+$/, ':1'));
+  await sink.start();
+  try {
+    await assert.rejects(sink.publishEvent(event('cam/1', 1)), /camera id "cam\/1" contains one of \+ # \//);
+    assert.throws(() => sink.publishStatus(status('cam#', 'streaming')), { code: 'MQTT_TOPIC_INVALID' });
+    assert.equal(sink.spooled, 0);
+  } finally {
+    await sink.close(500);
+  }
+});
