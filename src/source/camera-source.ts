@@ -1,0 +1,165 @@
+// A camera as Observables: frames (subscribing starts its child, unsubscribing stops it) and
+// status. Metrics and logs are this stage's side effects, at the edge.
+import { BehaviorSubject, distinctUntilChanged, filter, finalize, map, share, tap, type Observable, type SchedulerLike } from 'rxjs';
+import type { Registry } from 'prom-client';
+import { MstaError } from '../errors.js';
+import { redactUrl } from '../redact.js';
+import type { CameraStatus, Frame } from '../types.js';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import type { ChildRequest } from './child-protocol.js';
+import { runSourceChild, type ChildEvent } from './child-process.js';
+import type { Transport } from './pipeline-description.js';
+import { sourceMetrics } from './source-metrics.js';
+import { parseSourceUrl } from './source-url.js';
+import { supervise, type SourceEvent } from './supervise.js';
+
+export interface CameraSourceOptions {
+  /** Camera id: Frame.camera, metrics label, logs. */
+  camera: string;
+  /** rtsp(s)://, file:///path or a path, v4l2:///dev/videoN or /dev/videoN, test://<pattern>[?fps=N]. */
+  url: string;
+  /** Output size: the shorter side is scaled to fit, the rest centre-cropped. */
+  width: number;
+  height: number;
+  /** RTSP transport (default tcp). */
+  transport?: Transport;
+  /** RTSP jitter-buffer latency in ms (default 200). */
+  latencyMs?: number;
+  /** `auto` (default), `software`, or a GStreamer decoder element name. */
+  decoder?: string;
+  /** Drop frames above this rate (integer fps; default: camera rate). */
+  maxFps?: number;
+  /** Files: play again from the start at the end (default false). */
+  loop?: boolean;
+  /** Files: pace at the file's rate (default true); false = every frame, as fast as taken. */
+  realtime?: boolean;
+  /** No frame for this long = stalled: the child is killed and the camera reconnects (default 10 s). */
+  stallTimeoutMs?: number;
+  /** A child asked to stop is killed after this long (default 3 s). */
+  stopTimeoutMs?: number;
+  backoff?: Partial<BackoffOptions>;
+}
+
+/** pino-compatible. */
+export interface SourceLog {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface CameraSourceDeps {
+  /** Metrics go here (msta_source_*); none when absent. */
+  registry?: Registry;
+  log?: SourceLog;
+  scheduler?: SchedulerLike;
+  random?: () => number;
+  /** Starts one connection; the real child process by default. */
+  connect?: (request: ChildRequest, stopTimeoutMs: number) => Observable<ChildEvent>;
+}
+
+export interface CameraSource {
+  frames: Observable<Frame>;
+  /** The current status first, then every change. */
+  status: Observable<CameraStatus>;
+  /** Drops and reconnects so far, for summaries (metrics have them too). */
+  counts(): { frames: number; dropped: number; reconnects: number };
+}
+
+function positiveInt(value: number, what: string, camera: string): number {
+  if (!Number.isInteger(value) || value <= 0) throw new MstaError('SOURCE_URL_INVALID', `${what} must be a positive integer, got ${value}`, { where: `camera ${camera}` });
+  return value;
+}
+
+/** Checks the options (throws SOURCE_URL_INVALID) and returns the camera, not yet started. */
+export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDeps = {}): CameraSource {
+  const { camera } = options;
+  const spec = parseSourceUrl(options.url);
+  positiveInt(options.width, 'width', camera);
+  positiveInt(options.height, 'height', camera);
+  if (options.maxFps !== undefined) positiveInt(options.maxFps, 'maxFps', camera);
+  const request: ChildRequest = {
+    url: options.url,
+    width: options.width,
+    height: options.height,
+    transport: options.transport ?? 'tcp',
+    latencyMs: options.latencyMs ?? 200,
+    decoder: options.decoder ?? 'auto',
+    ...(options.maxFps !== undefined ? { maxFps: options.maxFps } : {}),
+    realtime: options.realtime ?? true,
+    loop: options.loop ?? false,
+  };
+  const stopTimeoutMs = options.stopTimeoutMs ?? 3000;
+  const connect = deps.connect ?? ((r: ChildRequest, t: number) => runSourceChild(r, { stopTimeoutMs: t }));
+  const metrics = deps.registry ? sourceMetrics(deps.registry) : undefined;
+  const log = deps.log;
+  const where = { camera, url: redactUrl(options.url) };
+  const counts = { frames: 0, dropped: 0, reconnects: 0 };
+
+  const scheduler = deps.scheduler;
+  const status = new BehaviorSubject<CameraStatus>({ camera, state: 'offline', since: (scheduler ?? Date).now(), reconnects: 0 });
+  metrics?.up.set({ camera }, 0);
+
+  const onEvent = (e: SourceEvent): void => {
+    switch (e.type) {
+      case 'frame':
+        counts.frames++;
+        metrics?.frames.inc({ camera });
+        break;
+      case 'dropped':
+        counts.dropped += e.count;
+        metrics?.dropped.inc({ camera, reason: e.reason }, e.count);
+        break;
+      case 'status': {
+        const s = e.status;
+        if (s.reconnects > counts.reconnects) {
+          metrics?.reconnects.inc({ camera }, s.reconnects - counts.reconnects);
+          counts.reconnects = s.reconnects;
+        }
+        metrics?.up.set({ camera }, s.state === 'streaming' ? 1 : 0);
+        (s.state === 'streaming' || s.state === 'connecting' ? log?.info : log?.warn)?.call(log, { ...where, state: s.state, reconnects: s.reconnects, reason: s.reason }, `camera ${s.state}`);
+        status.next(s);
+        break;
+      }
+      case 'child':
+        log?.debug({ ...where, pid: e.pid }, 'source child started');
+        break;
+      case 'pipeline':
+        log?.debug({ ...where, pipeline: e.description }, 'source pipeline');
+        break;
+      case 'retry':
+        log?.warn({ ...where, delayMs: e.delayMs, code: e.error.code, reason: e.error.message }, 'camera reconnecting');
+        break;
+    }
+  };
+
+  const frames = supervise(
+    () => connect(request, stopTimeoutMs),
+    {
+      camera,
+      width: request.width,
+      height: request.height,
+      stallTimeoutMs: options.stallTimeoutMs ?? 10_000,
+      backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+      endIsFailure: spec.kind !== 'file',
+      retry: spec.kind !== 'file',
+    },
+    scheduler,
+    deps.random,
+  ).pipe(
+    tap(onEvent),
+    filter((e): e is Extract<SourceEvent, { type: 'frame' }> => e.type === 'frame'),
+    map((e) => e.frame),
+    finalize(() => {
+      metrics?.up.set({ camera }, 0);
+      const last = status.getValue();
+      if (last.state !== 'offline') status.next({ camera, state: 'offline', since: (scheduler ?? Date).now(), reconnects: last.reconnects, reason: 'stopped' });
+    }),
+    share(),
+  );
+
+  return {
+    frames,
+    status: status.pipe(distinctUntilChanged((a, b) => a.state === b.state && a.reconnects === b.reconnects)),
+    counts: () => ({ ...counts }),
+  };
+}

@@ -1,0 +1,125 @@
+// The parent's side of one source child: spawn it, read its records, stop it (and kill it when it
+// does not stop in time). One subscription = one child = one connection.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+import { Observable } from 'rxjs';
+import { MstaError } from '../errors.js';
+import { STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-protocol.js';
+import { RecordKind, RecordParser } from './frame-record.js';
+import { scrubSecrets } from './secrets.js';
+
+export interface ChildFrame {
+  type: 'frame';
+  /** The child's own count: gaps are frames it dropped while the parent was behind. */
+  seq: number;
+  capturedAt: number;
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export type ChildEvent =
+  | { type: 'spawned'; pid: number }
+  | { type: 'started'; pipeline: string }
+  | ChildFrame;
+
+export interface ChildOptions {
+  /** After a stop request, how long the child gets to exit before SIGKILL. */
+  stopTimeoutMs: number;
+}
+
+/** Lines of the child's stderr kept to explain a failure. */
+const STDERR_TAIL_LINES = 5;
+
+/**
+ * How to start the child: from the TypeScript sources through tsx in development, or the
+ * compiled child beside this file in dist/.
+ */
+export function childCommand(selfUrl = import.meta.url): { command: string; args: string[] } {
+  const self = fileURLToPath(selfUrl);
+  if (self.endsWith('.ts')) {
+    const tsx = import.meta.resolve('tsx');
+    return { command: process.execPath, args: ['--import', tsx, self.replace(/child-process\.ts$/, 'child.ts')] };
+  }
+  return { command: process.execPath, args: [self.replace(/child-process\.js$/, 'child.js')] };
+}
+
+/**
+ * Runs one source child. Emits `spawned`, `started`, then frames; completes at end of stream;
+ * errors with MstaError: SOURCE_UNSUPPORTED when the pipeline cannot be built (retrying cannot
+ * help), SOURCE_FAILED otherwise. Unsubscribing stops the child.
+ */
+export function runSourceChild(request: ChildRequest, options: ChildOptions): Observable<ChildEvent> {
+  return new Observable<ChildEvent>((subscriber) => {
+    const { command, args } = childCommand();
+    const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
+    const scrub = (text: string) => scrubSecrets(text, request.url);
+    const parser = new RecordParser();
+    const stderrTail: string[] = [];
+    let ended = false; // eos or error seen, or the subscriber left
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const fail = (code: 'SOURCE_FAILED' | 'SOURCE_UNSUPPORTED', message: string) => {
+      if (ended) return;
+      ended = true;
+      subscriber.error(new MstaError(code, scrub(message)));
+    };
+
+    child.on('error', (e) => fail('SOURCE_FAILED', `cannot start the source child: ${e.message}`));
+    child.stdin!.on('error', () => undefined); // EPIPE when the child is gone: its exit says why
+    child.stdin!.write(`${JSON.stringify(request)}\n`);
+
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => {
+      for (const line of text.split('\n')) if (line.trim()) stderrTail.push(line.trim());
+      stderrTail.splice(0, Math.max(0, stderrTail.length - STDERR_TAIL_LINES));
+    });
+
+    const frames = child.stdio[3] as Readable;
+    frames.on('data', (chunk: Buffer) => {
+      if (ended) return;
+      let records;
+      try {
+        records = parser.push(chunk);
+      } catch (e) {
+        fail('SOURCE_FAILED', (e as Error).message);
+        return;
+      }
+      for (const { header, payload } of records) {
+        if (ended) return;
+        if (header.kind === RecordKind.frame) {
+          const { seq, capturedAt, width, height } = header;
+          subscriber.next({ type: 'frame', seq, capturedAt, width, height, data: payload });
+          continue;
+        }
+        const message = JSON.parse(payload.toString('utf8')) as ChildMessage;
+        if (message.type === 'started') {
+          subscriber.next({ type: 'started', pipeline: message.pipeline });
+        } else if (message.type === 'eos') {
+          ended = true;
+          subscriber.complete();
+        } else {
+          const where = message.element ? ` (${message.element})` : '';
+          fail(message.fatal ? 'SOURCE_UNSUPPORTED' : 'SOURCE_FAILED', `${message.message}${where}`);
+        }
+      }
+    });
+
+    child.on('exit', () => clearTimeout(killTimer));
+    // 'close' comes after the child's pipes are drained, so its last records are in by then.
+    child.on('close', (code, signal) => {
+      const detail = stderrTail.length > 0 ? `: ${stderrTail.join(' | ')}` : '';
+      fail('SOURCE_FAILED', `source child exited (${signal ?? `code ${code}`}) without a reason${detail}`);
+    });
+
+    if (child.pid !== undefined) subscriber.next({ type: 'spawned', pid: child.pid });
+
+    return () => {
+      ended = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin!.end(`${STOP_COMMAND}\n`);
+      killTimer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs);
+    };
+  });
+}

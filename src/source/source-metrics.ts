@@ -1,0 +1,33 @@
+// The source stage's Prometheus metrics, on the registry the daemon gives it. Labels are camera
+// ids, never URLs (URLs carry passwords).
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface SourceMetrics {
+  frames: Counter<'camera'>;
+  dropped: Counter<'camera' | 'reason'>;
+  reconnects: Counter<'camera'>;
+  up: Gauge<'camera'>;
+}
+
+const cache = new WeakMap<Registry, SourceMetrics>();
+
+/** The metrics on `registry`, created on first use (every camera of a daemon shares them). */
+export function sourceMetrics(registry: Registry): SourceMetrics {
+  let m = cache.get(registry);
+  if (!m) {
+    const registers = [registry];
+    m = {
+      frames: new Counter({ name: 'msta_source_frames_total', help: 'Frames received from the camera pipeline.', labelNames: ['camera'], registers }),
+      dropped: new Counter({
+        name: 'msta_source_frames_dropped_total',
+        help: 'Frames the source dropped, by reason (overflow: the daemon was behind the camera).',
+        labelNames: ['camera', 'reason'],
+        registers,
+      }),
+      reconnects: new Counter({ name: 'msta_source_reconnects_total', help: 'Reconnects to the camera (new pipelines after the first).', labelNames: ['camera'], registers }),
+      up: new Gauge({ name: 'msta_source_up', help: '1 while the camera streams frames, else 0.', labelNames: ['camera'], registers }),
+    };
+    cache.set(registry, m);
+  }
+  return m;
+}
