@@ -3,9 +3,10 @@ import { isMstaError } from '../errors.js';
 import type { Command } from './commands/command.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { schemaCommand } from './commands/schema.js';
+import { sourceProbeCommand } from './commands/source-probe.js';
 import { tokenizeCommand } from './commands/tokenize.js';
 
-const COMMANDS: Command[] = [checkConfigCommand, schemaCommand, tokenizeCommand];
+const COMMANDS: Command[] = [checkConfigCommand, schemaCommand, tokenizeCommand, sourceProbeCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`);

@@ -1,0 +1,139 @@
+// Connection lifecycle in virtual time: the child is faked by cold observables here; the real
+// child is exercised in source-child.test.ts and source-rtsp.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestScheduler } from 'rxjs/testing';
+import type { Observable } from 'rxjs';
+import { MstaError } from '../src/errors.js';
+import type { ChildEvent } from '../src/source/child-process.js';
+import { supervise, type SourceEvent, type SuperviseOptions } from '../src/source/supervise.js';
+
+const W = 4;
+const H = 2;
+const opts: SuperviseOptions = {
+  camera: 'cam1',
+  width: W,
+  height: H,
+  stallTimeoutMs: 50,
+  backoff: { initialMs: 100, maxMs: 1000, factor: 2, jitter: 'none' },
+  endIsFailure: true,
+  retry: true,
+};
+
+const frame = (seq: number, width = W, height = H): ChildEvent => ({ type: 'frame', seq, capturedAt: 1000 + seq, width, height, data: new Uint8Array(width * height * 3) });
+const values: Record<string, ChildEvent> = {
+  s: { type: 'spawned', pid: 42 },
+  p: { type: 'started', pipeline: 'videotestsrc ! appsink' },
+  a: frame(0),
+  b: frame(1),
+  c: frame(2),
+  e: frame(4), // 3 was dropped in the child
+  w: frame(5, 8, 8),
+};
+
+function describe(e: SourceEvent): string {
+  switch (e.type) {
+    case 'frame':
+      return `frame ${e.frame.seq}`;
+    case 'status':
+      return `${e.status.state} r${e.status.reconnects}${e.status.reason ? ` (${e.status.reason})` : ''}`;
+    case 'dropped':
+      return `dropped ${e.count} ${e.reason}`;
+    case 'retry':
+      return `retry in ${e.delayMs}`;
+    case 'child':
+      return `child ${e.pid}`;
+    case 'pipeline':
+      return 'pipeline';
+  }
+}
+
+/** Runs `supervise` over connections given as marbles; returns "time: event" lines and the connections' subscription logs. */
+function run(marbles: string[], o: SuperviseOptions = opts, until = 2000) {
+  const log: string[] = [];
+  const subs: string[][] = [];
+  const scheduler = new TestScheduler((a, b) => assert.deepEqual(a, b));
+  scheduler.run(({ cold, flush }) => {
+    const made: Array<ReturnType<typeof cold<ChildEvent>>> = [];
+    let calls = 0;
+    const connect = (): Observable<ChildEvent> => {
+      const m = marbles[Math.min(calls++, marbles.length - 1)]!;
+      const c = cold<ChildEvent>(m, values, new MstaError(m.includes('#u') ? 'SOURCE_UNSUPPORTED' : 'SOURCE_FAILED', 'server said no'));
+      made.push(c);
+      return c;
+    };
+    const sub = supervise(connect, o, scheduler).subscribe({
+      next: (e) => log.push(`${scheduler.now()}: ${describe(e)}`),
+      error: (e: MstaError) => log.push(`${scheduler.now()}: error ${e.code}`),
+      complete: () => log.push(`${scheduler.now()}: complete`),
+    });
+    scheduler.schedule(() => sub.unsubscribe(), until);
+    flush();
+    for (const c of made) subs.push(c.subscriptions.map((s) => `${s.subscribedFrame}-${s.unsubscribedFrame}`));
+  });
+  return { log, subs };
+}
+
+test('a stalled stream is dropped at the watchdog time and reconnected after the backoff', () => {
+  const { log, subs } = run(['sp 9ms a 9ms b 9ms c', '10ms a 9ms b']);
+  assert.deepEqual(log.slice(0, 13), [
+    '0: connecting r0',
+    '0: child 42',
+    '1: pipeline',
+    '11: streaming r0',
+    '11: frame 0',
+    '21: frame 1',
+    '31: frame 2',
+    '81: stalled r0 (no frame for 0.05 s)',
+    '81: retry in 100',
+    '181: connecting r1',
+    '191: streaming r1',
+    '191: frame 3',
+    '201: frame 4',
+  ]);
+  // The first child was let go exactly when the watchdog fired; the second lives on.
+  assert.deepEqual(subs[0], ['0-81']);
+  assert.deepEqual(subs[1]![0], '181-251');
+});
+
+test('a server that keeps refusing is retried with growing delays, reset by a success', () => {
+  const { log } = run(['5ms #', '5ms #', '5ms #', 'a 9ms b 9ms #', '5ms #'], opts, 1000);
+  const retries = log.filter((l) => l.includes('retry'));
+  assert.deepEqual(retries, ['5: retry in 100', '110: retry in 200', '315: retry in 400', '735: retry in 100', '840: retry in 200']);
+  assert.ok(log.includes('5: offline r0 (server said no)'));
+  assert.ok(log.includes('715: connecting r3'));
+  assert.ok(log.includes('715: streaming r3'));
+  assert.ok(log.includes('735: offline r3 (server said no)'), 'a failure after frames is offline, not stalled');
+});
+
+test('no first frame within the watchdog time: offline, then retry', () => {
+  const { log, subs } = run(['s'], opts, 200);
+  assert.deepEqual(log.slice(0, 4), ['0: connecting r0', '0: child 42', '50: offline r0 (no first frame for 0.05 s)', '50: retry in 100']);
+  assert.deepEqual(subs[0], ['0-50']);
+});
+
+test('a live stream that ends is reconnected; a file that ends completes', () => {
+  const live = run(['a|', 'a'], opts, 300);
+  assert.deepEqual(live.log, [
+    '0: connecting r0', '0: streaming r0', '0: frame 0',
+    '1: offline r0 (the stream ended)', '1: retry in 100',
+    '101: connecting r1', '101: streaming r1', '101: frame 1',
+    '151: stalled r1 (no frame for 0.05 s)', '151: retry in 100',
+    '251: connecting r2', '251: streaming r2', '251: frame 2',
+  ]);
+  const file = run(['a 9ms b|'], { ...opts, endIsFailure: false, retry: false });
+  assert.deepEqual(file.log, ['0: connecting r0', '0: streaming r0', '0: frame 0', '10: frame 1', '11: offline r0 (end of stream)', '11: complete']);
+});
+
+test('an unbuildable pipeline, or any failure where retry is off, is final', () => {
+  const unsupported = run(['p 4ms #u']);
+  assert.deepEqual(unsupported.log, ['0: connecting r0', '0: pipeline', '5: offline r0 (server said no)', '5: error SOURCE_UNSUPPORTED']);
+  assert.equal(unsupported.subs.length, 1);
+  const noRetry = run(['a 4ms #'], { ...opts, retry: false });
+  assert.deepEqual(noRetry.log.slice(-2), ['5: offline r0 (server said no)', '5: error SOURCE_FAILED']);
+});
+
+test('gaps in the child sequence count as drops; wrong-size frames are dropped', () => {
+  const { log } = run(['abcew'], opts, 20);
+  assert.deepEqual(log.slice(2), ['0: frame 0', '1: frame 1', '2: frame 2', '3: dropped 1 overflow', '3: frame 4', '4: dropped 1 size_mismatch']);
+});
