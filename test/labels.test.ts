@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildLabelSet, fillTemplate, labelSetPrompts, labelWords, type LocatedAction } from '../src/recognize/label-set.js';
+import { buildLabelSet, fillTemplate, inlineActions, labelSetPrompts, labelWords, type LocatedAction } from '../src/recognize/label-set.js';
 import { parseLabelText, parseLabelYaml, readLabelFile } from '../src/recognize/label-files.js';
 import { labelEmbeddings, normalizedMean } from '../src/recognize/label-embedding.js';
 import { ClipTokenizer } from '../src/model/clip-tokenizer.js';
@@ -18,7 +18,7 @@ const VOCAB = '../shared/clip/bpe_simple_vocab_16e6.txt.gz';
 const needLabels = existsSync(LABELS) ? {} : { skip: `missing ${LABELS} (shared test data)` };
 const TEMPLATE = 'a video of {}.';
 
-const inline = (...names: string[]): LocatedAction[] => names.map((name, i) => ({ action: { name }, where: `labels.actions[${i}]` }));
+const inline = (...names: string[]): LocatedAction[] => inlineActions(names, 'labels.actions');
 
 function labelsError(where: string, message: RegExp) {
   return (e: unknown) => isMstaError(e, 'LABELS_INVALID') && e.where === where && message.test(e.message);
@@ -58,6 +58,14 @@ test('a label set keeps names for events and builds prompts from words and descr
   ]);
   assert.equal(set.background, undefined);
   assert.deepEqual(labelSetPrompts(set), ['a video of apply eye makeup.', 'a video of brush hair.', 'a person moves a brush through long hair']);
+});
+
+test('inline actions: names or objects, located by index', () => {
+  assert.deepEqual(inlineActions(['wave', { name: 'clap', threshold: 0.5 }], '--labels'), [
+    { action: { name: 'wave' }, where: '--labels[0]' },
+    { action: { name: 'clap', threshold: 0.5 }, where: '--labels[1]' },
+  ]);
+  assert.throws(() => buildLabelSet(TEMPLATE, inlineActions(['wave', 'wave'], 'labels.actions')), labelsError('labels.actions[1]', /duplicate label "wave" \(also at labels\.actions\[0\]\)/));
 });
 
 test('a background label is added when not listed and its index given', () => {

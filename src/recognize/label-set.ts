@@ -16,6 +16,11 @@ export interface LocatedAction {
   where: string;
 }
 
+/** Actions given inline (config labels.actions, --labels), located as `${where}[i]`. */
+export function inlineActions(actions: readonly (string | LabelAction)[], where: string): LocatedAction[] {
+  return actions.map((a, i) => ({ action: typeof a === 'string' ? { name: a } : a, where: `${where}[${i}]` }));
+}
+
 export interface Label {
   /** As written: what events report. */
   name: string;
