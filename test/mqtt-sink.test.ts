@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Registry } from 'prom-client';
 import { createMqttSink, type MqttSink, type MqttSinkOptions } from '../src/sink/mqtt-sink.js';
-import type { ActionEvent, CameraStatus } from '../src/types.js';
+import type { ActionEvent, CameraStatus, Clip } from '../src/types.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Mosquitto, type Received } from './support/mosquitto.js';
 
 const skip = missingBrokerTools();
@@ -44,6 +44,10 @@ function event(camera: string, n: number, type: ActionEvent['type'] = 'update'):
 
 function status(camera: string, state: CameraStatus['state'], reconnects = 0): CameraStatus {
   return { camera, state, since: T0 + reconnects, reconnects, ...(state === 'offline' ? { reason: 'EOS' } : {}) };
+}
+
+function clip(camera: string, seq: number): Omit<Clip, 'data'> {
+  return { camera, seq, frames: 8, height: 224, width: 224, firstFrameAt: T0 + seq * 100, lastFrameAt: T0 + seq * 100 + 700 };
 }
 
 interface Harness {
@@ -121,7 +125,7 @@ for (const protocolVersion of [5, 4] as const) {
       sink.publishStatus(status('cam2', 'offline', 3));
       sink.publishState({ camera: 'cam1', label: 'waving hand', score: 0.8, since: T0 });
       sink.publishState({ camera: 'cam2', label: null, score: 0.2, since: T0 });
-      sink.publishScores({ camera: 'cam1', seq: 7, firstFrameAt: T0, lastFrameAt: T0 + 700, frames: 8, top: [{ label: 'waving hand', score: 0.7 }] });
+      sink.publishScores({ clip: clip('cam1', 7), top: [{ label: 'waving hand', score: 0.7 }] });
       const sent = [event('cam1', 1, 'start'), event('cam1', 2, 'update'), event('cam1', 3, 'end')];
       for (const e of sent) await sink.publishEvent(e);
 
@@ -178,7 +182,7 @@ test('scores are off by default, and skipped (counted) while disconnected', { sk
   const sub = await subscriber(broker.url, ['msta/+/scores']);
   const off = makeSink(broker.url);
   const on = makeSink(broker.url.replace(/:\d+$/, ':1'), { publishScores: true, baseTopic: 'other' });
-  const scores = { camera: 'cam1', seq: 1, firstFrameAt: T0, lastFrameAt: T0 + 1, frames: 8, top: [] };
+  const scores = { clip: clip('cam1', 1), top: [] };
   try {
     await off.sink.start();
     await on.sink.start();

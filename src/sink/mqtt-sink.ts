@@ -21,7 +21,7 @@ import {
   cameraStatusPayload,
   scoresPayload,
   type ActionState,
-  type ClipScores,
+  type ClipTopScores,
 } from './payloads.js';
 import { Spool } from './spool.js';
 import { sinkTopics, type SinkTopics } from './topics.js';
@@ -72,7 +72,7 @@ export interface MqttSink {
   /** Retained `<base>/<camera>/state`; the latest per camera is republished on every reconnect. */
   publishState(state: ActionState): void;
   /** `<base>/<camera>/scores` at QoS 0 when enabled and connected; otherwise skipped. */
-  publishScores(scores: ClipScores): void;
+  publishScores(scores: ClipTopScores): void;
   /** Replaces the camera list: removed cameras' retained topics and discovery entities are cleared. */
   setCameras(cameras: readonly string[]): void;
   readonly connected: boolean;
@@ -210,9 +210,9 @@ class MqttSinkImpl implements MqttSink {
     this.publishRetained({ topic, payload: JSON.stringify(actionStatePayload(state)) }, 'state');
   }
 
-  publishScores(scores: ClipScores): void {
+  publishScores(scores: ClipTopScores): void {
     if (this.options.publishScores !== true) return;
-    const topic = this.topics.scores(scores.camera);
+    const topic = this.topics.scores(scores.clip.camera);
     // QoS 0 is best effort: rather skip than let a slow link grow the socket buffer.
     if (!this.connected || this.client?.stream.writableNeedDrain === true) {
       this.metrics.scoresSkipped.inc();

@@ -1,26 +1,22 @@
 // MQTT API v1 payloads (docs/mqtt.md, docs/schemas/*.schema.json): pure mappings from the
 // daemon's values (epoch-ms times) to what goes on the wire (ISO 8601 UTC times with ms).
-import type { CameraState, CameraStatus, LabelScore } from '../types.js';
+import type { ActionEvent, CameraState, CameraStatus, Clip, LabelScore } from '../types.js';
 
-/** A camera's current action, as the recognition stage sees it. */
+/** A camera's current action. */
 export interface ActionState {
   camera: string;
   /** The action going on now, or null when none is. */
   label: string | null;
-  /** The label's smoothed score (with no label: the best score, for information). */
+  /** The action's smoothed score; 0 when label is null. */
   score: number;
   /** Epoch ms when this state began. */
   since: number;
 }
 
 /** One clip's best scores (the optional, off-by-default `scores` topic). */
-export interface ClipScores {
-  camera: string;
-  /** Clip sequence number per camera. */
-  seq: number;
-  firstFrameAt: number;
-  lastFrameAt: number;
-  frames: number;
+export interface ClipTopScores {
+  clip: Omit<Clip, 'data'>;
+  /** Best first. */
   top: LabelScore[];
 }
 
@@ -61,16 +57,22 @@ export function actionStatePayload(state: ActionState): ActionStatePayload {
   return { label: state.label, score: state.score, since: isoTime(state.since) };
 }
 
-export function scoresPayload(scores: ClipScores): ScoresPayload {
+export function scoresPayload({ clip, top }: ClipTopScores): ScoresPayload {
   return {
     v: 1,
-    camera: scores.camera,
+    camera: clip.camera,
     clip: {
-      seq: scores.seq,
-      first_frame_at: isoTime(scores.firstFrameAt),
-      last_frame_at: isoTime(scores.lastFrameAt),
-      frames: scores.frames,
+      seq: clip.seq,
+      first_frame_at: isoTime(clip.firstFrameAt),
+      last_frame_at: isoTime(clip.lastFrameAt),
+      frames: clip.frames,
     },
-    top: scores.top.map(({ label, score }) => ({ label, score })),
+    top: top.map(({ label, score }) => ({ label, score })),
   };
+}
+
+/** The camera's current action after an event: the event's action until its end, then none. */
+export function actionStateFromEvent(event: ActionEvent): ActionState {
+  if (event.type === 'end') return { camera: event.camera, label: null, score: 0, since: Date.parse(event.ended_at ?? event.clip.last_frame_at) };
+  return { camera: event.camera, label: event.label, score: event.score, since: Date.parse(event.started_at) };
 }
