@@ -2,13 +2,14 @@
 // size in RGB, gone after stop (killed when it does not stop), clear errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { lastValueFrom, filter, take, toArray, type Observable, type Subscription } from 'rxjs';
 import { isMstaError } from '../src/errors.js';
 import type { ChildRequest } from '../src/source/child-protocol.js';
-import { runSourceChild, type ChildEvent, type ChildFrame } from '../src/source/child-process.js';
+import { childCommand, runSourceChild, type ChildEvent, type ChildFrame } from '../src/source/child-process.js';
 import { isAlive, waitGone } from './support/process-gone.js';
 
 const MEDIA = resolve('../shared/media');
@@ -105,4 +106,28 @@ test('files: odd names, loop, end of stream', { skip: existsSync(MEDIA) ? false 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a parent that dies leaves no child behind', async () => {
+  const host = spawn(process.execPath, ['--import', 'tsx', 'test/support/source-host.ts', 'test://ball'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  await new Promise<void>((streaming) =>
+    host.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('frame')) streaming();
+    }),
+  );
+  const pid = Number(/child (\d+)/.exec(out)?.[1]);
+  assert.ok(isAlive(pid));
+  host.kill('SIGKILL'); // no chance to stop its child: the child sees its stdin close
+  assert.ok(await waitGone(pid, 5000), 'the orphaned child exits by itself');
+});
+
+test('the child runs from the TypeScript sources through tsx, or compiled from dist/', () => {
+  const dev = childCommand('file:///app/src/source/child-process.ts');
+  assert.equal(dev.command, process.execPath);
+  assert.equal(dev.args[0], '--import');
+  assert.match(dev.args[1]!, /tsx/);
+  assert.equal(dev.args[2], '/app/src/source/child.ts');
+  assert.deepEqual(childCommand('file:///opt/msta/dist/source/child-process.js').args, ['/opt/msta/dist/source/child.js']);
 });
