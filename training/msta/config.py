@@ -1,0 +1,97 @@
+"""Backbone shapes: the two published backbones MSTA runs on, and the tiny one of the same
+(ViCLIP) family that the committed test bundle uses."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+@dataclass(frozen=True)
+class BackboneConfig:
+    name: str
+    joint_space_time: bool  # ViCLIP: one attention over all T x patches; CLIP: frame by frame
+    frames: int
+    image_size: int
+    patch_size: int
+    vision_width: int
+    vision_layers: int
+    vision_heads: int
+    text_width: int
+    text_layers: int
+    text_heads: int
+    context_length: int
+    vocab_size: int
+    embed_dim: int
+    pixel_mean: tuple[float, float, float]
+    pixel_std: tuple[float, float, float]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict) -> "BackboneConfig":
+        d = dict(d)
+        d["pixel_mean"] = tuple(d["pixel_mean"])
+        d["pixel_std"] = tuple(d["pixel_std"])
+        return BackboneConfig(**d)
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    dim: int
+    first_layer: int  # 1-based, inclusive, counted in both branches
+    last_layer: int
+    scale: float = 0.005  # lambda
+    temporal_kernel: int = 3
+
+    def layers(self) -> range:
+        return range(self.first_layer - 1, self.last_layer)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS: dict[str, BackboneConfig] = {
+    "viclip-b16": BackboneConfig(
+        name="viclip-b16", joint_space_time=True, frames=8, image_size=224, patch_size=16,
+        vision_width=768, vision_layers=12, vision_heads=12,
+        text_width=512, text_layers=12, text_heads=8, context_length=32, vocab_size=49408,
+        embed_dim=512, pixel_mean=IMAGENET_MEAN, pixel_std=IMAGENET_STD,
+    ),
+    "clip-vit-b16": BackboneConfig(
+        name="clip-vit-b16", joint_space_time=False, frames=8, image_size=224, patch_size=16,
+        vision_width=768, vision_layers=12, vision_heads=12,
+        text_width=512, text_layers=12, text_heads=8, context_length=77, vocab_size=49408,
+        embed_dim=512, pixel_mean=CLIP_MEAN, pixel_std=CLIP_STD,
+    ),
+    # The test bundle's backbone: ViCLIP's design at toy size (vocab_size is set from the
+    # vocabulary learned from the synthetic captions).
+    "viclip-tiny": BackboneConfig(
+        name="viclip-tiny", joint_space_time=True, frames=8, image_size=64, patch_size=16,
+        vision_width=96, vision_layers=4, vision_heads=4,
+        text_width=64, text_layers=4, text_heads=4, context_length=16, vocab_size=49408,
+        embed_dim=64, pixel_mean=IMAGENET_MEAN, pixel_std=IMAGENET_STD,
+    ),
+}
+
+
+def backbone_preset(name: str, **overrides) -> BackboneConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown backbone {name!r}; known: {', '.join(PRESETS)}")
+    return replace(PRESETS[name], **overrides)
+
+
+def parse_layers(spec: str) -> tuple[int, int]:
+    """'8-12' -> (8, 12); '5' -> (5, 5)."""
+    try:
+        first, _, last = spec.partition("-")
+        a, b = int(first), int(last or first)
+    except ValueError:
+        raise ValueError(f"adapter layers {spec!r}: expected A-B, e.g. 8-12") from None
+    if not 1 <= a <= b:
+        raise ValueError(f"adapter layers {spec!r}: need 1 <= A <= B")
+    return a, b

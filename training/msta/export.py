@@ -1,0 +1,126 @@
+"""Export a trained checkpoint to an msta-bundle/1 directory (the daemon's contract, see DESIGN.md):
+bundle.json, video.onnx, text.onnx, the tokenizer vocabulary, and reference/ (inputs and PyTorch
+outputs) for the daemon's parity test."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+
+from .checkpoint import load_checkpoint
+from .model import MSTAModel
+from .tokenizer import Tokenizer
+
+BUNDLE_FORMAT = "msta-bundle/1"
+VOCAB_FILE = "bpe_vocab.txt.gz"
+OPSET = 14
+
+
+class _Video(nn.Module):
+    def __init__(self, model: MSTAModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return self.model.encode_video(frames)
+
+
+class _Text(nn.Module):
+    def __init__(self, model: MSTAModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.model.encode_text(input_ids)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export_onnx(model: MSTAModel, out: Path) -> None:
+    c = model.cfg
+    model.eval()
+    frames = torch.zeros(2, c.frames, c.image_size, c.image_size, 3, dtype=torch.uint8)
+    ids = torch.zeros(2, c.context_length, dtype=torch.int64)
+    ids[:, 0], ids[:, 1] = c.vocab_size - 2, c.vocab_size - 1
+    with torch.no_grad():
+        torch.onnx.export(_Video(model), (frames,), str(out / "video.onnx"), input_names=["frames"],
+                          output_names=["video_embeds"], dynamic_axes={"frames": {0: "batch"}, "video_embeds": {0: "batch"}},
+                          opset_version=OPSET, do_constant_folding=True)
+        torch.onnx.export(_Text(model), (ids,), str(out / "text.onnx"), input_names=["input_ids"],
+                          output_names=["text_embeds"], dynamic_axes={"input_ids": {0: "batch"}, "text_embeds": {0: "batch"}},
+                          opset_version=OPSET, do_constant_folding=True)
+    for name in ("video.onnx", "text.onnx"):
+        onnx.checker.check_model(onnx.load(str(out / name)), full_check=True)
+
+
+def _write_array(ref: Path, name: str, array: np.ndarray, index: dict[str, Any]) -> None:
+    file = f"{name}.bin"
+    array = np.ascontiguousarray(array)
+    (ref / file).write_bytes(array.astype(array.dtype.newbyteorder("<")).tobytes())
+    index[name] = {"file": file, "dtype": str(array.dtype), "shape": list(array.shape)}
+
+
+def write_reference(model: MSTAModel, tokenizer: Tokenizer, out: Path, frames: np.ndarray, texts: list[str]) -> None:
+    ref = out / "reference"
+    ref.mkdir(exist_ok=True)
+    ids = torch.tensor(tokenizer.tokenize(texts, model.cfg.context_length), dtype=torch.int64)
+    with torch.no_grad():
+        video = model.encode_video(torch.from_numpy(frames))
+        text = model.encode_text(ids)
+        scores = (model.logit_scale() * video @ text.T).softmax(dim=-1)
+    index: dict[str, Any] = {"texts": texts}
+    _write_array(ref, "frames", frames.astype(np.uint8), index)
+    _write_array(ref, "video_embeds", video.numpy().astype(np.float32), index)
+    _write_array(ref, "input_ids", ids.numpy().astype(np.int64), index)
+    _write_array(ref, "text_embeds", text.numpy().astype(np.float32), index)
+    _write_array(ref, "scores", scores.numpy().astype(np.float32), index)
+    (ref / "reference.json").write_text(json.dumps(index, indent=1) + "\n")
+
+
+def export_bundle(checkpoint: Path, out: Path, reference_frames: np.ndarray) -> dict[str, Any]:
+    """reference_frames: uint8 [B, T, H, W, 3], a few real decoded clips."""
+    model, blob = load_checkpoint(checkpoint)
+    meta = blob["meta"]
+    labels = meta.get("labels") or []
+    if not labels:
+        raise ValueError(f"{checkpoint}: the checkpoint names no labels")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / VOCAB_FILE).write_bytes(blob["vocab_gz"])
+    tokenizer = Tokenizer(out / VOCAB_FILE)
+    if tokenizer.vocab_size != model.cfg.vocab_size:
+        raise ValueError(f"{checkpoint}: vocabulary has {tokenizer.vocab_size} tokens, the model {model.cfg.vocab_size}")
+    model.eval()
+    export_onnx(model, out)
+    c = model.cfg
+    bundle = {
+        "format": BUNDLE_FORMAT,
+        "name": meta.get("name", "msta"),
+        "backbone": c.name,
+        "frames": c.frames,
+        "height": c.image_size,
+        "width": c.image_size,
+        "embed_dim": c.embed_dim,
+        "logit_scale": model.logit_scale(),
+        "context_length": c.context_length,
+        "template": meta["template"],
+        "tokenizer": {"type": "clip-bpe", "vocab": VOCAB_FILE},
+        "pixel": {"mean": list(c.pixel_mean), "std": list(c.pixel_std)},
+        "frame_interval_ms": meta["frame_interval_ms"],
+        "labels": labels,
+        "files": {name: sha256(out / name) for name in ("video.onnx", "text.onnx", VOCAB_FILE)},
+    }
+    (out / "bundle.json").write_text(json.dumps(bundle, indent=1) + "\n")
+    texts = [meta["template"].format(label) for label in labels]
+    write_reference(model, tokenizer, out, reference_frames, texts)
+    return bundle
