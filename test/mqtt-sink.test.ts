@@ -2,7 +2,7 @@
 // retained status with last will, republish after a broker restart, the spool across outages.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -362,5 +362,69 @@ test('a camera id that is not one topic level is refused before anything is spoo
     assert.equal(sink.spooled, 0);
   } finally {
     await sink.close(500);
+  }
+});
+
+test('MQTT 5: an event the broker refuses (ACL) is dropped and counted, and does not hold up the ones after it', { skip }, async () => {
+  const acl = join(tmp, 'acl');
+  writeFileSync(acl, 'topic readwrite #\ntopic deny msta/cam2/events\n');
+  const own = await startMosquitto({ aclFile: acl });
+  const sub = await subscriber(own.url, ['msta/+/events']);
+  const { sink, registry, logs } = makeSink(own.url);
+  try {
+    await sink.start();
+    await sink.whenConnected(5000);
+    await sink.publishEvent(event('cam2', 1));
+    await sink.publishEvent(event('cam1', 2));
+    await sub.waitFor((m) => m.payload.includes('"cam1-2"'), 5000, 'the event after the refused one');
+    await until(async () => sink.spooled === 0, 'the refused event to leave the spool');
+    assert.equal(await metric(registry, 'msta_mqtt_spool_dropped_total', { reason: 'rejected' }), 1);
+    assert.deepEqual(ids(sub.messages), ['cam1-2']);
+    assert.ok(logs.some((l) => l.startsWith('error the broker rejected') && l.includes('Not authorized')), logs.join('\n'));
+  } finally {
+    await sink.close(1000);
+    await sub.close();
+    await own.dispose();
+  }
+});
+
+test('close() on a frozen broker gives up after its timeout', { skip }, async () => {
+  const own = await startMosquitto();
+  const { sink } = makeSink(own.url);
+  try {
+    await sink.start();
+    await sink.whenConnected(5000);
+    await sink.publishEvent(event('cam1', 1));
+    own.pause();
+    await sink.publishEvent(event('cam1', 2));
+    const started = Date.now();
+    await sink.close(500);
+    const took = Date.now() - started;
+    assert.ok(took >= 400 && took < 2000, `close took ${took} ms`);
+    assert.equal(sink.connected, false);
+  } finally {
+    await own.dispose();
+  }
+});
+
+test('a spool that cannot be written: connected, events still go out (logged); offline, the error reaches the caller', { skip }, async () => {
+  const dir = join(tmp, 'broken-spool');
+  const sub = await subscriber(broker.url, ['msta/cam1/events']);
+  const { sink, logs } = makeSink(broker.url, { spool: { dir } });
+  const offline = makeSink(broker.url.replace(/:\d+$/, ':1'), { spool: { dir: join(tmp, 'broken-spool-2') } });
+  try {
+    await sink.start();
+    await offline.sink.start();
+    await sink.whenConnected(5000);
+    rmSync(dir, { recursive: true });
+    rmSync(join(tmp, 'broken-spool-2'), { recursive: true });
+    await sink.publishEvent(event('cam1', 1));
+    await sub.waitFor((m) => m.payload.includes('"cam1-1"'), 5000, 'the unspooled event');
+    assert.ok(logs.some((l) => l.startsWith('error') && l.includes('cannot write a spooled record') && l.includes('published without spooling')));
+    await assert.rejects(offline.sink.publishEvent(event('cam1', 2)), { code: 'SPOOL_FAILED' });
+  } finally {
+    await sink.close(1000);
+    await offline.sink.close(500);
+    await sub.close();
   }
 });

@@ -259,17 +259,22 @@ class MqttSinkImpl implements MqttSink {
     const left = (): number => deadline - Date.now();
     const client = this.client;
     if (this.spool) await withTimeout(this.spool.flushed(), left());
+    let acknowledged = false;
     if (client?.connected) {
       // Acknowledged events leave the spool now rather than being sent again after a restart.
       await withTimeout(this.inflightDrained(), left());
       const offline = client.publishAsync(this.topics.bridgeStatus, 'offline', { qos: 1, retain: true });
-      if ((await withTimeout(offline.then(() => 'ok' as const, () => 'failed' as const), left())) === 'ok') {
-        this.metrics.published.inc({ kind: 'status' });
-      }
+      acknowledged = (await withTimeout(offline.then(() => 'ok' as const, () => 'failed' as const), left())) === 'ok';
+      if (acknowledged) this.metrics.published.inc({ kind: 'status' });
     }
     if (client) {
-      const ended = await withTimeout(client.endAsync(false), left());
-      if (ended === 'timeout') await client.endAsync(true);
+      // A broker that acknowledged `offline` gets a clean DISCONNECT; an unresponsive one, or none,
+      // just a closed socket (mqtt.js ignores a second end(), so the socket is destroyed directly).
+      const ending = client.endAsync(!acknowledged);
+      if ((await withTimeout(ending, left())) === 'timeout') {
+        client.stream.destroy();
+        await withTimeout(ending, 1000);
+      }
     }
     this.metrics.connected.set(0);
   }

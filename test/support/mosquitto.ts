@@ -15,6 +15,8 @@ export interface MosquittoOptions {
   tls?: { ca: string; cert: string; key: string };
   /** A mosquitto_passwd file; anonymous clients are refused when given. */
   passwordFile?: string;
+  /** A mosquitto ACL file (`topic readwrite #`, `topic deny x/#` ...). */
+  aclFile?: string;
 }
 
 export interface Mosquitto {
@@ -90,6 +92,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`, 'require_certificate true');
   }
   lines.push(options.passwordFile ? `password_file ${options.passwordFile}` : '', `allow_anonymous ${options.passwordFile ? 'false' : 'true'}`);
+  if (options.aclFile) lines.push(`acl_file ${options.aclFile}`);
   const config = join(dir, 'mosquitto.conf');
   writeFileSync(config, `${lines.join('\n')}\n`);
 
