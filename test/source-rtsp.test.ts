@@ -75,6 +75,15 @@ test('a test pattern streams at the requested size, with metrics; stop leaves no
   assert.ok(!cam.logs.join('\n').includes(PASSWORD), 'no password in logs');
 });
 
+test('UDP and automatic transport stream too', async () => {
+  for (const transport of ['udp', 'auto'] as const) {
+    const cam = startCamera({ transport });
+    await cam.until(`frames over ${transport}`, () => cam.frames.length >= 5);
+    assert.ok(cam.frames.every((f) => f.width === 96 && f.height === 64));
+    await cam.stop();
+  }
+});
+
 test('a served clip (MPEG-4 in AVI, re-encoded by the server) streams at the requested size', { skip: existsSync(CLIP) ? false : `needs ${CLIP}` }, async () => {
   const cam = startCamera({ url: server.url('media'), width: 48, height: 48 });
   await cam.until('10 frames', () => cam.frames.length >= 10);

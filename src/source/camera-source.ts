@@ -111,9 +111,10 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
         break;
       case 'status': {
         const s = e.status;
-        if (s.reconnects > counts.reconnects) {
-          metrics?.reconnects.inc({ camera }, s.reconnects - counts.reconnects);
-          counts.reconnects = s.reconnects;
+        // One `connecting` per connection: every one after the first is a reconnect.
+        if (s.state === 'connecting' && s.reconnects > 0) {
+          counts.reconnects++;
+          metrics?.reconnects.inc({ camera });
         }
         metrics?.up.set({ camera }, s.state === 'streaming' ? 1 : 0);
         (s.state === 'streaming' || s.state === 'connecting' ? log?.info : log?.warn)?.call(log, { ...where, state: s.state, reconnects: s.reconnects, reason: s.reason }, `camera ${s.state}`);

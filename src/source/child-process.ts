@@ -109,7 +109,8 @@ export function runSourceChild(request: ChildRequest, options: ChildOptions): Ob
     child.on('exit', () => clearTimeout(killTimer));
     // 'close' comes after the child's pipes are drained, so its last records are in by then.
     child.on('close', (code, signal) => {
-      const detail = stderrTail.length > 0 ? `: ${stderrTail.join(' | ')}` : '';
+      const cut = parser.pending > 0 ? `, ${parser.pending} bytes into a record` : '';
+      const detail = `${cut}${stderrTail.length > 0 ? `: ${stderrTail.join(' | ')}` : ''}`;
       fail('SOURCE_FAILED', `source child exited (${signal ?? `code ${code}`}) without a reason${detail}`);
     });
 

@@ -52,7 +52,7 @@ export function decoderElements(spec: SourceSpec, decoder: DecoderChoice): strin
  * The decoding segment. `installed` answers whether an element exists (the child asks GStreamer's
  * registry). V4L2 devices mostly send raw or MJPEG frames, so `auto` leaves them to decodebin.
  */
-export function decodeSegment(spec: SourceSpec, decoder: DecoderChoice, installed: (element: string) => boolean): string {
+function decodeSegment(spec: SourceSpec, decoder: DecoderChoice, installed: (element: string) => boolean): string {
   const decodebin = 'decodebin caps="video/x-raw(ANY)" expose-all-streams=false';
   if (decoder === 'software') return `${decodebin} force-sw-decoders=true`;
   let chosen = decoder;
