@@ -68,6 +68,6 @@ test('final errors: an uninstalled decoder, a missing file; bad options at once'
   assert.match(statuses.at(-1)!.reason!, /nosuchdec/);
   const missing = cameraSource({ camera: 'c', url: '/nonexistent/clip.mp4', width: 8, height: 8 });
   await assert.rejects(lastValueFrom(missing.frames), (e: unknown) => isMstaError(e, 'SOURCE_FAILED'));
-  assert.throws(() => cameraSource({ camera: 'c', url: 'test://ball', width: 0, height: 8 }), (e: unknown) => isMstaError(e, 'SOURCE_URL_INVALID') && /width/.test(e.message));
+  assert.throws(() => cameraSource({ camera: 'c', url: 'test://ball', width: 0, height: 8 }), (e: unknown) => isMstaError(e, 'CONFIG_INVALID') && /camera c: width/.test(e.message));
   assert.throws(() => cameraSource({ camera: 'c', url: 'test://ball', width: 8, height: 8, maxFps: 2.5 }), /maxFps/);
 });

@@ -66,11 +66,11 @@ export interface CameraSource {
 }
 
 function positiveInt(value: number, what: string, camera: string): number {
-  if (!Number.isInteger(value) || value <= 0) throw new MstaError('SOURCE_URL_INVALID', `${what} must be a positive integer, got ${value}`, { where: `camera ${camera}` });
+  if (!Number.isInteger(value) || value <= 0) throw new MstaError('CONFIG_INVALID', `${what} must be a positive integer, got ${value}`, { where: `camera ${camera}` });
   return value;
 }
 
-/** Checks the options (throws SOURCE_URL_INVALID) and returns the camera, not yet started. */
+/** Checks the options (SOURCE_URL_INVALID, CONFIG_INVALID) and returns the camera, not yet started. */
 export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDeps = {}): CameraSource {
   const { camera } = options;
   const spec = parseSourceUrl(options.url);

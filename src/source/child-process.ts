@@ -93,7 +93,13 @@ export function runSourceChild(request: ChildRequest, options: ChildOptions): Ob
           subscriber.next({ type: 'frame', seq, capturedAt, width, height, data: payload });
           continue;
         }
-        const message = JSON.parse(payload.toString('utf8')) as ChildMessage;
+        let message: ChildMessage;
+        try {
+          message = JSON.parse(payload.toString('utf8')) as ChildMessage;
+        } catch {
+          fail('SOURCE_FAILED', 'corrupt frame stream from the source child: a message that is not JSON');
+          return;
+        }
         if (message.type === 'started') {
           subscriber.next({ type: 'started', pipeline: message.pipeline });
         } else if (message.type === 'eos') {
