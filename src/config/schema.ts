@@ -77,12 +77,14 @@ const recognition = z
   .strictObject({
     frame_interval_ms: z.number().positive().optional().describe("one frame sampled every this many ms; defaults to the bundle's"),
     stride: z.number().int().min(1).default(4).describe('a new clip every this many sampled frames'),
-    smoothing: z.number().min(0).max(1).default(0.5).describe('EMA weight of the newest clip (1 = no smoothing)'),
+    smoothing: z.number().gt(0).max(1).default(0.5).describe('EMA weight of the newest clip (1 = no smoothing)'),
     start: z.number().min(0).max(1).default(0.6).describe('smoothed score at which an action starts'),
     end: z.number().min(0).max(1).default(0.4).describe('smoothed score below which it ends'),
     min_clips: z.number().int().min(1).default(2).describe('clips above start before an action starts'),
     min_score: z.number().min(0).max(1).default(0).describe('top scores below this count as "none of these"'),
     top_k: z.number().int().min(1).max(20).default(3),
+    update_every_clips: z.number().int().min(1).default(10).describe('an active action sends an update event every this many clips'),
+    update_rise: z.number().gt(0).max(1).default(0.1).describe('...or at once when its score rises by this much'),
   })
   .prefault({})
   .refine((r) => r.end <= r.start, { message: 'end must not be above start (hysteresis)', path: ['end'] });

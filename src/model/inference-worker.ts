@@ -4,10 +4,13 @@ import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { isMstaError } from '../errors.js';
 import { createSession } from './create-session.js';
-import type { GraphValue } from './check-graph.js';
+import { checkGraph, type GraphSignature } from './check-graph.js';
 import type { InitRequest, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 const port = parentPort!;
+// onnxruntime prints its own error lines when a provider's libraries are missing; the fallback is
+// logged once, readably, by the main thread instead.
+ort.env.logLevel = 'fatal';
 let video: ort.InferenceSession | undefined;
 let text: ort.InferenceSession | undefined;
 let clipShape: InitRequest['clipShape'] = [1, 1, 1, 3];
@@ -16,9 +19,9 @@ function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
-const signature = (s: ort.InferenceSession): { inputs: GraphValue[]; outputs: GraphValue[] } => ({
-  inputs: s.inputMetadata.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false })),
-  outputs: s.outputMetadata.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false })),
+const signature = (s: ort.InferenceSession): GraphSignature => ({
+  inputs: s.inputMetadata.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: m.shape } : { name: m.name, isTensor: false })),
+  outputs: s.outputMetadata.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: m.shape } : { name: m.name, isTensor: false })),
 });
 
 async function runVideo(clips: Uint8Array[]): Promise<Float32Array> {
@@ -40,6 +43,8 @@ async function handle(request: WorkerRequest): Promise<void> {
       const v = await createSession(request.videoPath, request.session);
       // The text graph is small and runs once at start-up: the video graph's provider serves it.
       const t = await createSession(request.textPath, { ...request.session, providers: [v.provider, ...request.session.providers.filter((p) => p !== v.provider)] });
+      checkGraph(request.videoPath, signature(v.session), request.expected.video);
+      checkGraph(request.textPath, signature(t.session), request.expected.text);
       video = v.session;
       text = t.session;
       const started = performance.now();
@@ -49,7 +54,6 @@ async function handle(request: WorkerRequest): Promise<void> {
         provider: v.provider,
         fallbacks: v.fallbacks,
         warmupSeconds: (performance.now() - started) / 1000,
-        signatures: { video: signature(v.session), text: signature(t.session) },
       });
       return;
     }

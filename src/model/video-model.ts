@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { MstaError } from '../errors.js';
 import type { Clip, ClipEmbedding } from '../types.js';
-import { checkGraph, expectedSignatures } from './check-graph.js';
+import { expectedSignatures } from './check-graph.js';
 import { checkProviders, type Provider, type SessionOptions } from './create-session.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { registerModelMetrics, type ModelMetrics } from './model-metrics.js';
@@ -48,15 +48,18 @@ interface Pending {
 class InferenceThread {
   readonly worker: Worker;
   busy = false;
+  closing = false;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
 
   constructor(onFatal: (e: Error) => void) {
     const dev = import.meta.url.endsWith('.ts');
-    // Under tsx (development, tests) the worker is TypeScript too and needs the loader.
-    this.worker = new Worker(new URL(`./inference-worker${dev ? '.ts' : '.js'}`, import.meta.url), {
-      execArgv: dev ? ['--import', 'tsx'] : [],
-    });
+    const entry = new URL(`./inference-worker${dev ? '.ts' : '.js'}`, import.meta.url);
+    // Under tsx (development, tests) the worker is TypeScript too; on Node 20 a worker's
+    // `--import tsx` does not cover its entry module, so a bootstrap registers tsx first.
+    this.worker = dev
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true })
+      : new Worker(entry);
     this.worker.on('message', (reply: WorkerReply) => {
       if (reply.kind === 'ready' || reply.id === undefined) return;
       const p = this.pending.get(reply.id);
@@ -65,24 +68,36 @@ class InferenceThread {
       if (reply.kind === 'result') p.resolve(reply);
       else p.reject(new MstaError(reply.code, reply.message));
     });
-    this.worker.on('error', (e) => {
+    const fail = (e: Error): void => {
       for (const p of this.pending.values()) p.reject(e);
       this.pending.clear();
       onFatal(e);
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => {
+      if (!this.closing) fail(new Error(`inference worker exited (code ${code})`));
     });
   }
 
   init(request: WorkerRequest): Promise<ReadyReply> {
     return new Promise((resolve, reject) => {
+      const onExit = (code: number): void => reject(new MstaError('INFERENCE_FAILED', `inference worker exited while loading (code ${code})`));
       const onMessage = (reply: WorkerReply): void => {
         if (reply.kind === 'ready') resolve(reply);
         else if (reply.kind === 'error' && reply.id === undefined) reject(new MstaError(reply.code, reply.message));
         else return;
         this.worker.off('message', onMessage);
+        this.worker.off('exit', onExit);
       };
       this.worker.on('message', onMessage);
+      this.worker.once('exit', onExit);
       this.worker.postMessage(request);
     });
+  }
+
+  async terminate(): Promise<void> {
+    this.closing = true;
+    await this.worker.terminate();
   }
 
   request(make: (id: number) => WorkerRequest, transfer: ArrayBuffer[]): Promise<ResultReply> {
@@ -116,15 +131,13 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     textPath: bundle.textPath,
     session: { providers: options.providers, intraOpThreads: options.intraOpThreads, interOpThreads: options.interOpThreads, tensorrt: options.tensorrt },
     clipShape: [m.frames, m.height, m.width, 3],
+    expected: expectedSignatures(m),
   };
   let ready: ReadyReply[];
   try {
     ready = await Promise.all(threads.map((t) => t.init(init)));
-    const expected = expectedSignatures(m);
-    checkGraph(bundle.videoPath, ready[0]!.signatures.video, expected.video);
-    checkGraph(bundle.textPath, ready[0]!.signatures.text, expected.text);
   } catch (e) {
-    await Promise.all(threads.map((t) => t.worker.terminate()));
+    await Promise.all(threads.map((t) => t.terminate()));
     throw e;
   }
   const first = ready[0]!;
@@ -184,7 +197,7 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     async close() {
       for (const job of batcher.drain()) job.reject(new MstaError('INFERENCE_FAILED', 'model closed'));
       await Promise.allSettled([...inFlight]);
-      await Promise.all(threads.map((t) => t.worker.terminate()));
+      await Promise.all(threads.map((t) => t.terminate()));
     },
   };
 }

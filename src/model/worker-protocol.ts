@@ -1,7 +1,7 @@
 // Messages between the main thread and an inference worker. Pixel and embedding buffers are
 // transferred, never copied, across the thread boundary.
 import type { ErrorCode } from '../errors.js';
-import type { GraphValue } from './check-graph.js';
+import type { expectedSignatures } from './check-graph.js';
 import type { Fallback, Provider, SessionOptions } from './create-session.js';
 
 export interface InitRequest {
@@ -11,6 +11,8 @@ export interface InitRequest {
   session: SessionOptions;
   /** One clip's [T,H,W,3] dims, for the warm-up run. */
   clipShape: [number, number, number, number];
+  /** What bundle.json promises; checked before the warm-up run. */
+  expected: ReturnType<typeof expectedSignatures>;
 }
 
 export interface VideoRequest {
@@ -34,7 +36,6 @@ export interface ReadyReply {
   provider: Provider;
   fallbacks: Fallback[];
   warmupSeconds: number;
-  signatures: { video: { inputs: GraphValue[]; outputs: GraphValue[] }; text: { inputs: GraphValue[]; outputs: GraphValue[] } };
 }
 
 export interface ResultReply {

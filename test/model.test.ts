@@ -1,0 +1,157 @@
+// The model stage through real onnxruntime sessions in worker threads, on the committed test bundle.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { pino } from 'pino';
+import { isMstaError, type ErrorCode } from '../src/errors.js';
+import { readBundle, sha256File } from '../src/model/read-bundle.js';
+import { openVideoModel, type ModelOptions } from '../src/model/video-model.js';
+import { ClipTokenizer } from '../src/model/clip-tokenizer.js';
+import { loadClipVocab } from '../src/model/clip-vocab.js';
+import { embedPrompts } from '../src/model/prompt-embeddings.js';
+import type { Clip } from '../src/types.js';
+
+const BUNDLE = 'models/synthetic-actions';
+const REF = join(BUNDLE, 'reference');
+const reference = JSON.parse(readFileSync(join(REF, 'reference.json'), 'utf8'));
+const OPTIONS: ModelOptions = { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, tensorrt: { fp16: true, engineCacheDir: '/tmp' }, workers: 1, maxBatch: 4, maxWaitMs: 5 };
+
+function refArray<T>(name: string, ctor: { new (b: ArrayBuffer): T }): T {
+  const bytes = readFileSync(join(REF, reference[name].file));
+  return new ctor(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+}
+
+function logCapture() {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  return { log, lines };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** A copy of the bundle to break, with bundle.json edited and hashes recomputed unless told not to. */
+async function brokenBundle(edit: (dir: string, manifest: Record<string, unknown>) => void, rehash = true): Promise<string> {
+  const dir = join(mkdtempSync(join(tmpdir(), 'msta-bundle-')), 'b');
+  cpSync(BUNDLE, dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(dir, 'bundle.json'), 'utf8'));
+  edit(dir, manifest);
+  if (rehash) for (const f of Object.keys(manifest.files)) manifest.files[f] = await sha256File(join(dir, f)).catch(() => manifest.files[f]);
+  writeFileSync(join(dir, 'bundle.json'), JSON.stringify(manifest));
+  return dir;
+}
+
+async function rejectsWith(p: Promise<unknown>, code: ErrorCode, pattern: RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(isMstaError(e, code), `expected ${code}, got ${String(e)}`);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+test('clips batched through worker threads give the PyTorch reference embeddings', async () => {
+  const bundle = await readBundle(BUNDLE);
+  const { log, lines } = logCapture();
+  const registry = new Registry();
+  const model = await openVideoModel(bundle, OPTIONS, { log, registry });
+  try {
+    assert.equal(model.provider, 'cpu');
+    assert.ok(lines.some((l) => l.msg === 'model loaded and warmed up' && typeof l.warmup_s === 'number'), 'warm-up is timed and logged');
+    const frames = refArray('frames', Uint8Array);
+    const [n, T, H, W] = reference.frames.shape as number[];
+    const clipBytes = T! * H! * W! * 3;
+    const clips: Clip[] = Array.from({ length: n! }, (_, i) => ({
+      camera: `cam${i}`, seq: 0, frames: T!, height: H!, width: W!,
+      data: frames.slice(i * clipBytes, (i + 1) * clipBytes), firstFrameAt: 0, lastFrameAt: 1,
+    }));
+    const results = await Promise.all(clips.map((c) => model.embedClip(c)));
+    const expected = refArray('video_embeds', Float32Array);
+    const D = bundle.manifest.embed_dim;
+    results.forEach((r, i) => {
+      assert.equal(r.clip.camera, `cam${i}`);
+      assert.ok(maxAbsDiff(r.embedding, expected.subarray(i * D, (i + 1) * D)) <= 1e-4);
+    });
+    assert.equal(clips[0]!.data.byteLength, 0, 'clip buffers are transferred to the worker, not copied');
+    const metrics = await registry.metrics();
+    assert.match(metrics, /msta_model_info\{model="synthetic-actions",provider="cpu",sha256="[0-9a-f]{64}"\} 1/);
+    assert.match(metrics, /msta_inference_batch_size_sum\{model="synthetic-actions"\} 3/, 'the three clips went as one micro-batch');
+
+    const tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
+    const ids = refArray('input_ids', BigInt64Array);
+    const L = bundle.manifest.context_length;
+    reference.texts.forEach((t: string, i: number) => {
+      assert.deepEqual(tokenizer.inputIds(t, L), Array.from(ids.subarray(i * L, (i + 1) * L), Number), `tokens of "${t}"`);
+    });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'msta-prompts-'));
+    const o = { tokenize: (t: string) => tokenizer.inputIds(t, L), contextLength: L, embedDim: D, embedTokens: model.embedTokens.bind(model), cacheDir, bundleSha256: bundle.sha256, batchSize: 4 };
+    const progress: number[] = [];
+    const first = await embedPrompts(reference.texts, { ...o, onProgress: (done) => progress.push(done) });
+    assert.equal(first.computed, reference.texts.length);
+    assert.deepEqual(progress, [4, 8, 12, 15], 'embedded in batches with progress');
+    const textRef = refArray('text_embeds', Float32Array);
+    reference.texts.forEach((t: string, i: number) => assert.ok(maxAbsDiff(first.embeddings.get(t)!, textRef.subarray(i * D, (i + 1) * D)) <= 1e-4));
+    const again = await embedPrompts(reference.texts, { ...o, embedTokens: () => Promise.reject(new Error('must come from the cache')) });
+    assert.equal(again.computed, 0);
+    assert.deepEqual(again.embeddings.get(reference.texts[3]), first.embeddings.get(reference.texts[3]));
+  } finally {
+    await model.close();
+  }
+});
+
+test('a provider whose libraries are missing falls back to the next, logged once, and the one in use is reported', async () => {
+  const bundle = await readBundle(BUNDLE);
+  const { log, lines } = logCapture();
+  const model = await openVideoModel(bundle, { ...OPTIONS, providers: ['cuda', 'cpu'] }, { log, registry: new Registry() });
+  await model.close();
+  assert.equal(model.provider, 'cpu');
+  const warnings = lines.filter((l) => l.level === 40 && l.provider === 'cuda');
+  assert.equal(warnings.length, 1);
+  await rejectsWith(openVideoModel(bundle, { ...OPTIONS, providers: ['cuda'] }, { log, registry: new Registry() }), 'PROVIDER_UNAVAILABLE', /tried cuda/);
+});
+
+test('an unknown provider is refused by name', async () => {
+  const bundle = await readBundle(BUNDLE);
+  await rejectsWith(openVideoModel(bundle, { ...OPTIONS, providers: ['tpu'] }, { log: logCapture().log, registry: new Registry() }), 'PROVIDER_UNKNOWN', /unknown execution provider "tpu"/);
+});
+
+test('a graph whose shape differs from bundle.json is refused naming expected and found', async () => {
+  const dir = await brokenBundle((_d, m) => (m.frames = 16));
+  await rejectsWith(
+    readBundle(dir).then((b) => openVideoModel(b, OPTIONS, { log: logCapture().log, registry: new Registry() })),
+    'BUNDLE_GRAPH_MISMATCH',
+    /video\.onnx: input "frames" expected uint8 \[batch,16,64,64,3\], found uint8 \[batch,8,64,64,3\]/,
+  );
+  rmSync(dir, { recursive: true });
+});
+
+test('a truncated ONNX file is refused naming the file', async () => {
+  const dir = await brokenBundle((d) => truncateSync(join(d, 'text.onnx'), 1000));
+  await rejectsWith(
+    readBundle(dir).then((b) => openVideoModel(b, OPTIONS, { log: logCapture().log, registry: new Registry() })),
+    'BUNDLE_INVALID',
+    /text\.onnx: onnxruntime cannot load it/,
+  );
+});
+
+test('a file whose hash differs from bundle.json is refused with both hashes', async () => {
+  const dir = await brokenBundle((d) => truncateSync(join(d, 'video.onnx'), 2000), false);
+  await rejectsWith(readBundle(dir), 'BUNDLE_HASH_MISMATCH', /video\.onnx: sha256 expected [0-9a-f]{64} \(bundle\.json\), found [0-9a-f]{64}/);
+});
+
+test('a missing vocabulary, a missing bundle.json and an invalid bundle.json are refused clearly', async () => {
+  const noVocab = await brokenBundle((d) => rmSync(join(d, 'bpe_vocab.txt.gz')), false);
+  await rejectsWith(readBundle(noVocab), 'BUNDLE_INVALID', /bpe_vocab\.txt\.gz: missing or unreadable \(ENOENT\)/);
+  await rejectsWith(readBundle('/nonexistent/bundle'), 'BUNDLE_NOT_FOUND', /\/nonexistent\/bundle\/bundle\.json: no bundle\.json/);
+  const bad = await brokenBundle((_d, m) => {
+    delete m.embed_dim;
+    m.format = 'msta-bundle/9';
+  });
+  await rejectsWith(readBundle(bad), 'BUNDLE_INVALID', /format: .*msta-bundle\/1.*embed_dim/);
+});
