@@ -80,8 +80,11 @@ test('a device per camera with an event and a current-action sensor, retained, c
     }
     const retained = await retainedNow('homeassistant/#');
     assert.deepEqual([...retained.keys()].sort(), [...CONFIG.cam1, ...CONFIG.cam2].sort());
-    const published = (await registry.getSingleMetric('msta_mqtt_published_total')!.get()).values.find((v) => v.labels.kind === 'discovery');
-    assert.equal(published?.value, 4);
+    // Counted on PUBACK, which may come a moment after the subscriber got the message.
+    const discoveryCount = async (): Promise<number | undefined> =>
+      (await registry.getSingleMetric('msta_mqtt_published_total')!.get()).values.find((v) => v.labels.kind === 'discovery')?.value;
+    for (let i = 0; i < 100 && (await discoveryCount()) !== 4; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await discoveryCount(), 4);
   } finally {
     await sink.close(1000);
     await sub.close();

@@ -58,7 +58,7 @@ export interface MqttSinkOptions {
   keepaliveSeconds?: number;
   reconnectPeriodMs?: number;
   connectTimeoutMs?: number;
-  /** Events published but not yet acknowledged, at most. Default 16. */
+  /** Events published but not yet acknowledged, at most (and at most half the broker's MQTT 5 Receive Maximum). Default 16. */
   maxInflight?: number;
 }
 
@@ -117,6 +117,9 @@ class MqttSinkImpl implements MqttSink {
   private lastSent = -1;
   private pumping = false;
   private wasConnected = false;
+  private spoolFull = false;
+  /** The broker's MQTT 5 Receive Maximum (its limit on our unacknowledged QoS 1 messages). */
+  private receiveMaximum: number | undefined;
   /** Called whenever an in-flight event is settled (close() waits for none to be left). */
   private inflightChanged: (() => void) | undefined;
   private closing = false;
@@ -170,7 +173,10 @@ class MqttSinkImpl implements MqttSink {
     };
     const client = mqtt.connect(o.url, clientOptions);
     this.client = client;
-    client.on('connect', () => this.onConnect());
+    client.on('connect', (connack) => {
+      this.receiveMaximum = connack.properties?.receiveMaximum;
+      this.onConnect();
+    });
     client.on('close', () => this.onClose());
     client.on('error', (e) => this.onError(e));
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
@@ -185,7 +191,9 @@ class MqttSinkImpl implements MqttSink {
       const { dropped } = await spool.append(payload);
       if (dropped.length > 0) {
         this.metrics.spoolDropped.inc({ reason: 'full' }, dropped.length);
-        this.log('warn', `spool full: dropped the ${dropped.length} oldest event(s) to keep event ${event.id}`);
+        // Once per filling-up, not per event: the counter has the running total.
+        if (!this.spoolFull) this.log('warn', `spool full: dropping the oldest events to keep new ones (msta_mqtt_spool_dropped_total)`);
+        this.spoolFull = true;
       }
     } catch (e) {
       // A broken disk must not silence a connected daemon: publish without the spool's guarantee.
@@ -403,11 +411,12 @@ class MqttSinkImpl implements MqttSink {
   private async pumpLoop(): Promise<void> {
     const spool = this.requireStarted();
     for (;;) {
-      if (!this.connected || this.closing || this.inflight.size >= this.maxInflight) return;
+      if (!this.connected || this.closing || this.inflight.size >= this.eventWindow()) return;
       const seq = this.nextToSend(spool);
       if (seq === undefined) return;
-      this.lastSent = seq;
+      // A read that throws leaves lastSent alone: the record is tried again on the next pump.
       const record = await spool.read(seq);
+      this.lastSent = seq;
       if (record === undefined) continue;
       let topic: string;
       try {
@@ -423,6 +432,12 @@ class MqttSinkImpl implements MqttSink {
     }
   }
 
+  /** Events in flight at once: maxInflight, but leaving half of an MQTT 5 broker's Receive Maximum to the retained messages. */
+  private eventWindow(): number {
+    const r = this.receiveMaximum;
+    return r ? Math.max(1, Math.min(this.maxInflight, Math.floor(r / 2))) : this.maxInflight;
+  }
+
   private nextToSend(spool: Spool): number | undefined {
     // Records at or before lastSent are the in-flight ones (acked ones are gone), so this scan is short.
     for (const seq of spool.seqs()) if (seq > this.lastSent) return seq;
@@ -432,8 +447,12 @@ class MqttSinkImpl implements MqttSink {
   private async onEventAck(spool: Spool, seq: number, err: Error | undefined): Promise<void> {
     this.inflight.delete(seq);
     if (!err) {
+      this.spoolFull = false;
+      // remove() forgets the record at once; gauges and counter then agree before the unlink ends.
+      const removed = spool.remove(seq);
+      this.updateSpoolGauges();
       this.metrics.published.inc({ kind: 'event' });
-      await spool.remove(seq);
+      await removed;
     } else if (isRejection(err)) {
       await this.drop(spool, seq, 'rejected', `the broker rejected spooled event ${seq}: ${err.message}`);
     } else if (!this.closing) {
@@ -458,10 +477,11 @@ class MqttSinkImpl implements MqttSink {
   }
 
   private async drop(spool: Spool, seq: number, reason: SpoolDropReason, message: string): Promise<void> {
+    const removed = spool.remove(seq);
+    this.updateSpoolGauges();
     this.metrics.spoolDropped.inc({ reason });
     this.log('error', `${message}; dropped`);
-    await spool.remove(seq);
-    this.updateSpoolGauges();
+    await removed;
   }
 
   private updateSpoolGauges(): void {
