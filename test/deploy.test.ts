@@ -178,7 +178,7 @@ test('every metric the dashboard and the alert rules use is one the daemon serve
   const unknown = [...used].filter(([name]) => !known.has(name) && !defaults.has(name)).map(([name, where]) => `${name} (${where[0]})`);
   assert.deepEqual(unknown, [], 'metrics used that the daemon does not serve');
   // Label matchers only use labels the metric has, or the scrape's own.
-  const scrapeLabels = new Set(['job', 'instance', 'site']);
+  const scrapeLabels = new Set(['job', 'instance']);
   for (const q of deployQueries()) {
     for (const s of selectorsInPromQL(q.expr)) {
       const metric = known.get(s.metric);
