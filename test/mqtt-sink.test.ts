@@ -428,3 +428,27 @@ test('a spool that cannot be written: connected, events still go out (logged); o
     await sub.close();
   }
 });
+
+for (const [protocolVersion, window] of [[5, 10], [4, 16]] as const) {
+  test(`MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: at most ${window} events in flight (${protocolVersion === 5 ? "half Mosquitto's Receive Maximum of 20" : 'the default maximum'})`, { skip }, async () => {
+    const own = await startMosquitto();
+    const { sink } = makeSink(own.url, { protocolVersion });
+    try {
+      await sink.start();
+      await sink.whenConnected(5000);
+      let sent = 0;
+      (sink as unknown as { client: { on(e: 'packetsend', f: (p: { cmd: string; topic?: string }) => void): void } }).client.on('packetsend', (p) => {
+        if (p.cmd === 'publish' && p.topic?.endsWith('/events')) sent++;
+      });
+      own.pause();
+      for (let n = 0; n < 30; n++) await sink.publishEvent(event('cam1', n));
+      await until(() => sent >= window, `${window} events sent`);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(sent, window, 'no more until some are acknowledged');
+      assert.equal(sink.spooled, 30);
+    } finally {
+      await sink.close(300);
+      await own.dispose();
+    }
+  });
+}
