@@ -19,7 +19,7 @@ import {
   metricNamesInPromQL,
   PROMETHEUS_SYNTHETIC,
   ruleQueries,
-  sampleNamesInExposition,
+  metricNamesInExposition,
   selectorsInPromQL,
 } from './support/metric-names.js';
 
@@ -76,7 +76,10 @@ test('metricNamesInPromQL finds metric names, not functions, labels, keywords, d
     { metric: 'a', labels: ['camera', 'reason'] },
     { metric: 'b', labels: ['job'] },
   ]);
-  assert.deepEqual(sampleNamesInExposition('# HELP a x\n# TYPE a histogram\na_bucket{le="1"} 1\na_sum 2\nup 1\n'), new Set(['a_bucket', 'a_sum', 'up']));
+  assert.deepEqual(
+    metricNamesInExposition('# HELP a x\n# TYPE a histogram\na_bucket{le="1"} 1\na_sum 2\n# TYPE b_total counter\n# TYPE s summary\nup 1\n'),
+    new Set(['a_bucket', 'a_sum', 'a_count', 'b_total', 's', 's_sum', 's_count', 'up']),
+  );
 });
 
 test('prometheus.yml and alerts.yml pass promtool check config / check rules', { skip: PROMTOOL }, () => {
@@ -172,7 +175,7 @@ test('every metric the dashboard and the alert rules use is one the daemon serve
     if (m.type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) known.set(m.name + suffix, m);
   }
   // prom-client's defaults as the daemon's registry really serves them (less what promtool rejects).
-  const defaults = sampleNamesInExposition(await createRegistry().metrics());
+  const defaults = metricNamesInExposition(await createRegistry().metrics());
   const used = deployMetricNames();
   assert.ok(used.size >= 15, `${used.size} metrics used`);
   const unknown = [...used].filter(([name]) => !known.has(name) && !defaults.has(name)).map(([name, where]) => `${name} (${where[0]})`);

@@ -1,6 +1,6 @@
 // Which metrics the deployment files (Grafana dashboard, Prometheus alert rules) query, so tests
 // can hold them against what the daemon really exposes: DESIGN.md's list today, a live /metrics
-// scrape where a test has one (sampleNamesInExposition).
+// scrape where a test has one (metricNamesInExposition).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -125,12 +125,23 @@ export function deployMetricNames(root = '.'): Map<string, string[]> {
   return used;
 }
 
-/** Sample names in a Prometheus text exposition (a /metrics body): histogram _bucket/_sum/_count included. */
-export function sampleNamesInExposition(text: string): Set<string> {
+/**
+ * The series names a Prometheus text exposition (a /metrics body) can serve: every sample line's,
+ * and from each `# TYPE` line the family's (with _bucket/_sum/_count for histograms, _sum/_count
+ * for summaries), since a labelled metric not yet observed prints no sample at all.
+ */
+export function metricNamesInExposition(text: string): Set<string> {
   const names = new Set<string>();
   for (const line of text.split('\n')) {
-    const m = /^([A-Za-z_:][\w:]*)(?:\{|\s)/.exec(line);
-    if (m) names.add(m[1]!);
+    const type = /^# TYPE ([A-Za-z_:][\w:]*) (\w+)/.exec(line);
+    if (type) {
+      const [, family, kind] = type;
+      const suffixes = kind === 'histogram' ? ['_bucket', '_sum', '_count'] : kind === 'summary' ? ['', '_sum', '_count'] : [''];
+      for (const suffix of suffixes) names.add(family! + suffix);
+      continue;
+    }
+    const sample = /^([A-Za-z_:][\w:]*)(?:\{|\s)/.exec(line);
+    if (sample) names.add(sample[1]!);
   }
   return names;
 }
