@@ -5,7 +5,7 @@ import { z } from 'zod';
 /** Camera ids become MQTT topic levels and metric labels: letters, digits, '_' and '-' only. */
 export const CAMERA_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-const SOURCE_SCHEMES = ['rtsp:', 'rtsps:', 'rtspt:', 'file:', 'v4l2:', 'test:'];
+const SOURCE_SCHEMES = ['rtsp:', 'rtsps:', 'file:', 'v4l2:', 'test:'];
 
 /** A camera URL: one of the source schemes, an absolute file path, or a /dev/video device. */
 function isSourceUrl(url: string): boolean {

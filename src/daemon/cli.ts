@@ -3,10 +3,12 @@ import { isMstaError } from '../errors.js';
 import type { Command } from './commands/command.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { schemaCommand } from './commands/schema.js';
+import { runCommand } from './commands/run.js';
+import { probeCommand } from './commands/probe.js';
 import { sourceProbeCommand } from './commands/source-probe.js';
 import { tokenizeCommand } from './commands/tokenize.js';
 
-const COMMANDS: Command[] = [checkConfigCommand, schemaCommand, tokenizeCommand, sourceProbeCommand];
+const COMMANDS: Command[] = [runCommand, checkConfigCommand, schemaCommand, tokenizeCommand, sourceProbeCommand, probeCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`);

@@ -1,0 +1,257 @@
+// The daemon's life: phased start (sink, metrics, model warm-up, labels, sources), ready only when
+// all started; reload of labels and cameras without touching the rest; orderly stop.
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
+import type { CameraConfig, Config } from '../config/schema.js';
+import { MstaError } from '../errors.js';
+import { createRegistry } from '../metrics/create-registry.js';
+import { watchEventLoop } from '../metrics/event-loop-health.js';
+import { startHttpServer, type Check } from '../metrics/http-server.js';
+import { ClipTokenizer } from '../model/clip-tokenizer.js';
+import { loadClipVocab } from '../model/clip-vocab.js';
+import { readBundle } from '../model/read-bundle.js';
+import { openVideoModel, type VideoModel } from '../model/video-model.js';
+import type { ActionEventOptions } from '../recognize/action-events.js';
+import { formatEventLine } from '../recognize/format-event.js';
+import { topK } from '../recognize/top-k.js';
+import { createMqttSink, type MqttSink } from '../sink/mqtt-sink.js';
+import { cameraSource } from '../source/camera-source.js';
+import type { ActionEvent, CameraStatus } from '../types.js';
+import { CameraRunner } from './camera-runner.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
+import { buildRecognizer, type Recognizer } from './recognizer.js';
+import type { Notifier } from './sd-notify.js';
+
+export interface DaemonDeps {
+  log: Logger;
+  notifier: Notifier;
+  /** Also print each event as a readable line (the demo on a terminal). */
+  printEvents?: (line: string) => void;
+}
+
+export class Daemon {
+  readonly registry: Registry = createRegistry();
+  private readonly clipMetrics: ClipMetrics;
+  private readonly eventMetrics: EventMetrics;
+  private readonly loop = watchEventLoop();
+  private readonly runners = new Map<string, { runner: CameraRunner; camera: CameraConfig }>();
+  private readonly statuses = new Map<string, CameraStatus>();
+  private broker: EmbeddedBroker | undefined;
+  private sink: MqttSink | undefined;
+  private http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+  private model: VideoModel | undefined;
+  private tokenizer: ClipTokenizer | undefined;
+  private recognizer: Recognizer | undefined;
+  private started = false;
+  /** Where the broker really is (the embedded one picks its port). */
+  mqttUrl = '';
+
+  constructor(
+    private config: Config,
+    private readonly deps: DaemonDeps,
+  ) {
+    this.clipMetrics = registerClipMetrics(this.registry);
+    this.eventMetrics = registerEventMetrics(this.registry);
+  }
+
+  get httpAddress(): string | undefined {
+    return this.http?.address;
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.deps;
+    const c = this.config;
+    if (!c.model) throw new MstaError('CONFIG_INVALID', 'model.bundle is required', { where: 'model' });
+
+    // 1. The sink first: events made later must have somewhere to go (its spool works offline).
+    if (c.mqtt.url === undefined) {
+      this.broker = await startEmbeddedBroker();
+      log.info({ url: this.broker.url }, 'no mqtt.url configured: embedded MQTT 3.1.1 broker started on loopback');
+    }
+    this.mqttUrl = c.mqtt.url ?? this.broker!.url;
+    this.sink = createMqttSink({
+      url: this.mqttUrl,
+      protocolVersion: this.broker ? 4 : c.mqtt.protocol_version,
+      ...(c.mqtt.client_id ? { clientId: c.mqtt.client_id } : {}),
+      baseTopic: c.mqtt.base_topic,
+      ...(c.mqtt.username !== undefined ? { username: c.mqtt.username } : {}),
+      ...(c.mqtt.password !== undefined ? { password: c.mqtt.password } : {}),
+      ...(c.mqtt.tls ? { tls: { ...c.mqtt.tls, rejectUnauthorized: c.mqtt.tls.reject_unauthorized } } : {}),
+      cameras: this.enabledCameras(c).map((cam) => cam.id),
+      spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
+      publishScores: c.mqtt.publish_scores,
+      registry: this.registry,
+      log: log.child({ stage: 'sink' }),
+    });
+    await this.sink.start();
+
+    // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
+    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness() });
+    log.info({ listen: this.http.address }, 'serving /metrics, /healthz, /readyz');
+
+    // 3. The model, warmed up, then the labels embedded with it.
+    const bundle = await readBundle(c.model.bundle);
+    this.model = await openVideoModel(
+      bundle,
+      {
+        providers: c.model.providers,
+        intraOpThreads: c.model.intra_op_threads,
+        interOpThreads: c.model.inter_op_threads,
+        tensorrt: { fp16: c.model.tensorrt.fp16, engineCacheDir: c.model.tensorrt.engine_cache_dir },
+        workers: c.model.workers,
+        maxBatch: c.model.max_batch,
+        maxWaitMs: c.model.max_wait_ms,
+      },
+      { log: log.child({ stage: 'model' }), registry: this.registry },
+    );
+    this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
+    this.recognizer = await buildRecognizer(c.labels, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
+
+    // 4. Sources last: frames arriving now have a model and labels waiting.
+    for (const camera of this.enabledCameras(c)) this.startCamera(camera);
+    if (this.runners.size === 0) log.warn('no cameras configured: add cameras to the config or pass --camera ID=URL');
+    this.started = true;
+    this.deps.notifier.ready(`${this.runners.size} camera(s), model ${bundle.manifest.name} on ${this.model.provider}`);
+    this.deps.notifier.startWatchdog(() => this.health().ok);
+  }
+
+  private enabledCameras(c: Config): CameraConfig[] {
+    return c.cameras.filter((cam) => cam.enabled);
+  }
+
+  private eventOptions(): Omit<ActionEventOptions, 'labels'> {
+    const r = this.config.recognition;
+    const m = this.model!.bundle;
+    return {
+      ...(this.config.labels.background !== undefined ? { background: this.config.labels.background } : {}),
+      smoothing: r.smoothing,
+      start: r.start,
+      end: r.end,
+      minClips: r.min_clips,
+      minScore: r.min_score,
+      topK: r.top_k,
+      updateEveryClips: r.update_every_clips,
+      updateRise: r.update_rise,
+      model: { name: m.manifest.name, sha256: m.sha256 },
+    };
+  }
+
+  private startCamera(camera: CameraConfig): void {
+    const { log } = this.deps;
+    const c = this.config;
+    const m = this.model!.bundle.manifest;
+    const source = cameraSource(
+      {
+        camera: camera.id,
+        url: camera.url!,
+        width: m.width,
+        height: m.height,
+        transport: camera.transport,
+        latencyMs: camera.latency_ms,
+        decoder: camera.decoder,
+        ...(camera.max_fps !== undefined ? { maxFps: Math.round(camera.max_fps) } : {}),
+        loop: camera.loop,
+        stallTimeoutMs: c.source.stall_timeout_s * 1000,
+        stopTimeoutMs: c.source.stop_timeout_ms,
+        backoff: { initialMs: c.source.reconnect_initial_ms, maxMs: c.source.reconnect_max_ms },
+      },
+      { registry: this.registry, log: log.child({ stage: 'source' }) },
+    );
+    const runner = new CameraRunner(camera.id, {
+      source,
+      model: this.model!,
+      clipMetrics: this.clipMetrics,
+      log: log.child({ stage: 'recognize', camera: camera.id }),
+      onStatus: (status) => {
+        this.statuses.set(camera.id, status);
+        this.sink?.publishStatus(status);
+      },
+      onScores: (scores, recognizer) => {
+        if (this.config.mqtt.publish_scores) this.sink?.publishScores({ clip: scores.clip, top: topK(recognizer.names, scores.scores, this.config.recognition.top_k) });
+      },
+      onEvent: (event) => this.publishEvent(event),
+    });
+    runner.start({ frameIntervalMs: c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125, stride: c.recognition.stride });
+    runner.setRecognizer(this.recognizer!, this.eventOptions());
+    this.runners.set(camera.id, { runner, camera });
+  }
+
+  private publishEvent(event: ActionEvent): void {
+    const sink = this.sink!;
+    sink.publishState(
+      event.type === 'end'
+        ? { camera: event.camera, label: null, score: 0, since: Date.parse(event.ended_at!) }
+        : { camera: event.camera, label: event.label, score: event.score, since: Date.parse(event.started_at) },
+    );
+    sink.publishEvent(event).then(
+      () => this.eventMetrics.published(event),
+      (e: unknown) => this.deps.log.error({ camera: event.camera, id: event.id, err: (e as Error).message }, 'event could not be spooled'),
+    );
+    this.deps.printEvents?.(formatEventLine(event));
+  }
+
+  health(): Check {
+    const loop = this.loop.ok();
+    return { ok: loop.ok, checks: { event_loop: loop } };
+  }
+
+  readiness(): Check {
+    const streaming = [...this.statuses.values()].filter((s) => s.state === 'streaming').length;
+    const checks: Check['checks'] = {
+      model: { ok: this.model !== undefined && this.recognizer !== undefined, detail: this.model ? `${this.model.bundle.manifest.name} on ${this.model.provider}` : 'loading' },
+      mqtt: { ok: this.sink !== undefined, detail: this.sink ? (this.sink.connected ? 'connected' : `spooling (${this.sink.spooled} events)`) : 'starting' },
+      cameras: { ok: streaming > 0, detail: `${streaming} of ${this.runners.size} streaming` },
+      started: { ok: this.started },
+    };
+    return { ok: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  /** Applies a new config: labels and cameras change in place; other sections need a restart. */
+  async reload(next: Config): Promise<void> {
+    const { log } = this.deps;
+    const previous = this.config;
+    for (const key of ['model', 'mqtt', 'http', 'source'] as const) {
+      if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
+    }
+    if (!isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(previous.recognition, next.recognition)) {
+      const recognizer = await buildRecognizer(next.labels, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }));
+      this.config = { ...previous, labels: next.labels, recognition: next.recognition };
+      this.recognizer = recognizer;
+      for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());
+      log.info({ labels: recognizer.names.length }, 'labels reloaded');
+    }
+    const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));
+    this.config = { ...this.config, cameras: next.cameras };
+    for (const [id, { runner, camera }] of this.runners) {
+      if (!isDeepStrictEqual(wanted.get(id), camera)) {
+        await runner.stop();
+        this.runners.delete(id);
+        this.statuses.delete(id);
+        log.info({ camera: id }, wanted.has(id) ? 'camera changed: restarting it' : 'camera removed');
+      }
+    }
+    for (const [id, camera] of wanted) {
+      if (!this.runners.has(id)) {
+        this.startCamera(camera);
+        log.info({ camera: id }, 'camera started');
+      }
+    }
+    this.sink?.setCameras([...wanted.keys()]);
+  }
+
+  /** Stops sources, lets in-flight inference finish and its events reach the spool, then says offline. */
+  async stop(): Promise<void> {
+    this.deps.notifier.stopping();
+    await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
+    this.runners.clear();
+    await this.model?.close();
+    await this.sink?.close(2000);
+    await this.http?.close();
+    await this.broker?.close();
+    this.loop.stop();
+    this.deps.notifier.close();
+  }
+}

@@ -1,0 +1,25 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { ActionEvent } from '../types.js';
+
+export interface EventMetrics {
+  /** Counts the event and observes its latency from the clip's last frame to now (published). */
+  published(event: ActionEvent, now?: number): void;
+}
+
+/** End-to-end metrics: they span every stage, so the daemon (which wires them) owns them. */
+export function registerEventMetrics(registry: Registry): EventMetrics {
+  const events = new Counter({ name: 'msta_events_total', help: 'Action events published', labelNames: ['camera', 'label', 'type'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'msta_event_latency_seconds',
+    help: "From a clip's last frame to its event handed to the sink (spooled or sent)",
+    labelNames: ['camera'],
+    buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+    registers: [registry],
+  });
+  return {
+    published(event, now = Date.now()) {
+      events.inc({ camera: event.camera, label: event.label, type: event.type });
+      latency.observe({ camera: event.camera }, Math.max(0, now - Date.parse(event.clip.last_frame_at)) / 1000);
+    },
+  };
+}

@@ -1,0 +1,62 @@
+// Labels from config (inline, files, or the bundle's own) -> prompts -> cached text embeddings ->
+// one embedding per label: everything recognition needs that changes on a label reload.
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { ClipTokenizer } from '../model/clip-tokenizer.js';
+import { embedPrompts } from '../model/prompt-embeddings.js';
+import type { VideoModel } from '../model/video-model.js';
+import { labelEmbeddings } from '../recognize/label-embedding.js';
+import { readLabelFile } from '../recognize/label-files.js';
+import { buildLabelSet, inlineActions, labelSetPrompts, type LabelSet, type LocatedAction } from '../recognize/label-set.js';
+
+export interface Recognizer {
+  set: LabelSet;
+  /** Row-major [labels, embed_dim]. */
+  embeds: Float32Array;
+  /** Label names in score order. */
+  names: string[];
+}
+
+/** The actions a config asks for; the bundle's own labels when it names none (the demo). */
+export function configuredActions(labels: LabelOptions, bundleLabels: readonly string[] | undefined): LocatedAction[] {
+  const actions = [...labels.files.flatMap((file) => readLabelFile(file)), ...inlineActions(labels.actions, 'labels.actions')];
+  if (actions.length > 0 || !bundleLabels) return actions;
+  return inlineActions(bundleLabels, 'bundle.json labels');
+}
+
+/** The label part of the config; `cache_dir` absent = no embedding cache (one-off commands). */
+export type LabelOptions = Omit<Config['labels'], 'cache_dir'> & { cache_dir?: string };
+
+export async function buildRecognizer(
+  labels: LabelOptions,
+  model: VideoModel,
+  tokenizer: ClipTokenizer,
+  log: Logger,
+): Promise<Recognizer> {
+  const m = model.bundle.manifest;
+  const actions = configuredActions(labels, m.labels);
+  const set = buildLabelSet(labels.template ?? m.template, actions, labels.background !== undefined ? { background: labels.background } : {});
+  const prompts = labelSetPrompts(set);
+  const started = performance.now();
+  let lastLog = started;
+  const { embeddings, computed } = await embedPrompts(prompts, {
+    tokenize: (text) => tokenizer.inputIds(text, m.context_length),
+    contextLength: m.context_length,
+    embedDim: m.embed_dim,
+    embedTokens: (ids, rows) => model.embedTokens(ids, rows),
+    ...(labels.cache_dir !== undefined ? { cacheDir: labels.cache_dir } : {}),
+    bundleSha256: model.bundle.sha256,
+    onProgress(done, total) {
+      // Large label sets take a while on a CPU: show progress rather than look hung.
+      if (performance.now() - lastLog > 1000 || done === total) {
+        lastLog = performance.now();
+        log.info({ done, total }, `embedding label prompts ${done}/${total}`);
+      }
+    },
+  });
+  log.info(
+    { labels: set.labels.length, prompts: prompts.length, computed, cached: prompts.length - computed, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) },
+    'labels ready',
+  );
+  return { set, embeds: labelEmbeddings(set, embeddings, m.embed_dim), names: set.labels.map((l) => l.name) };
+}
