@@ -3,8 +3,10 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Aedes } from 'aedes';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Registry } from 'prom-client';
 import { createMqttSink, type MqttSink, type MqttSinkOptions } from '../src/sink/mqtt-sink.js';
@@ -452,3 +454,26 @@ for (const [protocolVersion, window] of [[5, 10], [4, 16]] as const) {
     }
   });
 }
+
+test('a 3.1.1-only broker (aedes): MQTT 5 is refused with a hint to use protocol version 4, which works', async () => {
+  const aedes = await Aedes.createBroker();
+  const server = createServer(aedes.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const v5 = makeSink(url, { protocolVersion: 5 });
+  const v4 = makeSink(url, { protocolVersion: 4 });
+  try {
+    await v5.sink.start();
+    await assert.rejects(v5.sink.whenConnected(500), /Unacceptable protocol version \[1\] \(.*try mqtt\.protocol_version 4\)/);
+    await v4.sink.start();
+    await v4.sink.whenConnected(5000);
+    await v4.sink.publishEvent(event('cam1', 1));
+    await until(() => v4.sink.spooled === 0, 'the event acknowledged by aedes');
+  } finally {
+    await v5.sink.close(300);
+    await v4.sink.close(1000);
+    await new Promise<void>((r) => aedes.close(() => r()));
+    server.unref();
+    server.close();
+  }
+});

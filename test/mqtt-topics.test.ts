@@ -117,6 +117,8 @@ test('connection errors are MQTT_FAILED, name the redacted broker URL, and never
   const err = connectionError(refused, 'mqtt://msta:***@broker:1883', ['hunter2']);
   assert.ok(isMstaError(err, 'MQTT_FAILED'));
   assert.match(err.message, /^mqtt:\/\/msta:\*\*\*@broker:1883: MQTT broker: Connection refused: Bad User Name or Password \[134\] \(check mqtt\.username/);
+  const version = connectionError(Object.assign(new Error('Connection refused: Unacceptable protocol version'), { code: 1 }), 'mqtt://b', []);
+  assert.match(version.message, /\[1\] \(the broker does not speak this MQTT version: try mqtt\.protocol_version 4\)$/);
   const echoed = connectionError(new Error('auth hunter2 rejected'), 'mqtt://b', ['hunter2', undefined]);
   assert.equal(echoed.message.includes('hunter2'), false);
   assert.equal(redactSecrets('a hunter2 b hunter2', ['hunter2', '']), 'a *** b ***');

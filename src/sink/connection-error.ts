@@ -2,6 +2,7 @@
 import { MstaError } from '../errors.js';
 
 const CREDENTIAL_CODES = new Set([4, 5, 134, 135]);
+const VERSION_CODES = new Set([1, 132]);
 
 /** Replaces every occurrence of each non-empty secret with "***". */
 export function redactSecrets(text: string, secrets: readonly (string | undefined)[]): string {
@@ -14,6 +15,7 @@ function hint(e: Error & { code?: unknown }): string {
   const code = e.code;
   if (typeof code === 'number') {
     if (CREDENTIAL_CODES.has(code)) return ' (check mqtt.username and mqtt.password, and the broker\'s ACL)';
+    if (VERSION_CODES.has(code)) return ' (the broker does not speak this MQTT version: try mqtt.protocol_version 4)';
     return '';
   }
   if (code === 'ECONNREFUSED') return ' (is the broker running and listening there?)';
