@@ -3,7 +3,7 @@
 // (normalised mean of prompt embeddings).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildLabelSet, fillTemplate, inlineActions, labelSetPrompts, labelWords, type LocatedAction } from '../src/recognize/label-set.js';
@@ -126,7 +126,8 @@ test('bad YAML label files name the file and line', () => {
     ['- wave\n- name: clap\n  colour: red\n', 'b.yaml:2', /action 2: .*colour/],
     ['- wave\n- name: clap\n  descriptions: ["ok", ""]\n', 'b.yaml:3', /action 2 descriptions\.1: empty description/],
     ['- wave\n- [1, 2]\n', 'b.yaml:2', /action 2: expected a name, or \{name, descriptions, threshold\}/],
-    ['wave: {}\n', 'b.yaml:1', /must be a list of actions/],
+    ['wave: {}\n', 'b.yaml:1', /unknown key "wave"/],
+    ['actions: {}\n', 'b.yaml:1', /must be a list of actions/],
     ['- wave\n- [clap\n', 'b.yaml:3', /not valid YAML/],
     ['- wave\n- "  "\n', 'b.yaml:2', /action 2: empty label name/],
   ];
@@ -203,4 +204,21 @@ test('label embeddings come out row-major in label order', () => {
   assert.throws(() => labelEmbeddings(set, new Map([['a', Float32Array.of(0, 1)]]), 2), /no embedding for prompt "b" of label "b"/);
   const cancelling = new Map([...prompts, ['b2', Float32Array.of(-1, 0)]]);
   assert.throws(() => labelEmbeddings(set, cancelling, 2), /label "b": the mean is the zero vector/);
+});
+
+test('a YAML label file may carry its own template: {template, actions}', () => {
+  const actions = parseLabelYaml('template: a store camera shows {}.\nactions:\n  - name: shoplifting\n    descriptions: [a person hides an item]\n  - falling\n', 'retail.yaml');
+  assert.deepEqual(actions.map((a) => a.where), ['retail.yaml:3', 'retail.yaml:5']);
+  const set = buildLabelSet('a video of {}.', [...actions, { action: { name: 'waving' }, where: 'labels.actions[0]' }]);
+  assert.deepEqual(set.labels.map((l) => l.prompts[0]), ['a store camera shows shoplifting.', 'a store camera shows falling.', 'a video of waving.']);
+  assert.throws(() => parseLabelYaml('template: no placeholder\nactions: [a]\n', 'x.yaml'), /x\.yaml:1: template must be text containing \{\}/);
+  assert.throws(() => parseLabelYaml('actons: [a]\n', 'x.yaml'), /unknown key "actons"/);
+});
+
+test('every label set in configs/labels loads through the real label-file reader', () => {
+  for (const f of readdirSync('configs/labels')) {
+    const set = buildLabelSet('a video of {}.', readLabelFile(`configs/labels/${f}`));
+    assert.ok(set.labels.length >= 5, f);
+    assert.ok(set.labels.every((l) => l.prompts.length >= 2), `${f}: every action has descriptions`);
+  }
 });

@@ -1,5 +1,6 @@
 // Label files: plain text (one action per line; blank lines and # comments ignored), or YAML
-// (a list like labels.actions in the config: a name, or {name, descriptions, threshold}).
+// (a list like labels.actions in the config: a name, or {name, descriptions, threshold}; or
+// {template, actions: [...]} where the template is this file's own).
 // Every action keeps "file:line" so errors point at the line to fix.
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
@@ -36,10 +37,22 @@ export function parseLabelYaml(text: string, file: string): LocatedAction[] {
   const at = (offset: number | undefined) => `${file}:${offset === undefined ? 1 : lines.linePos(offset).line}`;
   const syntax = doc.errors[0];
   if (syntax) throw invalid(`${file}:${syntax.linePos?.[0].line ?? 1}`, `not valid YAML: ${syntax.message.split('\n')[0]}`);
-  const items: unknown = doc.toJS();
-  if (!Array.isArray(items)) throw invalid(at(doc.contents?.range?.[0]), 'a YAML label file must be a list of actions (a name, or {name, descriptions, threshold})');
+  const top: unknown = doc.toJS();
+  // Either a list of actions, or {template?, actions: [...]}: a template that applies to this file's actions.
+  const wrapped = typeof top === 'object' && top !== null && !Array.isArray(top);
+  if (wrapped) {
+    const extra = Object.keys(top).filter((k) => k !== 'template' && k !== 'actions');
+    if (extra.length > 0) throw invalid(at(doc.contents?.range?.[0]), `unknown key ${JSON.stringify(extra[0])} (a label file has template and actions)`);
+  }
+  const template: unknown = wrapped ? (top as { template?: unknown }).template : undefined;
+  if (template !== undefined && (typeof template !== 'string' || !template.includes('{}'))) {
+    throw invalid(at((doc.getIn(['template'], true) as { range?: [number] } | undefined)?.range?.[0]), 'template must be text containing {} where the action name goes');
+  }
+  const items: unknown = wrapped ? (top as { actions?: unknown }).actions : top;
+  const base = wrapped ? ['actions'] : [];
+  if (!Array.isArray(items)) throw invalid(at(doc.contents?.range?.[0]), 'a YAML label file must be a list of actions (a name, or {name, descriptions, threshold}), or {template, actions: [...]}');
   return items.map((item: unknown, i) => {
-    const node = doc.getIn([i], true) as { range?: [number, number, number] } | undefined;
+    const node = doc.getIn([...base, i], true) as { range?: [number, number, number] } | undefined;
     const where = at(node?.range?.[0]);
     if (typeof item !== 'string' && (typeof item !== 'object' || item === null || Array.isArray(item))) {
       throw invalid(where, `action ${i + 1}: expected a name, or {name, descriptions, threshold}`);
@@ -48,10 +61,11 @@ export function parseLabelYaml(text: string, file: string): LocatedAction[] {
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const path = issue.path.map(String);
-      const inner = path.length > 0 ? (doc.getIn([i, ...issue.path], true) as { range?: [number, number, number] } | undefined) : undefined;
+      const inner = path.length > 0 ? (doc.getIn([...base, i, ...issue.path], true) as { range?: [number, number, number] } | undefined) : undefined;
       throw invalid(at(inner?.range?.[0] ?? node?.range?.[0]), `action ${i + 1}${path.length ? ` ${path.join('.')}` : ''}: ${issue.message}`);
     }
-    return typeof parsed.data === 'string' ? { action: { name: parsed.data }, where } : { action: parsed.data, where };
+    const action = typeof parsed.data === 'string' ? { name: parsed.data } : parsed.data;
+    return { action: typeof template === 'string' ? { ...action, template } : action, where };
   });
 }
 

@@ -8,6 +8,8 @@ export interface LabelAction {
   descriptions?: readonly string[];
   /** Overrides the start threshold for this label. */
   threshold?: number;
+  /** Overrides the set's prompt template (a label file's own template). */
+  template?: string;
 }
 
 /** An action and where it was written ("file:line", or a config path), for error messages. */
@@ -76,7 +78,7 @@ function toLabel(template: string, { action, where }: LocatedAction): Label {
   if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
     throw invalid(where, `label ${JSON.stringify(name)}: threshold must be between 0 and 1, got ${threshold}`);
   }
-  const label: Label = { name, words, prompts: [...new Set([fillTemplate(template, words), ...descriptions])], where };
+  const label: Label = { name, words, prompts: [...new Set([fillTemplate(action.template ?? template, words), ...descriptions])], where };
   if (threshold !== undefined) label.threshold = threshold;
   return label;
 }
