@@ -3,13 +3,13 @@
 import { BehaviorSubject, distinctUntilChanged, filter, finalize, map, share, tap, type Observable, type SchedulerLike } from 'rxjs';
 import type { Registry } from 'prom-client';
 import { MstaError } from '../errors.js';
-import { redactUrl } from '../redact.js';
 import type { CameraStatus, Frame } from '../types.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { ChildRequest } from './child-protocol.js';
 import { runSourceChild, type ChildEvent } from './child-process.js';
 import type { Transport } from './pipeline-description.js';
 import { sourceMetrics } from './source-metrics.js';
+import { scrubSecrets } from './secrets.js';
 import { parseSourceUrl } from './source-url.js';
 import { supervise, type SourceEvent } from './supervise.js';
 
@@ -92,7 +92,7 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
   const connect = deps.connect ?? ((r: ChildRequest, t: number) => runSourceChild(r, { stopTimeoutMs: t }));
   const metrics = deps.registry ? sourceMetrics(deps.registry) : undefined;
   const log = deps.log;
-  const where = { camera, url: redactUrl(options.url) };
+  const where = { camera, url: scrubSecrets(options.url, options.url) };
   const counts = { frames: 0, dropped: 0, reconnects: 0 };
 
   const scheduler = deps.scheduler;

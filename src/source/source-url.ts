@@ -2,7 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MstaError } from '../errors.js';
-import { redactUrl } from '../redact.js';
+import { scrubSecrets } from './secrets.js';
 
 /** videotestsrc's pattern names (GStreamer 1.22). */
 export const TEST_PATTERNS = [
@@ -19,7 +19,7 @@ export type SourceSpec =
   | { kind: 'test'; pattern: string; fps: number };
 
 function invalid(url: string, why: string): MstaError {
-  return new MstaError('SOURCE_URL_INVALID', `${why}: "${redactUrl(url)}"`, { where: 'url' });
+  return new MstaError('SOURCE_URL_INVALID', `${why}: "${scrubSecrets(url, url)}"`, { where: 'url' });
 }
 
 /**
