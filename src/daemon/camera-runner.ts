@@ -63,13 +63,9 @@ export class CameraRunner {
           { camera: this.camera, frames: m.frames, stride: clip.stride, width: m.width, height: m.height, maxGapMs: clip.frameIntervalMs * 4 },
           (reason) => clipMetrics.drop(this.camera, reason),
         ),
-        latestWins(
-          (c) => {
-            clipMetrics.clip(this.camera);
-            return model.embedClip(c);
-          },
-          () => clipMetrics.drop(this.camera, 'replaced'),
-        ),
+        // Every clip made is counted; those replaced while waiting are a subset, dropped.
+        tap(() => clipMetrics.clip(this.camera)),
+        latestWins((c) => model.embedClip(c), () => clipMetrics.drop(this.camera, 'replaced')),
       )
       .subscribe({
         next: (embedding) => this.recognition?.input.next(embedding),
