@@ -67,6 +67,16 @@ test('the picture is centre-cropped to the target aspect ratio, not squashed', a
   assert.equal(lit(px(15)), '101', `right edge magenta, got ${px(15).join(',')}`);
 });
 
+test('a child stopped before its pipeline starts is gone too', async () => {
+  let pid = 0;
+  const sub = child('test://ball').subscribe((e) => {
+    if (e.type === 'spawned') pid = e.pid;
+  });
+  sub.unsubscribe(); // before the child has even read its request
+  assert.ok(pid > 0);
+  assert.ok(await waitGone(pid, 3000));
+});
+
 test('a child that does not stop when told is killed', async () => {
   let pid = 0;
   let sub: Subscription | undefined;
