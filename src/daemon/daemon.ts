@@ -17,19 +17,18 @@ import type { ActionEventOptions } from '../recognize/action-events.js';
 import { formatEventLine } from '../recognize/format-event.js';
 import { topK } from '../recognize/top-k.js';
 import { createMqttSink, type MqttSink } from '../sink/mqtt-sink.js';
+import { actionStateFromEvent } from '../sink/payloads.js';
 import { cameraSource } from '../source/camera-source.js';
 import type { ActionEvent, CameraStatus } from '../types.js';
 import { CameraRunner } from './camera-runner.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
-import { buildRecognizer, type Recognizer } from './recognizer.js';
+import { buildRecognizer, configuredLabelSet, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
 
 export interface DaemonDeps {
   log: Logger;
   notifier: Notifier;
-  /** Also print each event as a readable line (the demo on a terminal). */
-  printEvents?: (line: string) => void;
 }
 
 export class Daemon {
@@ -66,7 +65,11 @@ export class Daemon {
     const c = this.config;
     if (!c.model) throw new MstaError('CONFIG_INVALID', 'model.bundle is required', { where: 'model' });
 
-    // 1. The sink first: events made later must have somewhere to go (its spool works offline).
+    // 0. The bundle's files verified and the labels read: cheap, and mistakes surface first.
+    const bundle = await readBundle(c.model.bundle);
+    const labelNames = configuredLabelSet(c.labels, bundle.manifest).labels.map((l) => l.name);
+
+    // 1. The sink next: events made later must have somewhere to go (its spool works offline).
     if (c.mqtt.url === undefined) {
       this.broker = await startEmbeddedBroker();
       log.info({ url: this.broker.url }, 'no mqtt.url configured: embedded MQTT 3.1.1 broker started on loopback');
@@ -83,6 +86,7 @@ export class Daemon {
       cameras: this.enabledCameras(c).map((cam) => cam.id),
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
+      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix, labels: labelNames } } : {}),
       registry: this.registry,
       log: log.child({ stage: 'sink' }),
     });
@@ -93,7 +97,6 @@ export class Daemon {
     log.info({ listen: this.http.address }, 'serving /metrics, /healthz, /readyz');
 
     // 3. The model, warmed up, then the labels embedded with it.
-    const bundle = await readBundle(c.model.bundle);
     this.model = await openVideoModel(
       bundle,
       {
@@ -181,16 +184,16 @@ export class Daemon {
 
   private publishEvent(event: ActionEvent): void {
     const sink = this.sink!;
-    sink.publishState(
-      event.type === 'end'
-        ? { camera: event.camera, label: null, score: 0, since: Date.parse(event.ended_at!) }
-        : { camera: event.camera, label: event.label, score: event.score, since: Date.parse(event.started_at) },
-    );
+    sink.publishState(actionStateFromEvent(event));
+    const fields = { camera: event.camera, id: event.id, type: event.type, label: event.label, score: Number(event.score.toFixed(3)) };
     sink.publishEvent(event).then(
-      () => this.eventMetrics.published(event),
-      (e: unknown) => this.deps.log.error({ camera: event.camera, id: event.id, err: (e as Error).message }, 'event could not be spooled'),
+      () => {
+        this.eventMetrics.published(event);
+        // Logged once durable (spooled or sent): a readable line on a terminal, the ids in JSON.
+        this.deps.log.info({ event: fields }, formatEventLine(event));
+      },
+      (e: unknown) => this.deps.log.error({ event: fields, err: (e as Error).message }, 'event could not be spooled'),
     );
-    this.deps.printEvents?.(formatEventLine(event));
   }
 
   health(): Check {

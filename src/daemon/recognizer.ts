@@ -8,6 +8,7 @@ import type { VideoModel } from '../model/video-model.js';
 import { labelEmbeddings } from '../recognize/label-embedding.js';
 import { readLabelFile } from '../recognize/label-files.js';
 import { buildLabelSet, inlineActions, labelSetPrompts, type LabelSet, type LocatedAction } from '../recognize/label-set.js';
+import type { BundleManifest } from '../model/bundle-manifest.js';
 
 export interface Recognizer {
   set: LabelSet;
@@ -17,11 +18,14 @@ export interface Recognizer {
   names: string[];
 }
 
-/** The actions a config asks for; the bundle's own labels when it names none (the demo). */
-export function configuredActions(labels: LabelOptions, bundleLabels: readonly string[] | undefined): LocatedAction[] {
-  const actions = [...labels.files.flatMap((file) => readLabelFile(file)), ...inlineActions(labels.actions, 'labels.actions')];
-  if (actions.length > 0 || !bundleLabels) return actions;
-  return inlineActions(bundleLabels, 'bundle.json labels');
+/**
+ * The label set a config asks for (files, then inline actions); the bundle's own labels when it
+ * names none (the demo). Cheap: no model needed, so the sink can announce the labels early.
+ */
+export function configuredLabelSet(labels: LabelOptions, manifest: BundleManifest): LabelSet {
+  let actions: LocatedAction[] = [...labels.files.flatMap((file) => readLabelFile(file)), ...inlineActions(labels.actions, 'labels.actions')];
+  if (actions.length === 0 && manifest.labels) actions = inlineActions(manifest.labels, 'bundle.json labels');
+  return buildLabelSet(labels.template ?? manifest.template, actions, labels.background !== undefined ? { background: labels.background } : {});
 }
 
 /** The label part of the config; `cache_dir` absent = no embedding cache (one-off commands). */
@@ -34,8 +38,7 @@ export async function buildRecognizer(
   log: Logger,
 ): Promise<Recognizer> {
   const m = model.bundle.manifest;
-  const actions = configuredActions(labels, m.labels);
-  const set = buildLabelSet(labels.template ?? m.template, actions, labels.background !== undefined ? { background: labels.background } : {});
+  const set = configuredLabelSet(labels, m);
   const prompts = labelSetPrompts(set);
   const started = performance.now();
   let lastLog = started;

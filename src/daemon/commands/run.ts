@@ -51,8 +51,7 @@ export const runCommand: Command = {
     const secrets = [config.mqtt.password, config.mqtt.username].filter((s): s is string => !!s);
     const log = createLogger({ level: config.logging.level, format: config.logging.format, secrets });
     const notifier = createNotifier(process.env, (e) => log.warn({ err: e.message }, 'sd_notify failed'));
-    const terminal = process.stdout.isTTY === true;
-    const daemon = new Daemon(config, { log, notifier, ...(terminal ? { printEvents: (line: string) => process.stdout.write(`${line}\n`) } : {}) });
+    const daemon = new Daemon(config, { log, notifier });
 
     let stopping: Promise<number> | undefined;
     const stop = (signal: string): Promise<number> => {
