@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
 import { configSchema, type Config } from '../config/schema.js';
+import { redactUrl } from '../redact.js';
 
 export interface RunFlags {
   bundle?: string;
@@ -13,6 +14,8 @@ export interface RunFlags {
   mqttUrl?: string;
   http?: string;
 }
+
+const FLAG_OF_SECTION: Record<string, string> = { cameras: '--camera', mqtt: '--mqtt-url', http: '--http', labels: '--labels', model: '--bundle' };
 
 export function parseCameraFlag(value: string): { id: string; url: string } | undefined {
   const eq = value.indexOf('=');
@@ -29,7 +32,7 @@ export function applyRunFlags(config: Config, flags: RunFlags, cwd = process.cwd
     merged.cameras = flags.camera.flatMap((value) => {
       const camera = parseCameraFlag(value);
       if (!camera) {
-        issues.push({ path: ['--camera'], message: `"${value.replace(/=.*/, '=…')}" is not ID=URL` });
+        issues.push({ path: ['--camera'], message: `"${redactUrl(value)}" is not ID=URL` });
         return [];
       }
       return [{ ...camera, transport: 'tcp' as const, latency_ms: 200, decoder: 'auto', loop: false, enabled: true }];
@@ -49,8 +52,9 @@ export function applyRunFlags(config: Config, flags: RunFlags, cwd = process.cwd
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
       const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
-      const flag = path[0] === 'cameras' ? '--camera' : path[0] === 'mqtt' ? '--mqtt-url' : path[0] === 'http' ? '--http' : path[0] === 'labels' ? '--labels' : undefined;
-      issues.push({ path: flag ? [flag, ...path] : path, message: i.message });
+      // Name the flag the value came from: cameras[0].id -> --camera[0].id, http.listen -> --http.
+      const flag = FLAG_OF_SECTION[String(path[0])];
+      issues.push({ path: flag === undefined ? path : path[0] === 'cameras' ? [flag, ...path.slice(1)] : [flag], message: i.message });
     }
   }
   if (issues.length > 0) throw new ConfigError('command line', issues);
