@@ -19,3 +19,11 @@ test('log lines never carry URL passwords or known secret values, in messages or
   assert.equal(first.camera, 'c1');
   assert.match(JSON.parse(lines[1]!).err.message, /auth failed for user msta with \*\*\*/);
 });
+
+test('redactUrl hides the whole password, even one with a raw @ in it', async () => {
+  const { redactUrl } = await import('../src/redact.js');
+  assert.equal(redactUrl('rtsp://admin:p@ss@cam:554/s'), 'rtsp://admin:***@cam:554/s');
+  assert.equal(redactUrl('rtsp://admin:hunter2@cam/s?x=a@b'), 'rtsp://admin:***@cam/s?x=a@b');
+  assert.equal(redactUrl('rtsp://viewer@cam/s'), 'rtsp://viewer@cam/s');
+  assert.equal(redactUrl('file:///videos/a@b.mp4'), 'file:///videos/a@b.mp4');
+});
