@@ -7,3 +7,15 @@ export function redactUrl(url: string): string {
     return colon < 0 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
   });
 }
+
+/** Every URL inside a text (a log message, an error from GStreamer) with its password hidden. */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url));
+}
+
+/** Replaces every occurrence of each non-empty secret value with "***". */
+export function redactSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) if (s) out = out.split(s).join('***');
+  return out;
+}

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isMstaError } from '../src/errors.js';
-import { connectionError, redactSecrets } from '../src/sink/connection-error.js';
+import { connectionError } from '../src/sink/connection-error.js';
+import { redactSecrets } from '../src/redact.js';
 import { discoveryConfigs, discoveryTopics } from '../src/sink/discovery.js';
 import { actionStateFromEvent, actionStatePayload, cameraStatusPayload, scoresPayload } from '../src/sink/payloads.js';
 import type { ActionEvent } from '../src/types.js';

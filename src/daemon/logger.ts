@@ -2,7 +2,7 @@
 // scrubbed on the way out: URL passwords anywhere in a line, and the exact secret values given.
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { redactUrl } from '../redact.js';
+import { redactSecrets, redactUrlsIn } from '../redact.js';
 
 export interface LoggerOptions {
   level: string;
@@ -16,11 +16,7 @@ export interface LoggerOptions {
 /** Replaces URL passwords and known secret values in every string of a log record. */
 export function scrubber(secrets: readonly string[]): (value: unknown) => unknown {
   const known = secrets.filter((s) => s.length >= 3);
-  const scrubString = (s: string): string => {
-    let out = s.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url));
-    for (const secret of known) out = out.split(secret).join('***');
-    return out;
-  };
+  const scrubString = (s: string): string => redactSecrets(redactUrlsIn(s), known);
   const scrub = (value: unknown): unknown => {
     if (typeof value === 'string') return scrubString(value);
     if (Array.isArray(value)) return value.map(scrub);

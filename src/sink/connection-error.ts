@@ -1,15 +1,9 @@
 // Turns what mqtt.js and node's net/tls report into one clear, secret-free MstaError.
 import { MstaError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 
 const CREDENTIAL_CODES = new Set([4, 5, 134, 135]);
 const VERSION_CODES = new Set([1, 132]);
-
-/** Replaces every occurrence of each non-empty secret with "***". */
-export function redactSecrets(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('***');
-  return out;
-}
 
 function hint(e: Error & { code?: unknown }): string {
   const code = e.code;

@@ -13,7 +13,8 @@ import type { Registry } from 'prom-client';
 import { MstaError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import type { ActionEvent, CameraStatus } from '../types.js';
-import { connectionError, redactSecrets } from './connection-error.js';
+import { connectionError } from './connection-error.js';
+import { redactSecrets } from '../redact.js';
 import { discoveryConfigs, discoveryTopics, type RetainedMessage } from './discovery.js';
 import { sinkMetrics, type PublishKind, type SinkMetrics, type SpoolDropReason } from './metrics.js';
 import {

@@ -1,5 +1,5 @@
 // Text from GStreamer or a child may quote the camera URL: it is scrubbed before it is shown.
-import { redactUrl } from '../redact.js';
+import { redactSecrets, redactUrlsIn } from '../redact.js';
 
 /** The URL's password as written and percent-decoded; the URL parser finds it even with a raw '@' in it. */
 function passwordForms(url: string): string[] {
@@ -21,7 +21,5 @@ function passwordForms(url: string): string[] {
 
 /** `text` with the URL's password replaced and every URL in it redacted. */
 export function scrubSecrets(text: string, url: string): string {
-  let out = text;
-  for (const secret of passwordForms(url)) out = out.split(secret).join('***');
-  return out.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, (u) => redactUrl(u));
+  return redactUrlsIn(redactSecrets(text, passwordForms(url)));
 }
