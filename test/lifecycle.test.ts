@@ -19,7 +19,7 @@ function config(dir: string, body: string): string {
 
 async function readyz(address: string): Promise<{ status: number; body: { ok: boolean; checks: Record<string, { ok: boolean }> } }> {
   const r = await fetch(`http://${address}/readyz`);
-  return { status: r.status, body: await r.json() };
+  return { status: r.status, body: (await r.json()) as { ok: boolean; checks: Record<string, { ok: boolean }> } };
 }
 
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {

@@ -13,28 +13,18 @@ import { ClipTokenizer } from '../src/model/clip-tokenizer.js';
 import { loadClipVocab } from '../src/model/clip-vocab.js';
 import { embedPrompts } from '../src/model/prompt-embeddings.js';
 import type { Clip } from '../src/types.js';
+import { maxAbsDiff, readBundleReference } from './support/bundle-reference.js';
+import { buildRecognizer } from '../src/daemon/recognizer.js';
+import { labelScores } from '../src/recognize/label-scores.js';
 
 const BUNDLE = 'models/synthetic-actions';
-const REF = join(BUNDLE, 'reference');
-const reference = JSON.parse(readFileSync(join(REF, 'reference.json'), 'utf8'));
+const reference = readBundleReference(BUNDLE);
 const OPTIONS: ModelOptions = { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, tensorrt: { fp16: true, engineCacheDir: '/tmp' }, workers: 1, maxBatch: 4, maxWaitMs: 5 };
-
-function refArray<T>(name: string, ctor: { new (b: ArrayBuffer): T }): T {
-  const bytes = readFileSync(join(REF, reference[name].file));
-  return new ctor(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-}
 
 function logCapture() {
   const lines: Record<string, unknown>[] = [];
   const log = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s)) });
   return { log, lines };
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 /** A copy of the bundle to break, with bundle.json edited and hashes recomputed unless told not to. */
@@ -64,15 +54,15 @@ test('clips batched through worker threads give the PyTorch reference embeddings
   try {
     assert.equal(model.provider, 'cpu');
     assert.ok(lines.some((l) => l.msg === 'model loaded and warmed up' && typeof l.warmup_s === 'number'), 'warm-up is timed and logged');
-    const frames = refArray('frames', Uint8Array);
-    const [n, T, H, W] = reference.frames.shape as number[];
+    const { data: frames, shape } = reference.array('frames');
+    const [n, T, H, W] = shape;
     const clipBytes = T! * H! * W! * 3;
     const clips: Clip[] = Array.from({ length: n! }, (_, i) => ({
       camera: `cam${i}`, seq: 0, frames: T!, height: H!, width: W!,
-      data: frames.slice(i * clipBytes, (i + 1) * clipBytes), firstFrameAt: 0, lastFrameAt: 1,
+      data: (frames as Uint8Array).slice(i * clipBytes, (i + 1) * clipBytes), firstFrameAt: 0, lastFrameAt: 1,
     }));
     const results = await Promise.all(clips.map((c) => model.embedClip(c)));
-    const expected = refArray('video_embeds', Float32Array);
+    const expected = reference.array('video_embeds').data as Float32Array;
     const D = bundle.manifest.embed_dim;
     results.forEach((r, i) => {
       assert.equal(r.clip.camera, `cam${i}`);
@@ -84,9 +74,9 @@ test('clips batched through worker threads give the PyTorch reference embeddings
     assert.match(metrics, /msta_inference_batch_size_sum\{model="synthetic-actions"\} 3/, 'the three clips went as one micro-batch');
 
     const tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
-    const ids = refArray('input_ids', BigInt64Array);
+    const ids = reference.array('input_ids').data as BigInt64Array;
     const L = bundle.manifest.context_length;
-    reference.texts.forEach((t: string, i: number) => {
+    reference.texts.forEach((t, i) => {
       assert.deepEqual(tokenizer.inputIds(t, L), Array.from(ids.subarray(i * L, (i + 1) * L), Number), `tokens of "${t}"`);
     });
     const cacheDir = mkdtempSync(join(tmpdir(), 'msta-prompts-'));
@@ -95,11 +85,35 @@ test('clips batched through worker threads give the PyTorch reference embeddings
     const first = await embedPrompts(reference.texts, { ...o, onProgress: (done) => progress.push(done) });
     assert.equal(first.computed, reference.texts.length);
     assert.deepEqual(progress, [4, 8, 12, 15], 'embedded in batches with progress');
-    const textRef = refArray('text_embeds', Float32Array);
-    reference.texts.forEach((t: string, i: number) => assert.ok(maxAbsDiff(first.embeddings.get(t)!, textRef.subarray(i * D, (i + 1) * D)) <= 1e-4));
+    const textRef = reference.array('text_embeds').data as Float32Array;
+    reference.texts.forEach((t, i) => assert.ok(maxAbsDiff(first.embeddings.get(t)!, textRef.subarray(i * D, (i + 1) * D)) <= 1e-4));
     const again = await embedPrompts(reference.texts, { ...o, embedTokens: () => Promise.reject(new Error('must come from the cache')) });
     assert.equal(again.computed, 0);
-    assert.deepEqual(again.embeddings.get(reference.texts[3]), first.embeddings.get(reference.texts[3]));
+    assert.deepEqual(again.embeddings.get(reference.texts[3]!), first.embeddings.get(reference.texts[3]!));
+  } finally {
+    await model.close();
+  }
+});
+
+test("the daemon's scores on the reference frames equal PyTorch's within 1e-3 (labels, prompts, embeddings, softmax)", async () => {
+  const bundle = await readBundle(BUNDLE);
+  const { log } = logCapture();
+  const model = await openVideoModel(bundle, OPTIONS, { log, registry: new Registry() });
+  try {
+    const m = bundle.manifest;
+    // The bundle's own labels with its template: the prompts the export scored.
+    const recognizer = await buildRecognizer({ files: [], actions: [] }, model, new ClipTokenizer(loadClipVocab(bundle.vocabPath)), log);
+    assert.deepEqual(recognizer.set.labels.map((l) => l.prompts[0]), reference.texts);
+    const { data: frames, shape } = reference.array('frames');
+    const clipBytes = shape.slice(1).reduce((a, b) => a * b, 1);
+    const expected = reference.array('scores').data as Float32Array;
+    const L = recognizer.names.length;
+    for (let i = 0; i < shape[0]!; i++) {
+      const clip: Clip = { camera: 'c', seq: i, frames: m.frames, height: m.height, width: m.width, data: (frames as Uint8Array).slice(i * clipBytes, (i + 1) * clipBytes), firstFrameAt: 0, lastFrameAt: 0 };
+      const { embedding } = await model.embedClip(clip);
+      const scores = labelScores(embedding, recognizer.embeds, m.logit_scale);
+      assert.ok(maxAbsDiff(scores, expected.subarray(i * L, (i + 1) * L)) <= 1e-3, `clip ${i}`);
+    }
   } finally {
     await model.close();
   }
