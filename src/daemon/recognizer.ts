@@ -23,8 +23,10 @@ export interface Recognizer {
  * names none (the demo). Cheap: no model needed, so the sink can announce the labels early.
  */
 export function configuredLabelSet(labels: LabelOptions, manifest: BundleManifest): LabelSet {
-  let actions: LocatedAction[] = [...labels.files.flatMap((file) => readLabelFile(file)), ...inlineActions(labels.actions, 'labels.actions')];
-  if (actions.length === 0 && manifest.labels) actions = inlineActions(manifest.labels, 'bundle.json labels');
+  const named = labels.files.length > 0 || labels.actions.length > 0;
+  const actions: LocatedAction[] = named
+    ? [...labels.files.flatMap((file) => readLabelFile(file)), ...inlineActions(labels.actions, 'labels.actions')]
+    : inlineActions(manifest.labels ?? [], 'bundle.json labels');
   return buildLabelSet(labels.template ?? manifest.template, actions, labels.background !== undefined ? { background: labels.background } : {});
 }
 
