@@ -3,14 +3,12 @@
 // training/'s synth (a new seed each run, printed, so a failure can be replayed with MSTA_TEST_SEED).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCliProcess } from './support/cli.js';
 import { RtspServer } from './support/rtsp-server.js';
+import { SEED, synthClips, synthDemo } from './support/synth.js';
 
-const SEED = Number(process.env.MSTA_TEST_SEED ?? 1000 + Math.floor(Math.random() * 1e6));
 const TOP1 = 0.95;
 
 interface ProbeLine {
@@ -21,24 +19,17 @@ interface ProbeLine {
   top: { label: string; score: number }[];
 }
 
-function synth(args: string[]): void {
-  const r = spawnSync('/usr/bin/python3', ['-m', 'msta', 'synth', ...args, '--seed', String(SEED)], { cwd: 'training', encoding: 'utf8' });
-  assert.equal(r.status, 0, `synth failed: ${r.stderr}`);
-}
-
 function lines(stdout: string): ProbeLine[] {
   return stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProbeLine);
 }
 
 test(`probe on fresh synthetic clips from files: top-1 >= ${TOP1 * 100}% (seed ${SEED})`, { timeout: 180_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-probe-'));
-  synth(['--out', dir, '--per-class', '1', '--seconds', '3']);
-  const clips = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as { file: string; label: string }[];
-  const inputs = clips.flatMap((c) => ['--input', join(dir, c.file)]);
+  const clips = synthClips(3);
+  const inputs = clips.flatMap((c) => ['--input', c.file]);
   const r = await runCliProcess(['probe', '--providers', 'cpu', '--stride', '2', '--top', '3', ...inputs], { timeoutMs: 150_000 });
   assert.equal(r.code, 0, r.stderr);
   const results = lines(r.stdout);
-  const truth = new Map(clips.map((c) => [join(dir, c.file), c.label]));
+  const truth = new Map(clips.map((c) => [c.file, c.label]));
   assert.equal(new Set(results.map((l) => l.input)).size, clips.length, 'every input made clips');
   const wrong = results.filter((l) => l.top[0]!.label !== truth.get(l.input));
   const accuracy = 1 - wrong.length / results.length;
@@ -52,11 +43,8 @@ test(`probe on fresh synthetic clips from files: top-1 >= ${TOP1 * 100}% (seed $
 });
 
 test(`probe over RTSP on a fresh demo video: clips inside an action get its label, >= ${TOP1 * 100}% (seed ${SEED})`, { timeout: 180_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-probe-'));
-  const video = join(dir, 'demo.mp4');
-  synth(['--demo', '--out', video]);
-  const meta = JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')) as { seconds: number; timeline: { label: string; start_s: number; end_s: number }[] };
-  const server = await RtspServer.start({ media: video, user: 'viewer', password: 'probe-Secr3t' });
+  const meta = synthDemo();
+  const server = await RtspServer.start({ media: meta.path, user: 'viewer', password: 'probe-Secr3t' });
   try {
     // One pass of the video: at the bundle's interval, stride 2 makes about 3 clips a second.
     const clipCount = Math.floor(meta.seconds * 3) - 6;

@@ -1,0 +1,36 @@
+// Fresh synthetic action videos from training/'s synth (Debian's python3 sees its packages).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A new seed each run unless MSTA_TEST_SEED replays one; tests print it. */
+export const SEED = Number(process.env.MSTA_TEST_SEED ?? 1000 + Math.floor(Math.random() * 1e6));
+
+function synth(args: string[]): void {
+  const r = spawnSync('/usr/bin/python3', ['-m', 'msta', 'synth', ...args, '--seed', String(SEED)], { cwd: 'training', encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python3 -m msta synth ${args.join(' ')} failed:\n${r.stderr}`);
+}
+
+export interface DemoVideo {
+  path: string;
+  seconds: number;
+  timeline: { label: string; start_s: number; end_s: number }[];
+}
+
+/** Several actions in sequence, separated by idle stretches, with its timeline. */
+export function synthDemo(): DemoVideo {
+  const dir = mkdtempSync(join(tmpdir(), 'msta-demo-'));
+  const path = join(dir, 'demo.mp4');
+  synth(['--demo', '--out', path]);
+  const meta = JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')) as Omit<DemoVideo, 'path'>;
+  return { path, seconds: meta.seconds, timeline: meta.timeline };
+}
+
+/** One clip per action (and idle) of `seconds`, as absolute paths with their labels. */
+export function synthClips(seconds: number): { file: string; label: string }[] {
+  const dir = mkdtempSync(join(tmpdir(), 'msta-clips-'));
+  synth(['--out', dir, '--per-class', '1', '--seconds', String(seconds)]);
+  const clips = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as { file: string; label: string }[];
+  return clips.map((c) => ({ file: join(dir, c.file), label: c.label }));
+}
