@@ -33,7 +33,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const scrub = scrubber(options.secrets ?? []);
   const usePretty = options.format === 'pretty' || (options.format === 'auto' && process.stdout.isTTY === true && !options.destination);
   const destination = usePretty
-    ? pretty({ colorize: process.stdout.isTTY === true, sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
+    ? pretty({ colorize: process.stdout.isTTY === true, sync: true, singleLine: true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' })
     : (options.destination ?? pino.destination({ fd: 1, sync: true }));
   return pino(
     {
