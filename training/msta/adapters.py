@@ -1,7 +1,8 @@
 """MSTA adapters: y = lambda * up_m(ReLU(shared(ReLU(down_m(x))))) for modality m, on the block's
 normalised input, in parallel with the block. `shared` is one Linear(d, d) per layer used by the
 vision and the text adapter of that layer. The vision up-projection is a spatial Linear plus a
-temporal depthwise convolution (kernel 3) over the T frames of that Linear's output, summed."""
+temporal depthwise convolution (kernel 3) over the T frames of that Linear's output, summed
+(over the T / tubelet token frames where the backbone groups frames into tubelets)."""
 from __future__ import annotations
 
 import torch

@@ -95,9 +95,12 @@ class VisionTransformer(nn.Module):
             raise ValueError(f"image size {cfg.image_size} is not a multiple of patch {p}")
         self.cfg = cfg
         self.grid = cfg.image_size // p
+        if cfg.frames % cfg.tubelet or (cfg.tubelet > 1 and not cfg.joint_space_time):
+            raise ValueError(f"tubelet {cfg.tubelet} needs joint space-time attention and to divide {cfg.frames} frames")
         if cfg.joint_space_time:
-            self.conv1 = nn.Conv3d(3, w, (1, p, p), (1, p, p), bias=False)
-            self.temporal_positional_embedding = nn.Parameter(torch.zeros(1, cfg.frames, w))
+            k = cfg.tubelet
+            self.conv1 = nn.Conv3d(3, w, (k, p, p), (k, p, p), bias=False)
+            self.temporal_positional_embedding = nn.Parameter(torch.zeros(1, cfg.token_frames, w))
         else:
             self.conv1 = nn.Conv2d(3, w, p, p, bias=False)
         scale = w**-0.5
@@ -110,12 +113,13 @@ class VisionTransformer(nn.Module):
 
     def forward(self, x: torch.Tensor, adapters: Optional[dict[int, Adapter]] = None) -> torch.Tensor:
         """x: normalised float [B, T, 3, H, W] -> unnormalised embeddings [B, D]."""
-        b, t = x.shape[0], x.shape[1]
+        b = x.shape[0]
+        t = x.shape[1] // self.cfg.tubelet
         n = self.grid**2
         pos = self.positional_embedding
         if self.cfg.joint_space_time:
-            patches = self.conv1(x.transpose(1, 2))  # [B, W, T, g, g]
-            patches = patches.flatten(3).permute(0, 2, 3, 1)  # [B, T, N, W]
+            patches = self.conv1(x.transpose(1, 2))  # [B, W, T / tubelet, g, g]
+            patches = patches.flatten(3).permute(0, 2, 3, 1)  # [B, t, N, W]
             patches = patches + pos[1:] + self.temporal_positional_embedding[:, :t].unsqueeze(2)
             cls = (self.class_embedding + pos[0]).expand(b, 1, -1)
             tokens = torch.cat([cls, patches.reshape(b, t * n, -1)], dim=1)

@@ -28,6 +28,13 @@ class BackboneConfig:
     embed_dim: int
     pixel_mean: tuple[float, float, float]
     pixel_std: tuple[float, float, float]
+    # ViCLIP's conv1 is a Conv3d whose temporal kernel (its `kernel_size`) groups consecutive
+    # frames into one token; 1 for the published model.
+    tubelet: int = 1
+
+    @property
+    def token_frames(self) -> int:
+        return self.frames // self.tubelet
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,9 +79,9 @@ PRESETS: dict[str, BackboneConfig] = {
     # vocabulary learned from the synthetic captions).
     "viclip-tiny": BackboneConfig(
         name="viclip-tiny", joint_space_time=True, frames=8, image_size=64, patch_size=16,
-        vision_width=96, vision_layers=4, vision_heads=4,
-        text_width=64, text_layers=4, text_heads=4, context_length=16, vocab_size=49408,
-        embed_dim=64, pixel_mean=IMAGENET_MEAN, pixel_std=IMAGENET_STD,
+        vision_width=64, vision_layers=3, vision_heads=4,
+        text_width=64, text_layers=3, text_heads=4, context_length=16, vocab_size=49408,
+        embed_dim=64, pixel_mean=IMAGENET_MEAN, pixel_std=IMAGENET_STD, tubelet=4,
     ),
 }
 

@@ -58,8 +58,23 @@ def export_onnx(model: MSTAModel, out: Path) -> None:
         torch.onnx.export(_Text(model), (ids,), str(out / "text.onnx"), input_names=["input_ids"],
                           output_names=["text_embeds"], dynamic_axes={"input_ids": {0: "batch"}, "text_embeds": {0: "batch"}},
                           opset_version=OPSET, do_constant_folding=True)
-    for name in ("video.onnx", "text.onnx"):
-        onnx.checker.check_model(onnx.load(str(out / name)), full_check=True)
+    _pin_shapes(out / "video.onnx", ["batch", c.frames, c.image_size, c.image_size, 3], ["batch", c.embed_dim])
+    _pin_shapes(out / "text.onnx", ["batch", c.context_length], ["batch", c.embed_dim])
+
+
+def _pin_shapes(path: Path, input_shape: list, output_shape: list) -> None:
+    """Write the contract's shapes on the graph's input and output (the exporter's shape
+    inference leaves the embedding width symbolic after the L2 normalisation), then check."""
+    model = onnx.load(str(path))
+    for value, shape in ((model.graph.input[0], input_shape), (model.graph.output[0], output_shape)):
+        dims = value.type.tensor_type.shape.dim
+        for dim, size in zip(dims, shape):
+            if isinstance(size, str):
+                dim.dim_param = size
+            else:
+                dim.dim_value = size
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
 
 
 def _write_array(ref: Path, name: str, array: np.ndarray, index: dict[str, Any]) -> None:

@@ -30,7 +30,7 @@ class MSTAModel(nn.Module):
     def encode_video(self, frames: torch.Tensor, adapted: bool = True) -> torch.Tensor:
         """uint8 [B, T, H, W, 3] RGB -> L2-normalised [B, D]."""
         x = self.backbone.normalise_frames(frames)
-        adapters = self.adapters.vision_adapters(x.shape[1]) if adapted and self.adapters else None
+        adapters = self.adapters.vision_adapters(self.cfg.token_frames) if adapted and self.adapters else None
         return F.normalize(self.backbone.vision(x, adapters), dim=-1)
 
     def encode_text(self, ids: torch.Tensor, adapted: bool = True) -> torch.Tensor:

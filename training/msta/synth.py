@@ -7,7 +7,6 @@ labels. Scenes live in continuous coordinates (frame height = 1) so the same sce
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +70,7 @@ def make_scene(rng: np.random.Generator, colour: str | None, shape: str, motion:
     jitter = rng.integers(-18, 19, size=3)
     rgb = tuple(int(v) for v in np.clip(np.array(COLOURS.get(colour or "red", (0, 0, 0))) + jitter, 0, 255))
     background = int(rng.integers(80, 150))
-    r = float(rng.uniform(0.08, 0.12))
+    r = float(rng.uniform(0.09, 0.13))
     radius = (r, r)
     velocity = (0.0, 0.0)
     lo, hi = r + margin, 1 - r - margin
@@ -244,7 +243,7 @@ def write_demo(path: Path, seed: int = 7, size: tuple[int, int] = (320, 240)) ->
     rng = np.random.default_rng(seed)
     plan = ["red ball moving right", "blue ball moving left", "red ball growing", "blue ball moving up",
             "red ball blinking", "blue ball shrinking", "red ball moving down"]
-    idle_s, action_s = 1.6, 3.2
+    idle_s, action_s = 1.6, 2.4
     frames, timeline, t = [], [], 0.0
     for label in plan:
         for scene_label, seconds in ((IDLE, idle_s), (label, action_s)):
@@ -276,7 +275,8 @@ def sample_times(seconds: float, frames: int, interval_ms: float, rng: np.random
 def pretrain_clip(rng: np.random.Generator, concept: tuple[str | None, str, str], frames: int, size: int,
                   interval_ms: float) -> np.ndarray:
     """A window of T frames rendered straight into the model's centre crop."""
-    seconds = float(rng.uniform(2.0, 3.2))
+    span = (frames - 1) * interval_ms / 1000
+    seconds = float(rng.uniform(span + 0.1, span + 0.9))  # as short as the window: motion at full speed
     scene = make_scene(rng, concept[0], concept[1], concept[2], seconds)
     times = sample_times(seconds, frames, interval_ms, rng)
     return np.stack([render(scene, float(t), size, size, centre_window(), rng) for t in times])

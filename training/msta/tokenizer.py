@@ -1,4 +1,4 @@
-"""CLIP's byte-pair tokenizer (same algorithm as openai/CLIP's simple tokenizer, ftfy left out),
+"""CLIP's byte-pair tokenizer (same algorithm as openai/CLIP's simple tokenizer),
 plus a learner that builds a small CLIP-format merges file from a caption corpus.
 
 The daemon's TypeScript tokenizer follows the same reference algorithm, so both must give
@@ -40,6 +40,11 @@ def bytes_to_unicode() -> dict[int, str]:
 
 
 def clean(text: str) -> str:
+    """CLIP's cleaning. Of ftfy.fix_text only the two fixes that touch well-formed text are done
+    (as in the daemon's tokenizer): NFC normalisation and straight quotes."""
+    text = unicodedata.normalize("NFC", text)
+    text = re.sub("[\u2018-\u201b]", "'", text)
+    text = re.sub("[\u201c-\u201f]", '"', text)
     text = html.unescape(html.unescape(text)).strip()
     return re.sub(r"\s+", " ", text).strip().lower()
 

@@ -1,0 +1,310 @@
+"""python3 -m msta <command>: params, synth, vocab, pretrain, train, evaluate, export, base2novel, make-bundle."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import synth
+from .config import AdapterConfig, backbone_preset, parse_layers, PRESETS
+from .model import MSTAModel, count_parameters
+
+TORCH_THREADS = 2
+
+
+def _adapter_cfg(args) -> AdapterConfig:
+    first, last = parse_layers(args.adapter_layers)
+    return AdapterConfig(dim=args.adapter_dim, first_layer=first, last_layer=last,
+                         scale=getattr(args, "adapter_scale", AdapterConfig.scale))
+
+
+def cmd_params(args) -> int:
+    model = MSTAModel(backbone_preset(args.backbone), _adapter_cfg(args))
+    total, trainable = count_parameters(model)
+    print(f"backbone {args.backbone}, adapters dim {args.adapter_dim} on layers {args.adapter_layers}")
+    print(f"total parameters: {total:,}")
+    print(f"trainable parameters: {trainable:,} ({100 * trainable / total:.2f}%)")
+    print(trainable)
+    return 0
+
+
+def cmd_synth(args) -> int:
+    if args.list_labels:
+        print("\n".join(synth.LABELS))
+        return 0
+    if args.out is None:
+        raise SystemExit("synth: --out is required")
+    if args.demo:
+        timeline = synth.write_demo(Path(args.out))
+        print(f"wrote {args.out} ({len(timeline)} segments) and {Path(args.out).with_suffix('.json')}")
+        return 0
+    if args.descriptions:
+        Path(args.out).write_text(json.dumps(synth.descriptions(), indent=1) + "\n")
+        return 0
+    labels = tuple(_read_labels(args.labels)) if args.labels else synth.LABELS
+    unknown = [label for label in labels if label not in synth.LABELS]
+    if unknown:
+        raise SystemExit(f"synth: cannot render {', '.join(unknown)}; see --list-labels")
+    entries = synth.write_dataset(Path(args.out), args.seed, args.per_class, args.seconds, labels)
+    print(f"wrote {len(entries)} clips and labels.json to {args.out}")
+    return 0
+
+
+def _read_labels(path):
+    from .data import read_labels
+    return read_labels(Path(path))
+
+
+def cmd_vocab(args) -> int:
+    from .tokenizer import learn_merges, write_merges
+    merges = learn_merges(synth.corpus(), args.max_merges)
+    write_merges(Path(args.out), merges)
+    print(f"wrote {args.out}: {len(merges)} merges, {512 + len(merges) + 2} tokens")
+    return 0
+
+
+def cmd_pretrain(args) -> int:
+    from .pretrain import pretrain
+    from .tokenizer import Tokenizer
+    cfg = backbone_preset("viclip-tiny", vocab_size=Tokenizer(args.vocab).vocab_size)
+    pretrain(cfg, Path(args.vocab), Path(args.out), args.steps, args.batch, args.lr, args.seed, args.frame_interval_ms)
+    return 0
+
+
+def _build_model(args):
+    """(model with fresh adapters, vocab bytes, origin meta) from --backbone-checkpoint or
+    --backbone + --weights KIND:PATH + --vocab (published ViCLIP / CLIP weights)."""
+    from .checkpoint import load_backbone_weights
+    from .train import with_adapters
+    adapter_cfg = _adapter_cfg(args)
+    if args.backbone_checkpoint:
+        return with_adapters(Path(args.backbone_checkpoint), adapter_cfg)
+    if not (args.weights and args.vocab):
+        raise SystemExit("train: give --backbone-checkpoint FILE, or --backbone NAME --weights KIND:PATH --vocab FILE")
+    kind, _, path = args.weights.partition(":")
+    model = MSTAModel(backbone_preset(args.backbone), adapter_cfg)
+    load_backbone_weights(model, Path(path), kind)
+    model.freeze_backbone()
+    return model, Path(args.vocab).read_bytes(), {"weights": args.weights}
+
+
+def _split(clips, holdout: float, seed: int):
+    """Stratified: the first round(holdout * n) clips of each label (in a seeded shuffle) are held out."""
+    rng = np.random.default_rng(seed)
+    train, held = [], []
+    for label in sorted({c.label for c in clips}):
+        group = [c for c in clips if c.label == label]
+        order = rng.permutation(len(group))
+        k = int(round(holdout * len(group)))
+        held += [group[i] for i in order[:k]]
+        train += [group[i] for i in order[k:]]
+    return train, held
+
+
+def _train_config(args):
+    from .train import TrainConfig
+    return TrainConfig(epochs=args.epochs, batch=args.batch, lr=args.lr, weight_decay=args.weight_decay,
+                       warmup_epochs=args.warmup_epochs, alpha=args.alpha, frame_interval_ms=args.frame_interval_ms,
+                       seed=args.seed)
+
+
+def _tokenizer_for(vocab_gz: bytes, work: Path):
+    from .tokenizer import Tokenizer
+    path = work / "vocab.txt.gz"
+    path.write_bytes(vocab_gz)
+    return Tokenizer(path)
+
+
+def cmd_train(args) -> int:
+    from .data import load_clips, read_descriptions, read_labels
+    from .train import evaluate, train
+    labels = read_labels(Path(args.labels))
+    descriptions = read_descriptions(Path(args.descriptions), labels) if args.descriptions else None
+    model, vocab_gz, _ = _build_model(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = _tokenizer_for(vocab_gz, out)
+    size = model.cfg.image_size
+    clips = load_clips(Path(args.data), labels, size)
+    if args.eval_data:
+        train_clips, held = clips, load_clips(Path(args.eval_data), labels, size, "decode eval")
+    else:
+        train_clips, held = _split(clips, args.holdout, args.seed)
+    total, trainable = count_parameters(model)
+    print(f"{len(train_clips)} training clips, {len(held)} held out, {len(labels)} labels; "
+          f"trainable {trainable:,} of {total:,} parameters")
+    cfg = _train_config(args)
+    train(model, tokenizer, vocab_gz, train_clips, labels, descriptions, cfg, out,
+          {"name": args.name}, resume=args.resume)
+    if held:
+        top1, _ = evaluate(model, tokenizer, held, labels, cfg.frame_interval_ms)
+        print(f"held-out top-1: {top1:.4f} on {len(held)} clips")
+    print(f"checkpoint: {out / 'checkpoint.pt'}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .checkpoint import load_checkpoint
+    from .data import load_clips
+    from .train import evaluate
+    model, blob = load_checkpoint(Path(args.checkpoint))
+    labels = blob["meta"]["labels"]
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer = _tokenizer_for(blob["vocab_gz"], Path(tmp))
+        clips = load_clips(Path(args.data), labels, model.cfg.image_size)
+        top1, confusion = evaluate(model, tokenizer, clips, labels, blob["meta"]["frame_interval_ms"])
+    for i, label in enumerate(labels):
+        row = confusion[i]
+        print(f"{label:28s} {row[i]}/{row.sum()}")
+    print(f"top-1: {top1:.4f} on {len(clips)} clips")
+    return 0
+
+
+def reference_frames(size: int, frames: int, interval_ms: float) -> np.ndarray:
+    """A few real clips through the whole path: rendered, H.264-encoded, decoded, sampled."""
+    from . import video
+    picks = ("red ball moving left", "blue ball moving right", "red ball growing", synth.IDLE)
+    with tempfile.TemporaryDirectory() as tmp:
+        entries = synth.write_dataset(Path(tmp), seed=99, per_class=1, seconds=2.0, labels=picks)
+        out = []
+        for e in entries:
+            decoded, fps = video.decode(Path(tmp) / e["file"], size)
+            out.append(video.sample(decoded, fps, synth.sample_times(len(decoded) / fps, frames, interval_ms, None)))
+    return np.stack(out)
+
+
+def cmd_export(args) -> int:
+    from .checkpoint import load_checkpoint
+    from .export import export_bundle
+    model, blob = load_checkpoint(Path(args.checkpoint))
+    ref = reference_frames(model.cfg.image_size, model.cfg.frames, blob["meta"]["frame_interval_ms"])
+    bundle = export_bundle(Path(args.checkpoint), Path(args.out), ref)
+    size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
+    print(f"wrote {args.out}: {bundle['format']} {bundle['name']}, {size / 1e6:.2f} MB with reference/")
+    return 0
+
+
+def cmd_base2novel(args) -> int:
+    from .experiment import base_to_novel
+    base_to_novel(Path(args.backbone_checkpoint), Path(args.train_data), Path(args.eval_data),
+                  _adapter_cfg(args), _train_config(args), Path(args.out))
+    return 0
+
+
+def cmd_make_bundle(args) -> int:
+    from .pipeline import make_bundle
+    start = time.time()
+    make_bundle(Path(args.out), Path(args.work), args)
+    print(f"make-bundle: {time.time() - start:.0f} s in all")
+    return 0
+
+
+def _train_args(p: argparse.ArgumentParser, epochs: int) -> None:
+    p.add_argument("--adapter-dim", type=int, default=32)
+    p.add_argument("--adapter-layers", default="2-3")
+    p.add_argument("--adapter-scale", type=float, default=AdapterConfig.scale, help="lambda")
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-3)
+    p.add_argument("--warmup-epochs", type=int, default=5)
+    p.add_argument("--alpha", type=float, default=1.0, help="weight of L_CC (0: off)")
+    p.add_argument("--frame-interval-ms", type=float, default=160.0)
+    p.add_argument("--seed", type=int, default=0)
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python3 -m msta", description=__doc__)
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("params", help="total and trainable parameter counts")
+    p.add_argument("--backbone", required=True, choices=sorted(PRESETS))
+    p.add_argument("--adapter-dim", type=int, required=True)
+    p.add_argument("--adapter-layers", required=True, help="A-B, 1-based inclusive, e.g. 8-12")
+    p.set_defaults(fn=cmd_params)
+
+    p = sub.add_parser("synth", help="labelled synthetic action clips (H.264 .mp4 + labels.json)")
+    p.add_argument("--out")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--per-class", type=int, default=8)
+    p.add_argument("--seconds", type=float, default=2.0)
+    p.add_argument("--labels", help="only these labels (file, one per line)")
+    p.add_argument("--list-labels", action="store_true")
+    p.add_argument("--demo", action="store_true", help="one demo mp4 with actions and idle stretches")
+    p.add_argument("--descriptions", action="store_true", help="write the labels' descriptions JSON to --out")
+    p.set_defaults(fn=cmd_synth)
+
+    p = sub.add_parser("vocab", help="learn the tiny CLIP-format BPE vocabulary from the synthetic captions")
+    p.add_argument("--out", required=True)
+    p.add_argument("--max-merges", type=int, default=2000)
+    p.set_defaults(fn=cmd_vocab)
+
+    p = sub.add_parser("pretrain", help="pretrain the tiny backbone on the synthetic caption corpus")
+    p.add_argument("--vocab", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frame-interval-ms", type=float, default=160.0)
+    p.set_defaults(fn=cmd_pretrain)
+
+    p = sub.add_parser("train", help="few-shot MSTA fine-tuning with L_CC")
+    p.add_argument("--data", required=True)
+    p.add_argument("--labels", required=True)
+    p.add_argument("--descriptions")
+    p.add_argument("--out", required=True)
+    p.add_argument("--backbone-checkpoint")
+    p.add_argument("--backbone", default="viclip-b16", choices=sorted(PRESETS))
+    p.add_argument("--weights", help="KIND:PATH with KIND viclip or openai-clip")
+    p.add_argument("--vocab", help="CLIP BPE vocabulary for --weights")
+    p.add_argument("--eval-data")
+    p.add_argument("--holdout", type=float, default=0.2)
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--name", default="msta")
+    _train_args(p, epochs=20)
+    p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("evaluate", help="top-1 of a checkpoint on a labelled clip folder")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--data", required=True)
+    p.set_defaults(fn=cmd_evaluate)
+
+    p = sub.add_parser("export", help="write an msta-bundle/1 directory")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(fn=cmd_export)
+
+    p = sub.add_parser("base2novel", help="base-to-novel experiment, with and without L_CC")
+    p.add_argument("--backbone-checkpoint", required=True)
+    p.add_argument("--train-data", required=True)
+    p.add_argument("--eval-data", required=True)
+    p.add_argument("--out", required=True)
+    _train_args(p, epochs=20)
+    p.set_defaults(fn=cmd_base2novel)
+
+    p = sub.add_parser("make-bundle", help="regenerate the test bundle from scratch")
+    p.add_argument("--out", default="../models/synthetic-actions")
+    p.add_argument("--work", default="/tmp/msta-work")
+    p.add_argument("--pretrain-steps", type=int, default=1000)
+    p.add_argument("--per-class", type=int, default=12)
+    p.add_argument("--eval-per-class", type=int, default=4)
+    _train_args(p, epochs=20)
+    p.set_defaults(fn=cmd_make_bundle)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    torch.set_num_threads(TORCH_THREADS)
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"msta {args.command}: error: {e}", file=sys.stderr)
+        return 2 if isinstance(e, (ValueError, FileNotFoundError)) else 1
