@@ -97,8 +97,10 @@ export function buildPipelineDescription(spec: SourceSpec, o: PipelineOptions, i
     `video/x-raw,format=RGB,width=${o.width},height=${o.height},pixel-aspect-ratio=1/1`,
   );
   // A file is paced by the clock like a camera (sync), unless it is decoded for offline use,
-  // where the appsink blocks instead of dropping so that every frame arrives.
-  const paced = spec.kind === 'file' && o.realtime;
+  // where the appsink blocks instead of dropping so that every frame arrives. RTSP frames are
+  // synced too: released at their timestamps rather than when decoding happens to finish, so
+  // arrival (the only capture time this binding gives) keeps the camera's timing under CPU load.
+  const paced = (spec.kind === 'file' && o.realtime) || spec.kind === 'rtsp';
   const keepAll = spec.kind === 'file' && !o.realtime;
   parts.push(
     `appsink name=${APPSINK_NAME} max-buffers=1 drop=${keepAll ? 'false' : 'true'} sync=${paced ? 'true' : 'false'} enable-last-sample=false`,
