@@ -173,8 +173,13 @@ test('broker down for 60 s while actions happen, daemon killed and restarted mea
     await new Promise((r) => setTimeout(r, Math.max(0, 60_000 - (Date.now() - downAt))));
     await env.broker.start();
     const spooled = runs.flatMap((r) => r.events());
-    const key = (e: { id: string; type: string }) => `${e.id}/${e.type}`;
-    const received = () => sub.on('msta/yard/events').map((m) => JSON.parse(m.payload) as { id: string; type: string });
+    // One message: the occurrence id, its type and its clip (updates share id and type).
+    const key = (e: { id: string; type: string; clip_end: string }) => `${e.id}/${e.type}/${e.clip_end}`;
+    const received = () =>
+      sub.on('msta/yard/events').map((m) => {
+        const e = JSON.parse(m.payload) as { id: string; type: string; clip: { last_frame_at: string } };
+        return { id: e.id, type: e.type, clip_end: e.clip.last_frame_at };
+      });
     await until(() => spooled.every((s) => received().some((r) => key(r) === key(s))), 60_000, 'every spooled event delivered');
     // In order: the events the subscriber got, first copy of each, follow the order they were made.
     const firstSeen = [...new Map(received().map((r) => [key(r), r])).keys()];

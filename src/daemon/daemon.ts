@@ -185,7 +185,8 @@ export class Daemon {
   private publishEvent(event: ActionEvent): void {
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
-    const fields = { camera: event.camera, id: event.id, type: event.type, label: event.label, score: Number(event.score.toFixed(3)) };
+    // id + type + clip end identify one message (start, updates and end share the occurrence id).
+    const fields = { camera: event.camera, id: event.id, type: event.type, label: event.label, score: Number(event.score.toFixed(3)), clip_end: event.clip.last_frame_at };
     sink.publishEvent(event).then(
       () => {
         this.eventMetrics.published(event);

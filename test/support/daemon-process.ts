@@ -9,6 +9,14 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
+export interface LoggedEvent {
+  id: string;
+  type: string;
+  label: string;
+  camera: string;
+  clip_end: string;
+}
+
 export class DaemonProcess {
   readonly lines: LogLine[] = [];
   /** stdout and stderr, raw (for secret checks). */
@@ -61,8 +69,8 @@ export class DaemonProcess {
   }
 
   /** Event log lines (logged once an event is durable), in order. */
-  events(): { id: string; type: string; label: string; camera: string }[] {
-    return this.lines.filter((l) => typeof l.event === 'object' && l.event !== null && !('err' in l)).map((l) => l.event as { id: string; type: string; label: string; camera: string });
+  events(): LoggedEvent[] {
+    return this.lines.filter((l) => typeof l.event === 'object' && l.event !== null && !('err' in l)).map((l) => l.event as LoggedEvent);
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
