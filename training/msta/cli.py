@@ -166,22 +166,9 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def reference_frames(size: int, frames: int, interval_ms: float) -> np.ndarray:
-    """A few real clips through the whole path: rendered, H.264-encoded, decoded, sampled."""
-    from . import video
-    picks = ("red ball moving left", "blue ball moving right", "red ball growing", synth.IDLE)
-    with tempfile.TemporaryDirectory() as tmp:
-        entries = synth.write_dataset(Path(tmp), seed=99, per_class=1, seconds=2.0, labels=picks)
-        out = []
-        for e in entries:
-            decoded, fps = video.decode(Path(tmp) / e["file"], size)
-            out.append(video.sample(decoded, fps, synth.sample_times(len(decoded) / fps, frames, interval_ms, None)))
-    return np.stack(out)
-
-
 def cmd_export(args) -> int:
     from .checkpoint import load_checkpoint
-    from .export import export_bundle
+    from .export import export_bundle, reference_frames
     model, blob = load_checkpoint(Path(args.checkpoint))
     ref = reference_frames(model.cfg.image_size, model.cfg.frames, blob["meta"]["frame_interval_ms"])
     bundle = export_bundle(Path(args.checkpoint), Path(args.out), ref)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import onnx
 import torch
 from torch import nn
 
+from . import synth, video
 from .checkpoint import load_checkpoint
 from .model import MSTAModel
 from .tokenizer import Tokenizer
@@ -101,8 +103,20 @@ def write_reference(model: MSTAModel, tokenizer: Tokenizer, out: Path, frames: n
     (ref / "reference.json").write_text(json.dumps(index, indent=1) + "\n")
 
 
-def export_bundle(checkpoint: Path, out: Path, reference_frames: np.ndarray) -> dict[str, Any]:
-    """reference_frames: uint8 [B, T, H, W, 3], a few real decoded clips."""
+def reference_frames(size: int, frames: int, interval_ms: float) -> np.ndarray:
+    """A few real clips through the whole path: rendered, H.264-encoded, decoded, sampled."""
+    picks = ("red ball moving left", "blue ball moving right", "red ball growing", synth.IDLE)
+    with tempfile.TemporaryDirectory() as tmp:
+        entries = synth.write_dataset(Path(tmp), seed=99, per_class=1, seconds=2.0, labels=picks)
+        out = []
+        for e in entries:
+            decoded, fps = video.decode(Path(tmp) / e["file"], size)
+            out.append(video.sample(decoded, fps, synth.sample_times(len(decoded) / fps, frames, interval_ms, None)))
+    return np.stack(out)
+
+
+def export_bundle(checkpoint: Path, out: Path, sample_frames: np.ndarray) -> dict[str, Any]:
+    """sample_frames: uint8 [B, T, H, W, 3], a few real decoded clips for reference/."""
     model, blob = load_checkpoint(checkpoint)
     meta = blob["meta"]
     labels = meta.get("labels") or []
@@ -137,5 +151,5 @@ def export_bundle(checkpoint: Path, out: Path, reference_frames: np.ndarray) -> 
     }
     (out / "bundle.json").write_text(json.dumps(bundle, indent=1) + "\n")
     texts = [meta["template"].format(label) for label in labels]
-    write_reference(model, tokenizer, out, reference_frames, texts)
+    write_reference(model, tokenizer, out, sample_frames, texts)
     return bundle

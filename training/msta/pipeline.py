@@ -10,7 +10,7 @@ from pathlib import Path
 from . import synth
 from .config import AdapterConfig, backbone_preset, parse_layers
 from .data import load_clips
-from .export import export_bundle
+from .export import export_bundle, reference_frames
 from .pretrain import pretrain
 from .tokenizer import Tokenizer, learn_merges, write_merges
 from .train import TrainConfig, evaluate, train, with_adapters
@@ -34,7 +34,6 @@ def synth_parallel(out: Path, seed: int, per_class: int) -> None:
 
 
 def make_bundle(out: Path, work: Path, args) -> None:
-    from .cli import reference_frames
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
 

@@ -62,3 +62,23 @@ def test_missing_descriptions_and_checkpoint_are_named(tmp_path):
     out = run("train", "--data", str(tmp_path), "--labels", str(labels), "--out", str(tmp_path / "o"),
               "--backbone-checkpoint", str(tmp_path / "missing.pt"))
     assert out.returncode == 2 and f"checkpoint not found: {tmp_path / 'missing.pt'}" in out.stderr
+
+
+def test_committed_demo_video_matches_its_timeline():
+    demo = TRAINING.parent / "models" / "demo"
+    meta = json.loads((demo / "actions-demo.json").read_text())
+    mp4 = demo / meta["video"]
+    assert mp4.stat().st_size <= 1_000_000
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                            "stream=codec_name,pix_fmt,width,height:format=duration", "-of", "json", str(mp4)],
+                           capture_output=True, text=True)
+    info = json.loads(probe.stdout)
+    stream = info["streams"][0]
+    assert (stream["codec_name"], stream["pix_fmt"]) == ("h264", "yuv420p")
+    assert (stream["width"], stream["height"]) == (meta["width"], meta["height"])
+    assert abs(float(info["format"]["duration"]) - meta["seconds"]) < 0.1
+    segments = meta["timeline"]
+    assert segments[0]["start_s"] == 0 and segments[-1]["end_s"] == meta["seconds"]
+    assert all(a["end_s"] == b["start_s"] for a, b in zip(segments, segments[1:]))
+    assert {s["label"] for s in segments} <= set(synth.LABELS)
+    assert [s["label"] for s in segments[::2]] == [synth.IDLE] * len(segments[::2])  # idle between actions
