@@ -13,6 +13,7 @@ import torch
 
 from . import synth
 from .config import AdapterConfig, backbone_preset, parse_layers, PRESETS
+from .data import read_labels
 from .model import MSTAModel, count_parameters
 
 TORCH_THREADS = 2
@@ -39,7 +40,7 @@ def cmd_synth(args) -> int:
         print("\n".join(synth.LABELS))
         return 0
     if args.out is None:
-        raise SystemExit("synth: --out is required")
+        raise ValueError("--out is required")
     if args.demo:
         timeline = synth.write_demo(Path(args.out))
         print(f"wrote {args.out} ({len(timeline)} segments) and {Path(args.out).with_suffix('.json')}")
@@ -47,18 +48,13 @@ def cmd_synth(args) -> int:
     if args.descriptions:
         Path(args.out).write_text(json.dumps(synth.descriptions(), indent=1) + "\n")
         return 0
-    labels = tuple(_read_labels(args.labels)) if args.labels else synth.LABELS
+    labels = tuple(read_labels(Path(args.labels))) if args.labels else synth.LABELS
     unknown = [label for label in labels if label not in synth.LABELS]
     if unknown:
-        raise SystemExit(f"synth: cannot render {', '.join(unknown)}; see --list-labels")
+        raise ValueError(f"cannot render {', '.join(unknown)}; see --list-labels")
     entries = synth.write_dataset(Path(args.out), args.seed, args.per_class, args.seconds, labels)
     print(f"wrote {len(entries)} clips and labels.json to {args.out}")
     return 0
-
-
-def _read_labels(path):
-    from .data import read_labels
-    return read_labels(Path(path))
 
 
 def cmd_vocab(args) -> int:
@@ -86,7 +82,7 @@ def _build_model(args):
     if args.backbone_checkpoint:
         return with_adapters(Path(args.backbone_checkpoint), adapter_cfg)
     if not (args.weights and args.vocab):
-        raise SystemExit("train: give --backbone-checkpoint FILE, or --backbone NAME --weights KIND:PATH --vocab FILE")
+        raise ValueError("give --backbone-checkpoint FILE, or --backbone NAME --weights KIND:PATH --vocab FILE")
     kind, _, path = args.weights.partition(":")
     model = MSTAModel(backbone_preset(args.backbone), adapter_cfg)
     load_backbone_weights(model, Path(path), kind)
@@ -122,7 +118,7 @@ def _tokenizer_for(vocab_gz: bytes, work: Path):
 
 
 def cmd_train(args) -> int:
-    from .data import load_clips, read_descriptions, read_labels
+    from .data import load_clips, read_descriptions
     from .train import evaluate, train
     labels = read_labels(Path(args.labels))
     descriptions = read_descriptions(Path(args.descriptions), labels) if args.descriptions else None
