@@ -56,10 +56,6 @@ export class Daemon {
     this.eventMetrics = registerEventMetrics(this.registry);
   }
 
-  get httpAddress(): string | undefined {
-    return this.http?.address;
-  }
-
   async start(): Promise<void> {
     const { log } = this.deps;
     const c = this.config;

@@ -14,7 +14,7 @@ export interface LoggerOptions {
 }
 
 /** Replaces URL passwords and known secret values in every string of a log record. */
-export function scrubber(secrets: readonly string[]): (value: unknown) => unknown {
+function scrubber(secrets: readonly string[]): (value: unknown) => unknown {
   const known = secrets.filter((s) => s.length >= 3);
   const scrubString = (s: string): string => redactSecrets(redactUrlsIn(s), known);
   const scrub = (value: unknown): unknown => {
