@@ -15,7 +15,7 @@ test('RTSP: transport, latency, video stream only, latest frame wins', () => {
   const spec = parseSourceUrl('rtsp://u:p@cam/s');
   assert.equal(
     buildPipelineDescription(spec, o, none),
-    `rtspsrc location="rtsp://u:p@cam/s" latency=200 protocols=tcp drop-on-latency=true ! application/x-rtp,media=video ! ${DECODEBIN} ! ${TAIL} drop=true sync=true enable-last-sample=false`,
+    `rtspsrc location="rtsp://u:p@cam/s" latency=200 protocols=tcp ! application/x-rtp,media=video ! ${DECODEBIN} ! ${TAIL} drop=true sync=true enable-last-sample=false`,
   );
   assert.match(buildPipelineDescription(spec, { ...o, transport: 'udp', latencyMs: 50 }, none), /latency=50 protocols=udp /);
   assert.doesNotMatch(buildPipelineDescription(spec, { ...o, transport: 'auto' }, none), /protocols=/);

@@ -70,7 +70,10 @@ function sourceSegment(spec: SourceSpec, o: PipelineOptions): string {
     case 'rtsp': {
       const protocols = o.transport === 'auto' ? '' : ` protocols=${o.transport}`;
       // Only the video stream: rtspsrc also exposes audio pads, which would otherwise race to link.
-      return `rtspsrc location=${quoteValue(spec.url)} latency=${o.latencyMs}${protocols} drop-on-latency=true ! application/x-rtp,media=video`;
+      // No drop-on-latency: dropping late packets (the burst when joining a stream) leaves the
+      // decoder without reference slices, and it outputs corrupt grey-green frames. The appsink
+      // already keeps only the latest frame.
+      return `rtspsrc location=${quoteValue(spec.url)} latency=${o.latencyMs}${protocols} ! application/x-rtp,media=video`;
     }
     case 'file':
       return `filesrc location=${quoteValue(spec.path)}`;
