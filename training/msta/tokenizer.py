@@ -120,6 +120,20 @@ def write_merges(path: str | Path, merges: list[tuple[str, str]], header: str = 
     Path(path).write_bytes(buf.getvalue())
 
 
+
+def merge_pair(word: tuple[str, ...], pair: tuple[str, str]) -> tuple[str, ...]:
+    """`word` with every occurrence of the adjacent `pair` joined into one symbol (a BPE merge)."""
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        if i < len(word) - 1 and (word[i], word[i + 1]) == pair:
+            out.append(word[i] + word[i + 1])
+            i += 2
+        else:
+            out.append(word[i])
+            i += 1
+    return tuple(out)
+
 class Tokenizer:
     def __init__(self, vocab_path: str | Path):
         self.vocab_path = Path(vocab_path)
@@ -144,16 +158,7 @@ class Tokenizer:
             best = min(pairs, key=lambda p: self.ranks.get(p, float("inf")))
             if best not in self.ranks:
                 break
-            merged: list[str] = []
-            i = 0
-            while i < len(word):
-                if i < len(word) - 1 and (word[i], word[i + 1]) == best:
-                    merged.append(word[i] + word[i + 1])
-                    i += 2
-                else:
-                    merged.append(word[i])
-                    i += 1
-            word = tuple(merged)
+            word = merge_pair(word, best)
         self._cache[token] = list(word)
         return self._cache[token]
 
@@ -203,15 +208,7 @@ def learn_merges(corpus: list[str], max_merges: int) -> list[tuple[str, str]]:
         merges.append(best)
         updated: dict[tuple[str, ...], int] = {}
         for word, c in words.items():
-            out: list[str] = []
-            i = 0
-            while i < len(word):
-                if i < len(word) - 1 and (word[i], word[i + 1]) == best:
-                    out.append(word[i] + word[i + 1])
-                    i += 2
-                else:
-                    out.append(word[i])
-                    i += 1
-            updated[tuple(out)] = updated.get(tuple(out), 0) + c
+            out = merge_pair(word, best)
+            updated[out] = updated.get(out, 0) + c
         words = updated
     return merges
