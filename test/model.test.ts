@@ -14,7 +14,7 @@ import { loadClipVocab } from '../src/model/clip-vocab.js';
 import { embedPrompts } from '../src/model/prompt-embeddings.js';
 import type { Clip } from '../src/types.js';
 import { maxAbsDiff, readBundleReference } from './support/bundle-reference.js';
-import { buildRecognizer } from '../src/daemon/recognizer.js';
+import { buildRecognizer, configuredLabelSet } from '../src/daemon/recognizer.js';
 import { labelScores } from '../src/recognize/label-scores.js';
 
 const BUNDLE = 'models/synthetic-actions';
@@ -105,7 +105,8 @@ test("the daemon's scores on the reference frames equal PyTorch's within 1e-3 (l
   try {
     const m = bundle.manifest;
     // The bundle's own labels with its template: the prompts the export scored.
-    const recognizer = await buildRecognizer({ files: [], actions: [] }, model, new ClipTokenizer(loadClipVocab(bundle.vocabPath)), log);
+    const set = configuredLabelSet({ files: [], actions: [] }, m);
+    const recognizer = await buildRecognizer(set, undefined, model, new ClipTokenizer(loadClipVocab(bundle.vocabPath)), log);
     assert.deepEqual(recognizer.set.labels.map((l) => l.prompts[0]), reference.texts);
     const { data: frames, shape } = reference.array('frames');
     const clipBytes = shape.slice(1).reduce((a, b) => a * b, 1);

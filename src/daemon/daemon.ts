@@ -63,7 +63,8 @@ export class Daemon {
 
     // 0. The bundle's files verified and the labels read: cheap, and mistakes surface first.
     const bundle = await readBundle(c.model.bundle);
-    const labelNames = configuredLabelSet(c.labels, bundle.manifest).labels.map((l) => l.name);
+    const labelSet = configuredLabelSet(c.labels, bundle.manifest);
+    const labelNames = labelSet.labels.map((l) => l.name);
 
     // 1. The sink next: events made later must have somewhere to go (its spool works offline).
     if (c.mqtt.url === undefined) {
@@ -107,7 +108,7 @@ export class Daemon {
       { log: log.child({ stage: 'model' }), registry: this.registry },
     );
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
-    this.recognizer = await buildRecognizer(c.labels, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
+    this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
 
     // 4. Sources last: frames arriving now have a model and labels waiting.
     for (const camera of this.enabledCameras(c)) this.startCamera(camera);
@@ -217,7 +218,8 @@ export class Daemon {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
     if (!isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(previous.recognition, next.recognition)) {
-      const recognizer = await buildRecognizer(next.labels, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }));
+      const set = configuredLabelSet(next.labels, this.model!.bundle.manifest);
+      const recognizer = await buildRecognizer(set, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }));
       this.config = { ...previous, labels: next.labels, recognition: next.recognition };
       this.recognizer = recognizer;
       for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());

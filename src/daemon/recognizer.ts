@@ -22,6 +22,9 @@ export interface Recognizer {
  * The label set a config asks for (files, then inline actions); the bundle's own labels when it
  * names none (the demo). Cheap: no model needed, so the sink can announce the labels early.
  */
+/** The label part of the config (one-off commands have no embedding cache). */
+export type LabelOptions = Omit<Config['labels'], 'cache_dir'>;
+
 export function configuredLabelSet(labels: LabelOptions, manifest: BundleManifest): LabelSet {
   const named = labels.files.length > 0 || labels.actions.length > 0;
   const actions: LocatedAction[] = named
@@ -30,17 +33,16 @@ export function configuredLabelSet(labels: LabelOptions, manifest: BundleManifes
   return buildLabelSet(labels.template ?? manifest.template, actions, labels.background !== undefined ? { background: labels.background } : {});
 }
 
-/** The label part of the config; `cache_dir` absent = no embedding cache (one-off commands). */
-export type LabelOptions = Omit<Config['labels'], 'cache_dir'> & { cache_dir?: string };
 
+/** Embeds a label set's prompts (through the cache in `cacheDir`, when given) into a recognizer. */
 export async function buildRecognizer(
-  labels: LabelOptions,
+  set: LabelSet,
+  cacheDir: string | undefined,
   model: VideoModel,
   tokenizer: ClipTokenizer,
   log: Logger,
 ): Promise<Recognizer> {
   const m = model.bundle.manifest;
-  const set = configuredLabelSet(labels, m);
   const prompts = labelSetPrompts(set);
   const started = performance.now();
   let lastLog = started;
@@ -49,7 +51,7 @@ export async function buildRecognizer(
     contextLength: m.context_length,
     embedDim: m.embed_dim,
     embedTokens: (ids, rows) => model.embedTokens(ids, rows),
-    ...(labels.cache_dir !== undefined ? { cacheDir: labels.cache_dir } : {}),
+    ...(cacheDir !== undefined ? { cacheDir } : {}),
     bundleSha256: model.bundle.sha256,
     onProgress(done, total) {
       // Large label sets take a while on a CPU: show progress rather than look hung.

@@ -9,11 +9,12 @@ import { readBundle } from '../../model/read-bundle.js';
 import { openVideoModel } from '../../model/video-model.js';
 import { topK } from '../../recognize/top-k.js';
 import { redactUrl } from '../../redact.js';
+import { isoTime } from '../../sink/payloads.js';
 import { cameraSource } from '../../source/camera-source.js';
 import { CameraRunner } from '../camera-runner.js';
 import { DEMO_BUNDLE } from '../defaults.js';
 import { createLogger } from '../logger.js';
-import { buildRecognizer } from '../recognizer.js';
+import { buildRecognizer, configuredLabelSet } from '../recognizer.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 const positive = (value: string | undefined, flag: string, fallback: number): number => {
@@ -56,8 +57,10 @@ export const probeCommand: Command = {
     const registry = new Registry();
     const runners: CameraRunner[] = [];
     try {
+      const labels = { files: values['labels-file'] ?? [], actions: values.labels?.split(',').map((s) => s.trim()).filter(Boolean) ?? [] };
       const recognizer = await buildRecognizer(
-        { files: values['labels-file'] ?? [], actions: values.labels?.split(',').map((s) => s.trim()).filter(Boolean) ?? [] },
+        configuredLabelSet(labels, m),
+        undefined,
         model,
         new ClipTokenizer(loadClipVocab(bundle.vocabPath)),
         log,
@@ -80,8 +83,8 @@ export const probeCommand: Command = {
             process.stdout.write(`${JSON.stringify({
               input: redactUrl(url),
               clip: scores.clip.seq,
-              first_frame_at: new Date(scores.clip.firstFrameAt).toISOString(),
-              last_frame_at: new Date(scores.clip.lastFrameAt).toISOString(),
+              first_frame_at: isoTime(scores.clip.firstFrameAt),
+              last_frame_at: isoTime(scores.clip.lastFrameAt),
               top: topK(recognizer.names, scores.scores, top),
             })}\n`);
             if (printed >= maxClips) finish();
