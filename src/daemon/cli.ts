@@ -1,5 +1,5 @@
 // `msta-edge <command> [options]`: one file per command in ./commands, listed here.
-import { isMstaError } from '../errors.js';
+import { exitCodeOf, isMstaError } from '../errors.js';
 import type { Command } from './commands/command.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { schemaCommand } from './commands/schema.js';
@@ -15,7 +15,7 @@ function usage(): string {
   return `usage: msta-edge <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
 }
 
-/** Runs one command; returns the process exit code (0 ok, 1 runtime failure, 2 usage or config error). */
+/** Runs one command; returns the process exit code (0 ok, 1 runtime failure, 2 usage, config or input error). */
 export async function runCli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -32,8 +32,11 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (e) {
     if (isMstaError(e)) {
       process.stderr.write(`msta-edge ${name}: ${e.code}: ${e.message}\n`);
-      return e.code === 'CLI_USAGE' || e.code.startsWith('CONFIG_') ? 2 : 1;
+      return exitCodeOf(e);
     }
-    throw e;
+    // A bug, not a user's mistake: one line, the stack on request.
+    const error = e instanceof Error ? e : new Error(String(e));
+    process.stderr.write(`msta-edge ${name}: internal error: ${error.message}${process.env.MSTA_EDGE_DEBUG ? `\n${error.stack}` : ' (MSTA_EDGE_DEBUG=1 shows the stack)'}\n`);
+    return 1;
   }
 }
