@@ -22,10 +22,18 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
   try {
     return strict.decode(bytes);
   } catch {
-    const lossy = new TextDecoder('utf-8').decode(bytes);
-    const bad = lossy.indexOf('\uFFFD');
+    // The first line that does not decode on its own ("\n" never occurs inside a UTF-8 sequence).
     let line = 1;
-    for (let i = 0; i < bad; i++) if (lossy.charCodeAt(i) === 10) line++;
+    for (let start = 0; start < bytes.length; line++) {
+      const nl = bytes.indexOf(10, start);
+      const end = nl < 0 ? bytes.length : nl;
+      try {
+        strict.decode(bytes.subarray(start, end));
+      } catch {
+        break;
+      }
+      start = end + 1;
+    }
     throw new TextEncodingError(file, line);
   }
 }
