@@ -147,7 +147,7 @@ test('run with the HTTP port already in use: one line naming http.listen, exit 1
   }
 });
 
-test('SIGHUP with an invalid config: refused with the key named, before anything running is touched', { timeout: 120_000 }, async () => {
+test('SIGHUP with an invalid config: refused with the key named, before anything running is touched; an edited label file is applied', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'msta-bad-reload-'));
   const file = join(dir, 'c.yaml');
   const write = (body: string): void => writeFileSync(file, `http:\n  listen: 127.0.0.1:0\nlogging:\n  format: json\n  level: debug\nmodel:\n  bundle: ${BUNDLE}\n  providers: [cpu]\n${body}`);
@@ -169,6 +169,15 @@ test('SIGHUP with an invalid config: refused with the key named, before anything
     assert.match(await reloadWith(`cameras:\n  - id: a\n    url: test://smpte\nlabels:\n  actions: [waving, ${LONG}]\n`), /labels\.actions\[1\]: label name of 201 characters/);
     assert.deepEqual(daemon.lines.filter((l) => /camera (changed|removed|started)|labels reloaded/.test(l.msg)), [], 'nothing running was touched');
     assert.equal(daemon.lines.filter((l) => l.msg === 'source child started' && l.camera === 'a').length, 1, 'camera a kept its source process');
+    // Then a valid one: the same config text naming a label file, then only the file edited.
+    writeFileSync(join(dir, 'labels.txt'), 'red ball moving left\n');
+    write('cameras:\n  - id: a\n    url: test://ball\nlabels:\n  files: [labels.txt]\n');
+    daemon.child.kill('SIGHUP');
+    assert.equal((await daemon.waitForLine((l) => l.msg === 'labels reloaded', 30_000, 'labels reloaded')).labels, 1);
+    writeFileSync(join(dir, 'labels.txt'), 'red ball moving left\nblue ball growing\nred ball moving up\n');
+    daemon.child.kill('SIGHUP');
+    await daemon.waitForLine((l) => l.msg === 'labels reloaded' && l.labels === 3, 30_000, 'the edited label file reloaded');
+    assert.equal(daemon.lines.filter((l) => l.msg === 'source child started' && l.camera === 'a').length, 1, 'camera a still on its first source process');
   } finally {
     await daemon.stop('SIGKILL');
   }

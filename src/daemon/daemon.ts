@@ -217,7 +217,9 @@ export class Daemon {
     for (const key of ['model', 'mqtt', 'http', 'source'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
-    if (!isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(previous.recognition, next.recognition)) {
+    // The label set as read now: an edited label file changes it while the config stays the same.
+    const labelsChanged = !isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(this.recognizer?.set, prepared.labelSet);
+    if (labelsChanged || !isDeepStrictEqual(previous.recognition, next.recognition)) {
       const recognizer = await buildRecognizer(prepared.labelSet, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }));
       this.config = { ...previous, labels: next.labels, recognition: next.recognition };
       this.recognizer = recognizer;
