@@ -12,4 +12,9 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The console page runs in the browser (plain JavaScript, no build step).
+    files: ['src/console/page/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', EventSource: 'readonly', URLSearchParams: 'readonly', HTMLElement: 'readonly', Node: 'readonly' } },
+  },
 );

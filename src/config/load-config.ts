@@ -46,7 +46,7 @@ function zodIssues(error: z.ZodError): ConfigIssue[] {
   });
 }
 
-/** Replaces `url_file` / `username_file` / `password_file` with the (trimmed) file contents. */
+/** Replaces `url_file` / `username_file` / `password_file` / `http.auth.*_file` with the (trimmed) file contents. */
 function resolveSecretFiles(config: Config, base: string, read: (p: string) => string, issues: ConfigIssue[]): void {
   const load = (path: (string | number)[], file: string): string | undefined => {
     try {
@@ -72,6 +72,19 @@ function resolveSecretFiles(config: Config, base: string, read: (p: string) => s
       config.mqtt[key] = load(['mqtt', `${key}_file`], file);
       delete config.mqtt[`${key}_file`];
     }
+  }
+  const auth = config.http.auth;
+  for (const key of ['token', 'credentials'] as const) {
+    const file = auth[`${key}_file`];
+    if (file === undefined) continue;
+    const path = ['http', 'auth', `${key}_file`];
+    auth[key] = load(path, file);
+    delete auth[`${key}_file`];
+    // The file's contents get the checks an inline value gets (never quoting the secret).
+    const value = auth[key];
+    if (value === undefined) continue;
+    if (key === 'token' && value.length < 16) issues.push({ path, message: `${resolve(base, file)}: the token must be at least 16 characters` });
+    if (key === 'credentials' && !/^[^:\n]+:[^\n]+$/.test(value)) issues.push({ path, message: `${resolve(base, file)}: must hold one line USER:PASSWORD` });
   }
 }
 

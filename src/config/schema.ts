@@ -175,9 +175,34 @@ const http = z
       .string()
       .superRefine(check(listenProblem))
       .default('127.0.0.1:9464')
-      .describe('/metrics, /healthz, /readyz'),
+      .describe('/metrics, /healthz, /readyz, the console at / and its /api'),
+    console: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('the web console at / and its live feed /api/live'),
+        max_clients: z.number().int().min(1).max(1000).default(16).describe('live-feed connections at once; more are refused (503)'),
+        max_buffered_bytes: z.number().int().min(1024).default(1024 * 1024).describe('a live-feed client this far behind is dropped (counted)'),
+        max_phrase_chars: z.number().int().min(1).max(200).default(120).describe('longest playground phrase'),
+        max_phrases: z.number().int().min(1).max(20).default(6).describe('playground phrases per live-feed connection'),
+        phrases_per_minute: z.number().int().min(1).default(20).describe('new playground phrases embedded per client address and minute'),
+      })
+      .prefault({}),
+    auth: z
+      .strictObject({
+        token: z.string().min(16, 'must be at least 16 characters').optional().describe('set from token_file (prefer the file)'),
+        token_file: z.string().optional().describe('file holding a bearer token for the console and /api'),
+        credentials: z.string().regex(/^[^:]+:.+$/, 'must be USER:PASSWORD').optional().describe('set from credentials_file (prefer the file)'),
+        credentials_file: z.string().optional().describe('file holding USER:PASSWORD for basic auth to the console and /api'),
+      })
+      .prefault({})
+      .describe('required when http.listen is not a loopback address; /metrics, /healthz and /readyz stay open'),
   })
   .prefault({});
+
+/** Loopback listen hosts: the console and /api are open there; anywhere else they need http.auth. */
+export function isLoopbackListen(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 const logging = z
   .strictObject({
@@ -213,6 +238,20 @@ export const configSchema = z
       if (config.mqtt[key] !== undefined && config.mqtt[`${key}_file`] !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['mqtt', `${key}_file`], message: `give ${key} or ${key}_file, not both` });
       }
+    }
+    const auth = config.http.auth;
+    for (const key of ['token', 'credentials'] as const) {
+      if (auth[key] !== undefined && auth[`${key}_file`] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['http', 'auth', `${key}_file`], message: `give ${key} or ${key}_file, not both` });
+      }
+    }
+    const hasAuth = [auth.token, auth.token_file, auth.credentials, auth.credentials_file].some((v) => v !== undefined);
+    if (!hasAuth && !isLoopbackListen(config.http.listen)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['http', 'auth'],
+        message: `http.listen ${config.http.listen} is not a loopback address: the console and /api need http.auth.token_file or http.auth.credentials_file (or listen on 127.0.0.1)`,
+      });
     }
   });
 

@@ -27,6 +27,8 @@ export interface CameraRunnerDeps {
   onStatus(status: CameraStatus): void;
   onScores(scores: ClipScores, recognizer: Recognizer): void;
   onEvent(event: ActionEvent): void;
+  /** Every clip's embedding as it leaves the model (the console scores its playground phrases on it). */
+  onEmbedding?(embedding: ClipEmbedding): void;
 }
 
 export class CameraRunner {
@@ -68,7 +70,10 @@ export class CameraRunner {
         latestWins((c) => model.embedClip(c), () => clipMetrics.drop(this.camera, 'replaced')),
       )
       .subscribe({
-        next: (embedding) => this.recognition?.input.next(embedding),
+        next: (embedding) => {
+          this.deps.onEmbedding?.(embedding);
+          this.recognition?.input.next(embedding);
+        },
         error: (e: unknown) => {
           log.error({ camera: this.camera, err: (e as Error).message }, 'camera pipeline failed');
           this.ingestEnded();

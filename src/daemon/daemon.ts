@@ -19,6 +19,7 @@ import { actionStateFromEvent } from '../sink/payloads.js';
 import { cameraSource } from '../source/camera-source.js';
 import type { ActionEvent, CameraStatus } from '../types.js';
 import { CameraRunner } from './camera-runner.js';
+import { wireConsole } from './console-wiring.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
 import { buildRecognizer, type Recognizer } from './recognizer.js';
@@ -40,6 +41,7 @@ export class Daemon {
   private broker: EmbeddedBroker | undefined;
   private sink: MqttSink | undefined;
   private http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+  private console: ReturnType<typeof wireConsole> | undefined;
   private model: VideoModel | undefined;
   private tokenizer: ClipTokenizer | undefined;
   private recognizer: Recognizer | undefined;
@@ -87,8 +89,19 @@ export class Daemon {
     await this.sink.start();
 
     // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
-    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness() });
-    log.info({ listen: this.http.address }, 'serving /metrics, /healthz, /readyz');
+    this.console = wireConsole({
+      config: () => this.config,
+      registry: this.registry,
+      log: log.child({ stage: 'console' }),
+      cameraIds: () => [...this.runners.keys()],
+      status: (id) => this.statuses.get(id),
+      model: () => this.model,
+      tokenizer: () => this.tokenizer,
+      recognizer: () => this.recognizer,
+      mqtt: () => this.sink && { connected: this.sink.connected, spooled: this.sink.spooled },
+    });
+    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness(), routes: this.console.routes });
+    log.info({ listen: this.http.address, console: c.http.console.enabled, auth: this.console.guarded }, 'serving /metrics, /healthz, /readyz');
 
     // 3. The model, warmed up, then the labels embedded with it.
     this.model = await openVideoModel(
@@ -170,6 +183,7 @@ export class Daemon {
         if (this.config.mqtt.publish_scores) this.sink?.publishScores({ clip: scores.clip, top: topK(recognizer.names, scores.scores, this.config.recognition.top_k) });
       },
       onEvent: (event) => this.publishEvent(event),
+      onEmbedding: (embedding) => this.console?.service?.clip(embedding),
     });
     runner.start({ frameIntervalMs: c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125, stride: c.recognition.stride });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
@@ -177,6 +191,7 @@ export class Daemon {
   }
 
   private publishEvent(event: ActionEvent): void {
+    this.console?.service?.event(event);
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
     // id + type + clip end identify one message (start, updates and end share the occurrence id).
@@ -252,6 +267,7 @@ export class Daemon {
     this.runners.clear();
     await this.model?.close();
     await this.sink?.close(2000);
+    this.console?.service?.close();
     await this.http?.close();
     await this.broker?.close();
     this.loop.stop();

@@ -54,7 +54,7 @@ export const runCommand: Command = {
     // Every check check-config makes, before anything is connected: a config error exits 2 here.
     const prepared = await prepareConfig(load(), configFile ?? 'command line');
     const { config } = prepared;
-    const secrets = [config.mqtt.password, config.mqtt.username].filter((s): s is string => !!s);
+    const secrets = [config.mqtt.password, config.mqtt.username, config.http.auth.token, config.http.auth.credentials, config.http.auth.credentials?.slice(config.http.auth.credentials.indexOf(':') + 1)].filter((s): s is string => !!s);
     const log = createLogger({ level: config.logging.level, format: config.logging.format, secrets });
     const notifier = createNotifier(process.env, (e) => log.warn({ err: e.message }, 'sd_notify failed'));
     const daemon = new Daemon(config, { log, notifier });

@@ -1,0 +1,119 @@
+// The console's live side: the feed's clients, what each is sent per clip (top-k scores, and its
+// playground phrases scored on its camera's clips), the active actions from the events, inference
+// latency, and the state sent every second while anyone watches (no work when nobody does).
+import type { Logger } from 'pino';
+import type { ActionEvent, ClipEmbedding, LabelScore } from '../types.js';
+import type { ConsoleMetrics } from './console-metrics.js';
+import type { CameraCard, CameraStats, ClipMessage, ConsoleState, PlaygroundConfig, SystemStats } from './console-types.js';
+import { LatencyWindow } from './latency-window.js';
+import { LiveFeed, type LiveMessage } from './live-feed.js';
+import { PhraseBook } from './phrase-book.js';
+
+export interface ConsoleOptions {
+  max_clients: number;
+  max_buffered_bytes: number;
+  max_phrase_chars: number;
+  max_phrases: number;
+  phrases_per_minute: number;
+}
+
+export interface ConsoleServiceDeps {
+  options: ConsoleOptions;
+  metrics: ConsoleMetrics;
+  log: Logger;
+  cameras(): Promise<CameraStats[]>;
+  system(): SystemStats;
+  /** Undefined until the model and labels are loaded. */
+  playground(): PlaygroundConfig | undefined;
+  /** The configured labels' top-k for one clip's embedding. */
+  topK(embedding: Float32Array): LabelScore[];
+  /** A phrase's score on a clip, as if it were added to the configured labels. */
+  scorePhrase(embedding: Float32Array, phrase: Float32Array): number;
+  /** The text model, once loaded. */
+  embedPhrase(): ((phrase: string) => Promise<Float32Array>) | undefined;
+  stateEveryMs?: number;
+}
+
+const RECENT_EVENTS = 50;
+
+export class ConsoleService {
+  readonly feed: LiveFeed;
+  readonly phrases: PhraseBook;
+  private readonly latency = new LatencyWindow();
+  private readonly actions = new Map<string, CameraCard['action']>();
+  private readonly recent: ActionEvent[] = [];
+  private readonly providers = new Map<string, string>();
+  private readonly timer: NodeJS.Timeout;
+  private ticking = false;
+
+  constructor(private readonly deps: ConsoleServiceDeps) {
+    const o = deps.options;
+    this.feed = new LiveFeed({ maxClients: o.max_clients, maxBufferedBytes: o.max_buffered_bytes }, deps.metrics, deps.log);
+    this.phrases = new PhraseBook(deps.embedPhrase, { maxChars: o.max_phrase_chars, perMinute: o.phrases_per_minute }, deps.metrics);
+    this.timer = setInterval(() => void this.tick(), deps.stateEveryMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** One clip's embedding from a camera's recognition (every clip, before its events). */
+  clip(embedding: ClipEmbedding): void {
+    this.latency.add(embedding.inferenceSeconds);
+    const camera = embedding.clip.camera;
+    this.providers.set(camera, embedding.provider);
+    if (this.feed.size === 0) return;
+    const base: ClipMessage = { camera, at: embedding.clip.lastFrameAt, top: this.deps.topK(embedding.embedding).map((s) => ({ label: s.label, score: round(s.score) })) };
+    this.feed.forEach((client) => {
+      const phrases = client.camera === camera && client.phrases.length > 0
+        ? client.phrases.map((p) => ({ phrase: p.phrase, score: round(this.deps.scorePhrase(embedding.embedding, p.embedding)) }))
+        : undefined;
+      this.feed.send(client, { event: 'clip', data: phrases ? { ...base, phrases } : base });
+    });
+  }
+
+  /** An action event as published: the card's current action, and the live events list. */
+  event(event: ActionEvent): void {
+    this.actions.set(event.camera, event.type === 'end' ? null : { label: event.label, score: round(event.score), since: event.started_at });
+    this.recent.push(event);
+    if (this.recent.length > RECENT_EVENTS) this.recent.shift();
+    this.feed.broadcast({ event: 'action', data: event });
+  }
+
+  async state(): Promise<ConsoleState> {
+    const system = this.deps.system();
+    const cameras = (await this.deps.cameras()).map((c) => ({ ...c, provider: this.providers.get(c.id) ?? system.provider, action: c.state === 'streaming' ? (this.actions.get(c.id) ?? null) : null }));
+    const p50 = this.latency.quantile(0.5);
+    const p99 = this.latency.quantile(0.99);
+    const clipsDropped = cameras.reduce((n, c) => n + c.clips_dropped, 0);
+    return { cameras, system: { ...system, clips_dropped: clipsDropped, inference_ms: p50 === null || p99 === null ? null : { p50: round(p50 * 1000), p99: round(p99 * 1000), clips: this.latency.count } } };
+  }
+
+  /** The first messages of a new stream: the playground's settings, the state, recent events. */
+  async greeting(): Promise<LiveMessage[]> {
+    const playground = this.deps.playground();
+    return [
+      ...(playground ? [{ event: 'config', data: playground }] : []),
+      { event: 'state', data: await this.state() },
+      ...this.recent.map((e) => ({ event: 'action', data: e })),
+    ];
+  }
+
+  private async tick(): Promise<void> {
+    if (this.feed.size === 0 || this.ticking) return;
+    this.ticking = true;
+    try {
+      this.feed.broadcast({ event: 'state', data: await this.state() });
+    } catch (e) {
+      this.deps.log.error({ err: (e as Error).message }, 'console state failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.feed.close();
+  }
+}
+
+function round(x: number): number {
+  return Number(x.toFixed(4));
+}

@@ -1,0 +1,79 @@
+// Playground phrases: checked (length, printable), embedded by the text model once and kept (a
+// bounded most-recently-used cache), new ones rate-limited per client address. Nothing here
+// touches the configured labels or the published events.
+import type { ConsoleMetrics } from './console-metrics.js';
+import { RateLimit } from './rate-limit.js';
+
+export interface PhraseLimits {
+  maxChars: number;
+  perMinute: number;
+}
+
+/** What is wrong with a phrase, or undefined: non-empty, at most maxChars, no control characters. */
+export function phraseProblem(text: string, maxChars: number): string | undefined {
+  const phrase = text.trim();
+  if (phrase === '') return 'the phrase is empty';
+  if ([...phrase].length > maxChars) return `the phrase is longer than ${maxChars} characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(phrase)) return 'the phrase holds control characters';
+  return undefined;
+}
+
+export type PhraseAnswer =
+  | { ok: true; phrase: string; embedding: Float32Array; cached: boolean }
+  | { ok: false; status: 400 | 429 | 500; error: string };
+
+export class PhraseBook {
+  private readonly cache = new Map<string, Promise<Float32Array>>();
+  private readonly limit: RateLimit;
+
+  constructor(
+    /** The text model: a phrase -> its L2-normalised embedding (undefined until the model is loaded). */
+    private readonly embed: () => ((phrase: string) => Promise<Float32Array>) | undefined,
+    private readonly limits: PhraseLimits,
+    private readonly metrics: ConsoleMetrics,
+    private readonly capacity = 256,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.limit = new RateLimit(limits.perMinute);
+  }
+
+  /** The phrase's embedding for `client`; a phrase not yet embedded costs one of its tokens. */
+  async resolve(client: string, text: string): Promise<PhraseAnswer> {
+    const problem = phraseProblem(text, this.limits.maxChars);
+    if (problem !== undefined) {
+      this.metrics.phrase('invalid');
+      return { ok: false, status: 400, error: problem };
+    }
+    const phrase = text.trim();
+    const known = this.cache.get(phrase);
+    if (known) {
+      this.cache.delete(phrase);
+      this.cache.set(phrase, known);
+      this.metrics.phrase('cached');
+      return known.then(
+        (embedding) => ({ ok: true, phrase, embedding, cached: true }),
+        (e: unknown) => ({ ok: false, status: 500, error: `embedding failed: ${(e as Error).message}` }),
+      );
+    }
+    const embed = this.embed();
+    if (!embed) return { ok: false, status: 500, error: 'the model is still loading' };
+    if (!this.limit.take(client, this.now())) {
+      this.metrics.phrase('rate_limited');
+      return { ok: false, status: 429, error: `more than ${this.limits.perMinute} new phrases a minute from this client: wait a little` };
+    }
+    const pending = embed(phrase);
+    this.cache.set(phrase, pending);
+    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
+    try {
+      const embedding = await pending;
+      this.metrics.phrase('embedded');
+      return { ok: true, phrase, embedding, cached: false };
+    } catch (e) {
+      // Not kept: the next try embeds it again.
+      this.cache.delete(phrase);
+      this.metrics.phrase('failed');
+      return { ok: false, status: 500, error: `embedding failed: ${(e as Error).message}` };
+    }
+  }
+}
