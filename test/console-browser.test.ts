@@ -1,0 +1,96 @@
+// The console in a real browser (Debian's chromium through puppeteer-core, no browser download)
+// against the real daemon playing the demo video, bound off loopback with a token: refused without
+// it; with it, the camera card streams with changing scores, an event appears, and a playground
+// phrase gets live scores. Screenshots land in tmp/console-screenshots for review.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import puppeteer, { type Page } from 'puppeteer-core';
+import { CONSOLE_TOKEN, startConsoleDaemon } from './support/console-daemon.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = 'tmp/console-screenshots';
+
+async function poll<T>(what: string, timeoutMs: number, get: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`no ${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? '').catch(() => undefined);
+
+test('console in chromium: token required off loopback; streaming card with changing scores, an event, a live playground phrase', { timeout: 120_000 }, async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-debian-deps.sh (Debian's chromium package)`);
+  mkdirSync(SHOTS, { recursive: true });
+  const { daemon, base } = await startConsoleDaemon({ token: CONSOLE_TOKEN });
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--headless'] });
+  try {
+    // Without the token: 401, and no page.
+    const anonymous = await browser.newPage();
+    const refused = await anonymous.goto(`${base}/`);
+    assert.equal(refused?.status(), 401);
+    assert.match(await anonymous.content(), /credentials required/);
+    assert.equal(await anonymous.$('#cameras'), null);
+    const wrong = await anonymous.goto(`${base}/?token=not-the-token-at-all`);
+    assert.equal(wrong?.status(), 401);
+
+    // With it once in the address: a cookie, the token gone from the address bar.
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 900 });
+    const opened = await page.goto(`${base}/?token=${CONSOLE_TOKEN}`);
+    assert.equal(opened?.status(), 200);
+    assert.equal(new URL(page.url()).search, '', 'the token left the address');
+
+    await poll('streaming camera card', 60_000, async () => ((await text(page, '[data-camera="demo"] .state')) === 'streaming' ? true : undefined));
+    // The top-k chart changes clip by clip.
+    const seen = new Set<string>();
+    await poll('changing top scores', 30_000, async () => {
+      const top = await page.$eval('[data-camera="demo"] .bar', (el) => `${el.getAttribute('data-label')}=${el.getAttribute('data-score')}`).catch(() => undefined);
+      if (top) seen.add(top);
+      return seen.size >= 3 ? true : undefined;
+    });
+    const fps = await text(page, '[data-camera="demo"] .facts');
+    assert.match(fps ?? '', /\d+(\.\d)? fps/);
+    const system = await text(page, '#system');
+    assert.match(system ?? '', /synthetic-actions/);
+    assert.match(system ?? '', /Inference p50 \/ p99\d+\.\d \/ \d+\.\d ms/);
+
+    // An action event from the demo video shows in the events table.
+    const event = await poll('an event row', 40_000, async () => page.$eval('#events tr[data-event]', (tr) => tr.textContent ?? '').catch(() => undefined));
+    assert.match(event, /demo.*ball/);
+
+    // A phrase typed in the playground gets live scores on the camera's clips.
+    await page.select('#pg-camera', 'demo');
+    await page.type('#pg-phrase', 'a red ball moving left');
+    await page.keyboard.press('Enter');
+    // Live: the score changes clip by clip (the demo shows the red ball moving left, among others).
+    const scores = new Set<number>();
+    await poll('a changing phrase score', 40_000, async () => {
+      const s = await page.$eval('[data-phrase="a red ball moving left"] .bar[data-label="this clip"]', (el) => el.getAttribute('data-score')).catch(() => undefined);
+      if (s) scores.add(Number(s));
+      return scores.size >= 3 ? true : undefined;
+    });
+    for (const s of scores) assert.ok(s >= 0 && s <= 1, `score ${s}`);
+    // The YAML to add it, from the keyboard.
+    await page.focus('[data-phrase="a red ball moving left"] button[data-yaml]');
+    await page.keyboard.press('Enter');
+    const yaml = await poll('YAML', 5000, () => text(page, '[data-phrase="a red ball moving left"] pre'));
+    assert.match(yaml, /name: "a red ball moving left"\n\s+threshold: 0\.\d\d/);
+    await page.screenshot({ path: `${SHOTS}/console-desktop.png`, fullPage: true });
+    // On a phone (same browser: the cookie carries the token): nothing wider than the screen.
+    const phone = await browser.newPage();
+    await phone.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+    await phone.goto(`${base}/`);
+    await poll('bars on the phone', 30_000, async () => ((await phone.$('[data-camera="demo"] .bar')) ? true : undefined));
+    await phone.screenshot({ path: `${SHOTS}/console-phone.png`, fullPage: true });
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow} px wider than a phone`);
+  } finally {
+    await browser.close();
+    await daemon.stop();
+  }
+});
