@@ -87,7 +87,8 @@ test('console in chromium: token required off loopback; streaming card with chan
     await phone.goto(`${base}/`);
     await poll('bars on the phone', 30_000, async () => ((await phone.$('[data-camera="demo"] .bar')) ? true : undefined));
     await phone.screenshot({ path: `${SHOTS}/console-phone.png`, fullPage: true });
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    // Evaluated in the page (a string: the test's TypeScript has no DOM types).
+    const overflow = (await phone.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
     assert.ok(overflow <= 1, `the page is ${overflow} px wider than a phone`);
   } finally {
     await browser.close();

@@ -6,10 +6,13 @@ import { join, resolve } from 'node:path';
 import { DaemonProcess } from './daemon-process.js';
 
 export const CONSOLE_TOKEN = 'console-T0ken-for-tests-4f9a';
+export const CONSOLE_CREDENTIALS = 'viewer:console-Pa55-basic-7c';
 
 export interface ConsoleDaemonOptions {
   /** Listen on 0.0.0.0 (off loopback) with this token in http.auth.token_file. */
   token?: string;
+  /** Also basic auth with these USER:PASSWORD, from http.auth.credentials_file. */
+  credentials?: string;
   /** Extra lines under http.console. */
   console?: string[];
 }
@@ -17,6 +20,7 @@ export interface ConsoleDaemonOptions {
 export function consoleConfig(options: ConsoleDaemonOptions = {}): { dir: string; config: string } {
   const dir = mkdtempSync(join(tmpdir(), 'msta-console-'));
   if (options.token !== undefined) writeFileSync(join(dir, 'console-token'), `${options.token}\n`, { mode: 0o600 });
+  if (options.credentials !== undefined) writeFileSync(join(dir, 'console-credentials'), `${options.credentials}\n`, { mode: 0o600 });
   const config = join(dir, 'msta-edge.yaml');
   writeFileSync(
     config,
@@ -34,7 +38,7 @@ export function consoleConfig(options: ConsoleDaemonOptions = {}): { dir: string
       '  stride: 2',
       'http:',
       `  listen: ${options.token !== undefined ? '0.0.0.0' : '127.0.0.1'}:0`,
-      ...(options.token !== undefined ? ['  auth:', '    token_file: console-token'] : []),
+      ...(options.token !== undefined ? ['  auth:', '    token_file: console-token', ...(options.credentials !== undefined ? ['    credentials_file: console-credentials'] : [])] : []),
       ...(options.console ? ['  console:', ...options.console.map((l) => `    ${l}`)] : []),
       'logging:',
       '  format: json',
