@@ -273,7 +273,7 @@ test('compose.yaml wires the four services to files that exist and to each other
   // The daemon's config and labels are the ones in the repository, and valid.
   const daemonMounts = mounts.get('msta-edge')!;
   assert.equal(resolve(base, daemonMounts.get('/etc/msta-edge/config.yaml')!), resolve('docker/config.yaml'));
-  const config = loadConfigFile('docker/config.yaml', { MQTT_PASSWORD: 'y' });
+  const config = loadConfigFile('docker/config.yaml', { MQTT_PASSWORD: 'y', MSTA_CONSOLE_TOKEN: 'console-token-of-16+' });
   assert.equal(config.mqtt.url, 'mqtt://mosquitto:1883', 'the compose broker by default');
   const labelsDir = resolve(base, daemonMounts.get('/etc/msta-edge/labels')!);
   for (const f of config.labels.files) {

@@ -245,14 +245,6 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['http', 'auth', `${key}_file`], message: `give ${key} or ${key}_file, not both` });
       }
     }
-    const hasAuth = [auth.token, auth.token_file, auth.credentials, auth.credentials_file].some((v) => v !== undefined);
-    if (!hasAuth && !isLoopbackListen(config.http.listen)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['http', 'auth'],
-        message: `http.listen ${config.http.listen} is not a loopback address: the console and /api need http.auth.token_file or http.auth.credentials_file (or listen on 127.0.0.1)`,
-      });
-    }
   });
 
 export type Config = z.output<typeof configSchema>;

@@ -1,5 +1,5 @@
-// The console's page: static files from page/ beside this module (src/console/page in a checkout,
-// found from dist/console too), read once; served with their types, never from outside the folder.
+// The console's page: static files from page/ beside this module (src/console/page; `npm run build`
+// copies it to dist/console/page), read once; served with their types, never from outside the folder.
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,7 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-// dist/console has no page/: tsc copies no assets, so both layouts read the sources' folder.
-export const PAGE_DIR = fileURLToPath(new URL('../../src/console/page/', import.meta.url));
+export const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
 
 export interface PageFile {
   type: string;

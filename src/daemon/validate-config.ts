@@ -7,7 +7,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
-import type { Config } from '../config/schema.js';
+import { isLoopbackListen, type Config } from '../config/schema.js';
 import { isMstaError } from '../errors.js';
 import type { BundleManifest } from '../model/bundle-manifest.js';
 import { readBundle, type Bundle } from '../model/read-bundle.js';
@@ -89,6 +89,18 @@ async function listenIssues(listen: string): Promise<ConfigIssue[]> {
   return [];
 }
 
+/** Off loopback, the console and /api are open to the network: credentials are required. */
+function authIssues(http: Config['http']): ConfigIssue[] {
+  const { token, credentials } = http.auth;
+  if (token !== undefined || credentials !== undefined || isLoopbackListen(http.listen)) return [];
+  return [
+    {
+      path: ['http', 'auth'],
+      message: `http.listen ${http.listen} is not a loopback address: the console and /api need http.auth.token_file or http.auth.credentials_file (or listen on 127.0.0.1)`,
+    },
+  ];
+}
+
 /** File cameras name a readable file (a missing one would only show as reconnects at run time). */
 function mediaIssues(config: Config): ConfigIssue[] {
   return config.cameras.flatMap((camera, i) => {
@@ -136,6 +148,7 @@ export async function prepareConfig(input: Config, origin: string, options: Prep
   issues.push(...mediaIssues(config));
   if (config.mqtt.tls) issues.push(...tlsIssues(config.mqtt.tls));
   issues.push(...(await listenIssues(config.http.listen)));
+  issues.push(...authIssues(config.http));
   if (issues.length > 0 || bundle === undefined || labelSet === undefined) throw new ConfigError(origin, issues);
   return { config, bundle, labelSet };
 }
