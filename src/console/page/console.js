@@ -207,7 +207,7 @@ async function loadHistory() {
     $('ev-source').textContent = `Filter refused: ${body.error}`;
   } else {
     ui.history = false;
-    $('ev-source').textContent = 'Live events since this page opened (the daemon keeps no event history).';
+    $('ev-source').textContent = 'Live events: the daemon’s latest 50, then as they happen (this daemon keeps no event history).';
     renderEvents();
   }
 }
@@ -249,6 +249,7 @@ function connect() {
   es.addEventListener('clip', (m) => {
     const c = JSON.parse(m.data);
     ui.top.set(c.camera, c.top);
+    if (c.camera === /** @type {HTMLSelectElement} */ ($('pg-camera')).value) $('pg-labels').replaceChildren(...c.top.map((/** @type {any} */ t) => bar(t.label, t.score)));
     for (const s of c.phrases ?? []) {
       const p = ui.phrases.find((x) => x.phrase === s.phrase);
       if (p) scorePhrase(p, s.score);
@@ -288,6 +289,7 @@ $('phrase-form').addEventListener('submit', (e) => void addPhrase(/** @type {Sub
 $('pg-camera').addEventListener('change', () => {
   for (const p of ui.phrases) Object.assign(p, { score: null, smoothed: null, above: 0, active: false, starts: 0 });
   if (ui.phrases.length > 0) connect();
+  $('pg-labels').replaceChildren();
   updatePhrases();
 });
 for (const id of ['pg-start', 'pg-end']) $(id).addEventListener('input', updatePhrases);
