@@ -45,6 +45,7 @@ export class ConsoleService {
   private readonly providers = new Map<string, string>();
   private readonly timer: NodeJS.Timeout;
   private ticking = false;
+  private failing = false;
 
   constructor(private readonly deps: ConsoleServiceDeps) {
     const o = deps.options;
@@ -101,8 +102,11 @@ export class ConsoleService {
     this.ticking = true;
     try {
       this.feed.broadcast({ event: 'state', data: await this.state() });
+      this.failing = false;
     } catch (e) {
-      this.deps.log.error({ err: (e as Error).message }, 'console state failed');
+      // Once per run of failures, not every second.
+      if (!this.failing) this.deps.log.error({ err: (e as Error).message }, 'console state failed');
+      this.failing = true;
     } finally {
       this.ticking = false;
     }
