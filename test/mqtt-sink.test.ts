@@ -217,7 +217,7 @@ test('the broker publishes the last will when the socket dies; the sink reconnec
     sub.messages.length = 0;
 
     // An abrupt loss: no DISCONNECT packet, so the broker sends the will.
-    (sink as unknown as { client: { stream: { destroy(): void } } }).client.stream.destroy();
+    (sink as unknown as { connection: { client: { stream: { destroy(): void } } } }).connection.client.stream.destroy();
     const will = await sub.waitFor((m) => m.topic === 'msta/status' && m.payload === 'offline', 5000, 'last will');
     assert.equal(will.qos, 1);
     await sub.waitFor((m) => m.topic === 'msta/status' && m.payload === 'online', 5000, 'online again');
@@ -439,7 +439,7 @@ for (const [protocolVersion, window] of [[5, 10], [4, 16]] as const) {
       await sink.start();
       await sink.whenConnected(5000);
       let sent = 0;
-      (sink as unknown as { client: { on(e: 'packetsend', f: (p: { cmd: string; topic?: string }) => void): void } }).client.on('packetsend', (p) => {
+      (sink as unknown as { connection: { client: { on(e: 'packetsend', f: (p: { cmd: string; topic?: string }) => void): void } } }).connection.client.on('packetsend', (p) => {
         if (p.cmd === 'publish' && p.topic?.endsWith('/events')) sent++;
       });
       own.pause();
