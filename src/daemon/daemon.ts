@@ -31,6 +31,11 @@ export interface DaemonDeps {
   notifier: Notifier;
 }
 
+/** The background label never fires an event: Home Assistant discovery leaves it out of event_types. */
+function discoveryBackground(c: Config): { background?: string } {
+  return c.labels.background !== undefined ? { background: c.labels.background } : {};
+}
+
 export class Daemon {
   readonly registry: Registry = createRegistry();
   private readonly clipMetrics: ClipMetrics;
@@ -83,7 +88,7 @@ export class Daemon {
       cameras: this.enabledCameras(c).map((cam) => cam.id),
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
-      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix, labels: labelNames } } : {}),
+      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix, labels: labelNames, ...discoveryBackground(c) } } : {}),
       registry: this.registry,
       log: log.child({ stage: 'sink' }),
     });
@@ -223,6 +228,7 @@ export class Daemon {
       this.config = { ...previous, labels: next.labels, recognition: next.recognition };
       this.recognizer = recognizer;
       for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());
+      this.sink?.updateLabels({ labels: recognizer.names, ...discoveryBackground(next) });
       log.info({ labels: recognizer.names.length }, 'labels reloaded');
     }
     const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));
