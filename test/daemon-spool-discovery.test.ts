@@ -2,6 +2,7 @@
 // (exit 1, the lock named), and a SIGHUP label reload re-announces Home Assistant discovery
 // with the new event_types (never the background label). Labelled counters are scraped at 0.
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { runCliProcess } from './support/cli.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
 
 const skip = missingBrokerTools();
+const PROMTOOL = spawnSync('sh', ['-c', 'command -v promtool']).status === 0 ? undefined : 'promtool not installed';
 
 function writeConfig(file: string, url: string, actions: string[]): void {
   writeFileSync(
@@ -66,6 +68,13 @@ test('two daemons on one spool: the second is refused with exit 1 naming the loc
     const metrics = await (await fetch(`http://${address}/metrics`)).text();
     for (const reason of ['no_space', 'not_writable', 'write_failed']) assert.match(metrics, new RegExp(`^msta_mqtt_events_lost_total\\{reason="${reason}"\\} 0$`, 'm'));
     assert.match(metrics, /^msta_mqtt_spool_dropped_total\{reason="corrupt"\} 0$/m);
+    for (const reason of ['replaced', 'size_mismatch', 'stale']) assert.match(metrics, new RegExp(`^msta_clips_dropped_total\\{camera="a",reason="${reason}"\\} \\d+$`, 'm'));
+    for (const reason of ['overflow', 'size_mismatch']) assert.match(metrics, new RegExp(`^msta_source_frames_dropped_total\\{camera="a",reason="${reason}"\\} \\d+$`, 'm'));
+    assert.match(metrics, /^msta_source_reconnects_total\{camera="a"\} 0$/m);
+    if (!PROMTOOL) {
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+      assert.equal(check.status, 0, `promtool check metrics:\n${check.stdout}${check.stderr}`);
+    }
 
     await daemon.waitForLine((l) => l.msg === 'labels ready', 60_000, 'labels ready');
     writeConfig(config, broker.url, ['red ball moving up', 'blue ball blinking', 'nothing happening']);

@@ -175,7 +175,7 @@ test('new labels (a SIGHUP reload) re-announce every camera with the new event_t
       assert.deepEqual(configsIn(sub, camera)[0]!.event_types, ['falling down', 'clapping']);
     }
     const retained = await retainedNow('homeassistant/#');
-    assert.deepEqual((JSON.parse(retained.get(CONFIG.cam2[0])!) as { event_types: string[] }).event_types, ['falling down', 'clapping'], 'retained for Home Assistant restarting later');
+    assert.deepEqual((JSON.parse(retained.get(CONFIG.cam2[0]!)!) as { event_types: string[] }).event_types, ['falling down', 'clapping'], 'retained for Home Assistant restarting later');
     // The same labels again: nothing to announce.
     sub.messages.length = 0;
     sink.updateLabels({ labels: ['falling down', 'nothing happening', 'clapping'], background: 'nothing happening' });

@@ -165,6 +165,7 @@ export class Daemon {
       },
       { registry: this.registry, log: log.child({ stage: 'source' }) },
     );
+    this.clipMetrics.camera(camera.id);
     const runner = new CameraRunner(camera.id, {
       source,
       model: this.model!,
