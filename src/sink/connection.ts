@@ -42,17 +42,28 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The password of a URL (`mqtt://user:pass@host`), decoded when it is valid percent-encoding. */
-export function urlPassword(url: string): string | undefined {
-  if (!URL.canParse(url)) return undefined;
-  const raw = new URL(url).password;
-  if (raw === '') return undefined;
+function decodeSafely(text: string): string {
   try {
-    return decodeURIComponent(raw);
+    return decodeURIComponent(text);
   } catch {
-    // Not valid percent-encoding (`p%zz`): the raw text is what must stay out of logs.
-    return raw;
+    // Not valid percent-encoding (`p%zz`): taken as written.
+    return text;
   }
+}
+
+/**
+ * The URL without its credentials, and the credentials decoded. mqtt.js would parse them with
+ * url.parse, which throws an URIError on invalid percent-encoding; they are passed as options.
+ */
+export function splitCredentials(url: string): { url: string; username?: string; password?: string } {
+  if (!URL.canParse(url)) return { url };
+  const u = new URL(url);
+  if (u.username === '' && u.password === '') return { url };
+  const username = decodeSafely(u.username);
+  const password = decodeSafely(u.password);
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), ...(username !== '' ? { username } : {}), ...(password !== '' ? { password } : {}) };
 }
 
 export class Connection {
@@ -61,6 +72,7 @@ export class Connection {
   /** The broker URL without credentials, for messages. */
   readonly where: string;
   private readonly json: IClientPublishOptions['properties'];
+  private readonly credentials: { url: string; username?: string; password?: string };
   private client: MqttClient | undefined;
   private wasConnected = false;
   private closing = false;
@@ -71,7 +83,10 @@ export class Connection {
 
   constructor(private readonly options: ConnectionOptions) {
     this.where = redactUrl(options.url);
-    this.secrets = [options.password, urlPassword(options.url)];
+    this.credentials = splitCredentials(options.url);
+    // The raw (still encoded) URL password too: an error may echo the URL as written.
+    const raw = URL.canParse(options.url) ? new URL(options.url).password : '';
+    this.secrets = [options.password, this.credentials.password, raw !== '' ? raw : undefined];
     this.json = options.protocolVersion === 4 ? undefined : { contentType: 'application/json' };
   }
 
@@ -87,6 +102,9 @@ export class Connection {
   /** Starts connecting (and reconnecting, forever); does not wait for the broker. */
   async open(handlers: ConnectionHandlers): Promise<void> {
     const o = this.options;
+    // The configured credentials win over those in the URL.
+    const username = o.username ?? this.credentials.username;
+    const password = o.password ?? this.credentials.password;
     if (o.tls?.rejectUnauthorized === false) this.log('warn', 'TLS certificate verification is OFF (mqtt.tls.reject_unauthorized: false)');
     const clientOptions: IClientOptions = {
       protocolVersion: o.protocolVersion,
@@ -101,11 +119,11 @@ export class Connection {
       queueQoSZero: false,
       resubscribe: false,
       will: { topic: o.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
-      ...(o.username !== undefined ? { username: o.username } : {}),
-      ...(o.password !== undefined ? { password: o.password } : {}),
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
       ...(await this.tlsOptions()),
     };
-    const client = mqtt.connect(o.url, clientOptions);
+    const client = mqtt.connect(this.credentials.url, clientOptions);
     this.client = client;
     client.on('connect', (connack) => {
       this.receiveMaximum = connack.properties?.receiveMaximum;
