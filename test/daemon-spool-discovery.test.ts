@@ -63,7 +63,8 @@ test('two daemons on one spool: the second is refused with exit 1 naming the loc
     assert.equal(second.code, 1, second.stderr);
     assert.match(second.stderr, new RegExp(`SPOOL_LOCKED: ${join(dir, 'spool')}: the spool directory is in use by another msta-edge \\(pid ${daemon.pid}`));
 
-    // Labelled counters are there at 0 before anything happened, in a real scrape.
+    // Labelled counters are there at 0 before anything happened, in a real scrape (once the camera is set up).
+    await daemon.waitForLine((l) => l.msg === 'source child started', 60_000, 'the camera started');
     const address = await daemon.httpAddress();
     const metrics = await (await fetch(`http://${address}/metrics`)).text();
     for (const reason of ['no_space', 'not_writable', 'write_failed']) assert.match(metrics, new RegExp(`^msta_mqtt_events_lost_total\\{reason="${reason}"\\} 0$`, 'm'));
@@ -71,6 +72,8 @@ test('two daemons on one spool: the second is refused with exit 1 naming the loc
     for (const reason of ['replaced', 'size_mismatch', 'stale']) assert.match(metrics, new RegExp(`^msta_clips_dropped_total\\{camera="a",reason="${reason}"\\} \\d+$`, 'm'));
     for (const reason of ['overflow', 'size_mismatch']) assert.match(metrics, new RegExp(`^msta_source_frames_dropped_total\\{camera="a",reason="${reason}"\\} \\d+$`, 'm'));
     assert.match(metrics, /^msta_source_reconnects_total\{camera="a"\} 0$/m);
+    for (const type of ['start', 'update', 'end']) assert.match(metrics, new RegExp(`^msta_events_total\\{camera="a",label="blue ball growing",type="${type}"\\} \\d+$`, 'm'));
+    assert.doesNotMatch(metrics, /^msta_events_total\{[^}]*label="nothing happening"/m, 'the background label is never an event');
     if (!PROMTOOL) {
       const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
       assert.equal(check.status, 0, `promtool check metrics:\n${check.stdout}${check.stderr}`);

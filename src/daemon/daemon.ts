@@ -166,6 +166,7 @@ export class Daemon {
       { registry: this.registry, log: log.child({ stage: 'source' }) },
     );
     this.clipMetrics.camera(camera.id);
+    this.eventMetrics.camera(camera.id, this.reportableLabels());
     const runner = new CameraRunner(camera.id, {
       source,
       model: this.model!,
@@ -183,6 +184,12 @@ export class Daemon {
     runner.start({ frameIntervalMs: c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125, stride: c.recognition.stride });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
     this.runners.set(camera.id, { runner, camera });
+  }
+
+  /** The labels an event can carry: the recognizer's, less the background label. */
+  private reportableLabels(): string[] {
+    const background = this.config.labels.background?.trim();
+    return this.recognizer!.names.filter((n) => n.trim() !== background);
   }
 
   private publishEvent(event: ActionEvent): void {
@@ -230,6 +237,7 @@ export class Daemon {
       this.recognizer = recognizer;
       for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());
       this.sink?.updateLabels({ labels: recognizer.names, ...discoveryBackground(next) });
+      for (const id of this.runners.keys()) this.eventMetrics.camera(id, this.reportableLabels());
       log.info({ labels: recognizer.names.length }, 'labels reloaded');
     }
     const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));
