@@ -64,7 +64,7 @@ test('two daemons on one spool: the second is refused with exit 1 naming the loc
     assert.match(second.stderr, new RegExp(`SPOOL_LOCKED: ${join(dir, 'spool')}: the spool directory is in use by another msta-edge \\(pid ${daemon.pid}`));
 
     // Labelled counters are there at 0 before anything happened, in a real scrape (once the camera is set up).
-    await daemon.waitForLine((l) => l.msg === 'source child started', 60_000, 'the camera started');
+    await daemon.waitForLine((l) => l.msg === 'camera streaming', 60_000, 'the camera streaming');
     const address = await daemon.httpAddress();
     const metrics = await (await fetch(`http://${address}/metrics`)).text();
     for (const reason of ['no_space', 'not_writable', 'write_failed']) assert.match(metrics, new RegExp(`^msta_mqtt_events_lost_total\\{reason="${reason}"\\} 0$`, 'm'));
