@@ -200,10 +200,11 @@ export class Daemon {
     sink.publishEvent(event).then(
       () => {
         this.eventMetrics.published(event);
-        // Logged once durable (spooled or sent): a readable line on a terminal, the ids in JSON.
+        // Logged once safe (durable in the spool, or acknowledged): a readable line on a terminal, the ids in JSON.
         this.deps.log.info({ event: fields }, formatEventLine(event));
       },
-      (e: unknown) => this.deps.log.error({ event: fields, err: (e as Error).message }, 'event could not be spooled'),
+      // The sink counts a lost event (msta_mqtt_events_lost_total) and logs once per burst; per event only at debug.
+      (e: unknown) => this.deps.log.debug({ event: fields, err: (e as Error).message }, 'event lost: neither spooled nor delivered'),
     );
   }
 
