@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DaemonProcess } from './support/daemon-process.js';
@@ -111,4 +111,24 @@ test('a spool directory the daemon cannot write: start-up fails with exit 1 and 
   const r = await runCliProcess(['run', '--config', config], { timeoutMs: 60_000 });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`SPOOL_FAILED: ${join(dir, 'spool')}: cannot open the spool directory`));
+});
+
+test('a spool on a read-only file system: start-up fails with exit 1, EROFS and the directory named', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'msta-spool-daemon-'));
+  const mnt = join(dir, 'ro');
+  mkdirSync(mnt);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'tmpfs', mnt]).status !== 0) {
+    t.skip('mount -t tmpfs is not permitted here (needs root with CAP_SYS_ADMIN)');
+    return;
+  }
+  try {
+    const config = join(dir, 'msta-edge.yaml');
+    writeConfig(config, 'mqtt://127.0.0.1:1', ['red ball moving left']);
+    writeFileSync(config, readFileSync(config, 'utf8').replace('    dir: spool', `    dir: ${mnt}`));
+    const r = await runCliProcess(['run', '--config', config], { timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`SPOOL_FAILED: ${mnt}: cannot write to the spool directory \\(EROFS`));
+  } finally {
+    spawnSync('umount', ['-l', mnt]);
+  }
 });
