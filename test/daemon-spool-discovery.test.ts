@@ -93,7 +93,8 @@ test('two daemons on one spool: the second is refused with exit 1 naming the loc
       await third.waitForLine((l) => l.msg.startsWith('connected to'), 60_000, 'the next daemon connected');
       assert.ok(!third.lines.some((l) => l.msg.includes('took over the spool lock')), 'the lock was released, not left stale');
     } finally {
-      await third.stop('SIGKILL');
+      // SIGTERM: a SIGKILLed daemon would leave its source child behind.
+      await third.stop('SIGTERM');
     }
   } finally {
     await daemon.stop('SIGKILL');
