@@ -118,6 +118,31 @@ test('unacknowledged events stay in the spool for the next process, in order; on
   await next.outbox.close();
 });
 
+test('a send that fails while a later record is being read: the failed one goes out again first, then the rest, in order', async () => {
+  const dir = fresh();
+  mkdirSync(dir);
+  for (let n = 0; n < 4; n++) writeFileSync(join(dir, `${String(n).padStart(16, '0')}.json`), record(n));
+  const h = await harness(dir, { ack: 'later' });
+  const read = h.spool.read.bind(h.spool);
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let reading3 = false;
+  h.spool.read = async (seq) => {
+    if (seq === 3 && !reading3) {
+      reading3 = true;
+      await held;
+    }
+    return read(seq);
+  };
+  h.outbox.pump();
+  await until(() => h.sent.length === 3 && reading3, 'records 0-2 sent, 3 being read');
+  h.sent[1]!.done(new Error('connection closed'));
+  release();
+  await until(() => h.sent.length >= 6, 'the resends');
+  assert.deepEqual(h.sent.map((s) => JSON.parse(s.payload).id), ['e0', 'e1', 'e2', 'e1', 'e2', 'e3']);
+  await h.outbox.close();
+});
+
 test('unreadable and corrupt records are moved to bad/, counted by reason, logged once per burst; the rest is delivered in order', async () => {
   const dir = fresh();
   mkdirSync(dir);

@@ -63,6 +63,8 @@ export class Outbox {
   private readonly waiters = new Map<number, Waiter>();
   /** Highest seq handed to the transport: every record after it is still to send. */
   private lastSent = -1;
+  /** Counts the failed sends that lowered lastSent (a pump reading a record meanwhile must start over). */
+  private resends = 0;
   private pumping = false;
   private repump = false;
   private stopped = false;
@@ -196,6 +198,7 @@ export class Outbox {
       if (!this.deps.canSend() || this.stopped || this.inflight.size >= this.deps.window()) return;
       const seq = this.nextToSend();
       if (seq === undefined) return;
+      const resends = this.resends;
       let record: string | undefined;
       try {
         record = await spool.read(seq);
@@ -203,7 +206,9 @@ export class Outbox {
         await this.moveAside(seq, 'unreadable', e as Error);
         continue;
       }
-      this.lastSent = Math.max(this.lastSent, seq);
+      // An earlier record must be sent again (it failed while this one was read): it goes first.
+      if (this.resends !== resends) continue;
+      this.lastSent = seq;
       if (record === undefined) continue;
       let topic: string;
       try {
@@ -247,6 +252,7 @@ export class Outbox {
     } else if (!this.stopped) {
       // Not delivered and not refused: send it again from the spool, in order.
       this.lastSent = Math.min(this.lastSent, seq - 1);
+      this.resends++;
     }
     this.updateGauges();
     this.inflightChanged?.();
@@ -255,7 +261,6 @@ export class Outbox {
 
   private async moveAside(seq: number, reason: SpoolDropReason, e: Error): Promise<void> {
     const moved = await this.deps.spool.moveAside(seq);
-    this.lastSent = Math.max(this.lastSent, seq);
     this.updateGauges();
     this.deps.metrics.spoolDropped.inc({ reason });
     const where = moved ? 'moved to bad/' : 'left in place (could not be moved) and skipped until the next start';
