@@ -3,7 +3,7 @@
 // A lock left by a dead process (SIGKILL, power loss) is taken over. Creating the lock is also
 // the start-up probe that the directory can be written (and fsync'd).
 import { open, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { MstaError } from '../errors.js';
 
 export const LOCK_FILE = 'spool.lock';
@@ -58,7 +58,7 @@ async function create(path: string): Promise<boolean> {
 
 /** Takes the spool directory's lock, or throws SPOOL_LOCKED (another live daemon) or SPOOL_FAILED (not writable). */
 export async function lockSpool(dir: string): Promise<SpoolLock> {
-  const path = join(dir, LOCK_FILE);
+  const path = resolve(dir, LOCK_FILE);
   if (held.has(path)) throw lockedError(dir, path, process.pid);
   let tookOverFrom: number | undefined;
   for (let attempt = 0; ; attempt++) {
