@@ -175,9 +175,21 @@ function renderEvents() {
   $('events').replaceChildren(...rows.map(eventRow));
 }
 
-function eventRow(/** @type {{id: string, camera: string, label: string, started: number, ended: number|null, peak: number}} */ e) {
+/** The event's snapshot large, in a dialog (Escape or Close returns to the table). */
+function showSnapshot(/** @type {string} */ url, /** @type {string} */ what) {
+  const img = /** @type {HTMLImageElement} */ ($('snapshot-img'));
+  img.src = url;
+  img.alt = what;
+  /** @type {any} */ ($('snapshot')).showModal();
+}
+
+function eventRow(/** @type {{id: string, camera: string, label: string, started: number, ended: number|null, peak: number, snapshot?: string|null}} */ e) {
   const dur = e.ended === null ? 'active' : `${((e.ended - e.started) / 1000).toFixed(1)} s`;
-  return h('tr', { 'data-event': e.id }, h('td', {}, e.camera), h('td', {}, e.label), h('td', {}, time(e.started)), h('td', {}, e.ended === null ? '' : time(e.ended)), h('td', {}, dur), h('td', {}, e.peak.toFixed(2)));
+  const what = `${e.label} on ${e.camera} at ${time(e.started)}`;
+  const thumb = e.snapshot
+    ? h('button', { type: 'button', class: 'thumb', 'aria-label': `show the snapshot of ${what}`, onclick: () => showSnapshot(/** @type {string} */ (e.snapshot), what) }, h('img', { src: e.snapshot, alt: '', loading: 'lazy' }))
+    : null;
+  return h('tr', { 'data-event': e.id }, h('td', {}, thumb), h('td', {}, e.camera), h('td', {}, e.label), h('td', {}, time(e.started)), h('td', {}, e.ended === null ? '' : time(e.ended)), h('td', {}, dur), h('td', {}, e.peak.toFixed(2)));
 }
 
 /** The event database (/api/events) when the daemon has one; otherwise this page's live events. */
@@ -201,7 +213,7 @@ async function loadHistory() {
     $('ev-form').hidden = false;
     $('ev-source').textContent = 'From the event database, newest first.';
     $('events').replaceChildren(
-      ...body.events.map((/** @type {any} */ e) => eventRow({ id: e.id, camera: e.camera + (e.region ? `/${e.region}` : ''), label: e.label, started: Date.parse(e.started_at), ended: e.ended_at === null ? null : Date.parse(e.ended_at), peak: e.peak_score })),
+      ...body.events.map((/** @type {any} */ e) => eventRow({ id: e.id, camera: e.camera + (e.region ? `/${e.region}` : ''), label: e.label, started: Date.parse(e.started_at), ended: e.ended_at === null ? null : Date.parse(e.ended_at), peak: e.peak_score, snapshot: e.snapshot_url })),
     );
   } else if (res.status === 400 && body) {
     $('ev-source').textContent = `Filter refused: ${body.error}`;
