@@ -63,6 +63,8 @@ test('console in chromium: token required off loopback; streaming card with chan
     const event = await poll('an event row', 40_000, async () => page.$eval('#events tr[data-event]', (tr) => tr.textContent ?? '').catch(() => undefined));
     assert.match(event, /demo.*ball/);
 
+    // The sliders start at the configured thresholds (sent even to a page opened while the model loaded).
+    await poll('thresholds from the config', 10_000, async () => ((await text(page, '#pg-start-v')) === '0.60' && (await text(page, '#pg-end-v')) === '0.40' ? true : undefined));
     // A phrase typed in the playground gets live scores on the camera's clips.
     await page.select('#pg-camera', 'demo');
     await page.type('#pg-phrase', 'a red ball moving left');
@@ -79,7 +81,7 @@ test('console in chromium: token required off loopback; streaming card with chan
     await page.focus('[data-phrase="a red ball moving left"] button[data-yaml]');
     await page.keyboard.press('Enter');
     const yaml = await poll('YAML', 5000, () => text(page, '[data-phrase="a red ball moving left"] pre'));
-    assert.match(yaml, /name: "a red ball moving left"\n\s+threshold: 0\.\d\d/);
+    assert.match(yaml, /name: "a red ball moving left"\n\s+threshold: 0\.60/);
     await page.screenshot({ path: `${SHOTS}/console-desktop.png`, fullPage: true });
     // On a phone (same browser: the cookie carries the token): nothing wider than the screen.
     const phone = await browser.newPage();

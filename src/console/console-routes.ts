@@ -101,7 +101,6 @@ async function openLive(deps: ConsoleRouteDeps, req: IncomingMessage, res: Serve
     if (!phrases.some((p) => p.phrase === a.phrase)) phrases.push({ phrase: a.phrase, embedding: a.embedding });
   }
   if (req.destroyed) return;
-  const greeting = await deps.service.greeting();
-  const client = deps.service.feed.open(req, res, { ...(camera !== undefined ? { camera } : {}), phrases }, greeting);
+  const client = await deps.service.open(req, res, { ...(camera !== undefined ? { camera } : {}), phrases });
   if (!client) json(res, 503, { error: 'too many live-feed clients (http.console.max_clients)' }, { 'retry-after': '5' });
 }

@@ -1,12 +1,13 @@
 // The console's live side: the feed's clients, what each is sent per clip (top-k scores, and its
 // playground phrases scored on its camera's clips), the active actions from the events, inference
 // latency, and the state sent every second while anyone watches (no work when nobody does).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ActionEvent, ClipEmbedding, LabelScore } from '../types.js';
 import type { ConsoleMetrics } from './console-metrics.js';
 import type { CameraCard, CameraStats, ClipMessage, ConsoleState, PlaygroundConfig, SystemStats } from './console-types.js';
 import { LatencyWindow } from './latency-window.js';
-import { LiveFeed, type LiveMessage } from './live-feed.js';
+import { LiveFeed, type LiveClient, type LiveMessage, type Phrase } from './live-feed.js';
 import { PhraseBook } from './phrase-book.js';
 
 export interface ConsoleOptions {
@@ -46,6 +47,8 @@ export class ConsoleService {
   private readonly timer: NodeJS.Timeout;
   private ticking = false;
   private failing = false;
+  /** Clients that were sent the playground's settings. */
+  private readonly configured = new WeakSet<LiveClient>();
 
   constructor(private readonly deps: ConsoleServiceDeps) {
     const o = deps.options;
@@ -87,20 +90,32 @@ export class ConsoleService {
     return { cameras, system: { ...system, clips_dropped: clipsDropped, inference_ms: p50 === null || p99 === null ? null : { p50: round(p50 * 1000), p99: round(p99 * 1000), clips: this.latency.count } } };
   }
 
-  /** The first messages of a new stream: the playground's settings, the state, recent events. */
-  async greeting(): Promise<LiveMessage[]> {
+  /** Opens a client's stream with its first messages: the playground's settings, the state, recent events. */
+  async open(req: IncomingMessage, res: ServerResponse, init: { camera?: string; phrases: Phrase[] }): Promise<LiveClient | undefined> {
     const playground = this.deps.playground();
-    return [
+    const first: LiveMessage[] = [
       ...(playground ? [{ event: 'config', data: playground }] : []),
       { event: 'state', data: await this.state() },
       ...this.recent.map((e) => ({ event: 'action', data: e })),
     ];
+    const client = this.feed.open(req, res, init, first);
+    if (client && playground) this.configured.add(client);
+    return client;
   }
 
   private async tick(): Promise<void> {
     if (this.feed.size === 0 || this.ticking) return;
     this.ticking = true;
     try {
+      // A page opened while the model was loading gets the playground's settings once they exist.
+      const playground = this.deps.playground();
+      if (playground) {
+        this.feed.forEach((client) => {
+          if (this.configured.has(client)) return;
+          this.configured.add(client);
+          this.feed.send(client, { event: 'config', data: playground });
+        });
+      }
       this.feed.broadcast({ event: 'state', data: await this.state() });
       this.failing = false;
     } catch (e) {
