@@ -33,7 +33,8 @@ export function authGuard(secrets: ConsoleSecrets, metrics: ConsoleMetrics): Rou
     if (isAuthorized(req, secrets)) return false;
     metrics.unauthorized();
     const challenge: Record<string, string> = secrets.credentials !== undefined ? { 'www-authenticate': 'Basic realm="msta-edge", charset="UTF-8"' } : {};
-    json(res, 401, { error: `credentials required: ${secrets.token !== undefined ? 'Authorization: Bearer <token>, or open /?token=<token> once' : ''}${secrets.token !== undefined && secrets.credentials !== undefined ? ', or ' : ''}${secrets.credentials !== undefined ? 'basic auth' : ''}` }, challenge);
+    const ways = [...(secrets.token !== undefined ? ['Authorization: Bearer <token>', 'open /?token=<token> once'] : []), ...(secrets.credentials !== undefined ? ['basic auth'] : [])];
+    json(res, 401, { error: `credentials required: ${ways.join(', or ')}` }, challenge);
     return true;
   };
 }
