@@ -10,6 +10,8 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { registerConsoleMetrics } from '../src/console/console-metrics.js';
 import { LiveFeed } from '../src/console/live-feed.js';
+import { configSchema } from '../src/config/schema.js';
+import { wireConsole } from '../src/daemon/console-wiring.js';
 import { startHttpServer } from '../src/metrics/http-server.js';
 import { runCliProcess } from './support/cli.js';
 import { CONSOLE_CREDENTIALS, CONSOLE_TOKEN, consoleConfig, startConsoleDaemon } from './support/console-daemon.js';
@@ -195,4 +197,32 @@ test('daemon off loopback: console and /api need the token or basic auth, /metri
   }
   assert.ok(!daemon.raw.includes(CONSOLE_TOKEN), 'the token is never logged');
   assert.ok(!daemon.raw.includes(CONSOLE_CREDENTIALS.split(':')[1]!), 'the password is never logged');
+});
+
+test('http.console.enabled false: no page and no feed, and /api still needs the credentials off loopback', async () => {
+  const registry = new Registry();
+  const config = configSchema.parse({ http: { listen: '0.0.0.0:0', console: { enabled: false }, auth: { token: CONSOLE_TOKEN } } });
+  const wired = wireConsole({
+    config: () => config,
+    registry,
+    log: pino({ level: 'silent' }),
+    cameraIds: () => [],
+    status: () => undefined,
+    model: () => undefined,
+    tokenizer: () => undefined,
+    recognizer: () => undefined,
+    mqtt: () => undefined,
+  });
+  assert.equal(wired.service, undefined);
+  assert.equal(wired.guarded, true);
+  const server = await startHttpServer('127.0.0.1:0', { registry, health: () => ({ ok: true, checks: {} }), ready: () => ({ ok: true, checks: {} }), routes: wired.routes });
+  const base = `http://${server.address}`;
+  try {
+    assert.equal((await fetch(`${base}/api/events`)).status, 401);
+    assert.equal((await fetch(`${base}/api/live`, { headers: bearer })).status, 404, 'no live feed');
+    assert.equal((await fetch(`${base}/`, { headers: bearer })).status, 404, 'no page');
+    assert.equal((await fetch(`${base}/metrics`)).status, 200);
+  } finally {
+    await server.close();
+  }
 });
