@@ -25,6 +25,7 @@ const ui = {
   /** @type {{phrase: string, score: number|null, smoothed: number|null, above: number, active: boolean, starts: number, yaml: boolean}[]} */ phrases: [],
   /** id -> event row data (live events) */ events: new Map(),
   history: false,
+  /** @type {ReturnType<typeof setTimeout>|undefined} */ reload: undefined,
   /** @type {EventSource|null} */ source: null,
 };
 
@@ -229,8 +230,11 @@ function onAction(/** @type {any} */ e) {
   row.peak = Math.max(row.peak, e.score);
   if (e.type === 'end') row.ended = Date.parse(e.ended_at);
   ui.events.set(e.id, row);
-  if (ui.history && e.type === 'end') void loadHistory();
-  else renderEvents();
+  if (ui.history) {
+    // The history writes in batches: read it a moment later, once per burst of events.
+    clearTimeout(ui.reload);
+    ui.reload = setTimeout(() => void loadHistory(), 1500);
+  } else renderEvents();
 }
 
 function connect() {
