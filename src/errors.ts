@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'LABELS_INVALID'
   | 'MQTT_FAILED'
   | 'MQTT_TOPIC_INVALID'
-  | 'SPOOL_FAILED';
+  | 'SPOOL_FAILED'
+  | 'EVENTS_DB_FAILED';
 
 export class MstaError extends Error {
   readonly code: ErrorCode;
