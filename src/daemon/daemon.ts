@@ -3,9 +3,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { apiRoutes } from '../api/api-routes.js';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
 import type { CameraConfig, Config } from '../config/schema.js';
 import { MstaError } from '../errors.js';
+import { EventStore } from '../events/event-store.js';
 import { createRegistry } from '../metrics/create-registry.js';
 import { watchEventLoop } from '../metrics/event-loop-health.js';
 import { startHttpServer, type Check } from '../metrics/http-server.js';
@@ -40,6 +42,7 @@ export class Daemon {
   private readonly statuses = new Map<string, CameraStatus>();
   private broker: EmbeddedBroker | undefined;
   private sink: MqttSink | undefined;
+  private events: EventStore | undefined;
   private http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   private model: VideoModel | undefined;
   private tokenizer: ClipTokenizer | undefined;
@@ -65,6 +68,17 @@ export class Daemon {
     const bundle = await readBundle(c.model.bundle);
     const labelSet = configuredLabelSet(c.labels, bundle.manifest);
     const labelNames = labelSet.labels.map((l) => l.name);
+    if (c.events.enabled) {
+      const e = c.events;
+      this.events = EventStore.open({
+        path: e.path,
+        flushMs: e.flush_ms,
+        retention: { maxAgeMs: e.retention.max_age_days * 86_400_000, maxEvents: e.retention.max_events, maxSnapshotBytes: e.retention.max_snapshot_bytes },
+        pruneEveryMs: e.retention.interval_s * 1000,
+        log: log.child({ stage: 'events' }),
+        registry: this.registry,
+      });
+    }
 
     // 1. The sink next: events made later must have somewhere to go (its spool works offline).
     if (c.mqtt.url === undefined) {
@@ -90,7 +104,12 @@ export class Daemon {
     await this.sink.start();
 
     // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
-    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness() });
+    const routes = apiRoutes({
+      events: this.events,
+      cameras: () => this.enabledCameras(this.config).map((cam) => ({ id: cam.id, status: this.statuses.get(cam.id) })),
+      onError: (e, path) => log.error({ path, err: e.message }, 'API request failed'),
+    });
+    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness(), routes });
     log.info({ listen: this.http.address }, 'serving /metrics, /healthz, /readyz');
 
     // 3. The model, warmed up, then the labels embedded with it.
@@ -180,6 +199,7 @@ export class Daemon {
   }
 
   private publishEvent(event: ActionEvent): void {
+    this.events?.record(event);
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
     // id + type + clip end identify one message (start, updates and end share the occurrence id).
@@ -206,6 +226,7 @@ export class Daemon {
       mqtt: { ok: this.sink !== undefined, detail: this.sink ? (this.sink.connected ? 'connected' : `spooling (${this.sink.spooled} events)`) : 'starting' },
       cameras: { ok: streaming > 0, detail: `${streaming} of ${this.runners.size} streaming` },
       started: { ok: this.started },
+      ...(this.events ? { events: this.events.status() } : {}),
     };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
@@ -250,6 +271,7 @@ export class Daemon {
     await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
     this.runners.clear();
     await this.model?.close();
+    this.events?.close();
     await this.sink?.close(2000);
     await this.http?.close();
     await this.broker?.close();
