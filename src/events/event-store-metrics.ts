@@ -21,14 +21,17 @@ export function eventStoreMetrics(registry: Registry, rows: () => number): Event
       this.set(rows());
     },
   });
+  const failures = new Counter({
+    name: 'msta_event_store_failures_total',
+    help: 'event-history operations that failed: write (those events are missing from the history), prune, delete_snapshot',
+    labelNames: ['op'],
+    registers,
+  });
+  // Every op from 0, so an alert on increase() sees the first failure.
+  for (const op of ['write', 'prune', 'delete_snapshot'] satisfies StoreFailure[]) failures.inc({ op }, 0);
   return {
     written: new Counter({ name: 'msta_event_store_writes_total', help: 'action events (start, update, end) written to the event history', registers }),
-    failures: new Counter({
-      name: 'msta_event_store_failures_total',
-      help: 'event-history operations that failed: write (those events are missing from the history), prune, delete_snapshot',
-      labelNames: ['op'],
-      registers,
-    }),
+    failures,
     pruned: new Counter({
       name: 'msta_event_store_pruned_total',
       help: 'events deleted by retention (age, count), or snapshots deleted to keep under the byte cap (snapshot_bytes)',
