@@ -100,6 +100,7 @@ test('events recorded by the daemon are served by /api and still there after a r
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /^msta_event_store_writes_total [1-9]/m);
     assert.match(metrics, /^msta_event_store_failures_total\{op="write"\} 0$/m);
+    assert.match(metrics, /^msta_build_info\{version="\d+\.\d+\.\d+[^"]*",node="v\d+[^"]*"\} 1$/m);
 
     first.child.kill('SIGTERM');
     assert.equal((await first.exited).code, 0, first.raw.slice(-2000));

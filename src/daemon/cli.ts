@@ -1,18 +1,19 @@
 // `msta-edge <command> [options]`: one file per command in ./commands, listed here.
 import { isMstaError } from '../errors.js';
-import type { Command } from './commands/command.js';
+import { commandHelp, type Command } from './commands/command.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { schemaCommand } from './commands/schema.js';
 import { runCommand } from './commands/run.js';
 import { probeCommand } from './commands/probe.js';
 import { sourceProbeCommand } from './commands/source-probe.js';
 import { tokenizeCommand } from './commands/tokenize.js';
+import { VERSION } from './version.js';
 
-const COMMANDS: Command[] = [runCommand, checkConfigCommand, schemaCommand, tokenizeCommand, sourceProbeCommand, probeCommand];
+export const COMMANDS: Command[] = [runCommand, checkConfigCommand, schemaCommand, tokenizeCommand, sourceProbeCommand, probeCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`);
-  return `usage: msta-edge <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+  return `usage: msta-edge <command> [options]\n       msta-edge <command> --help   that command's options\n       msta-edge --version\n\ncommands:\n${lines.join('\n')}\n`;
 }
 
 /** Runs one command; returns the process exit code (0 ok, 1 runtime failure, 2 usage or config error). */
@@ -22,10 +23,18 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name === undefined ? 2 : 0;
   }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`msta-edge ${VERSION}\n`);
+    return 0;
+  }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     process.stderr.write(`msta-edge: unknown command "${name}"\n\n${usage()}`);
     return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(commandHelp(command));
+    return 0;
   }
   try {
     return await command.run(rest);

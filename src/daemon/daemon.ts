@@ -8,6 +8,7 @@ import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
 import type { CameraConfig, Config } from '../config/schema.js';
 import { MstaError } from '../errors.js';
 import { EventStore } from '../events/event-store.js';
+import { registerBuildInfo } from '../metrics/build-info.js';
 import { createRegistry } from '../metrics/create-registry.js';
 import { watchEventLoop } from '../metrics/event-loop-health.js';
 import { startHttpServer, type Check } from '../metrics/http-server.js';
@@ -27,6 +28,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
 import { buildRecognizer, configuredLabelSet, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
+import { VERSION } from './version.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -57,6 +59,7 @@ export class Daemon {
   ) {
     this.clipMetrics = registerClipMetrics(this.registry);
     this.eventMetrics = registerEventMetrics(this.registry);
+    registerBuildInfo(this.registry, { version: VERSION, node: process.version });
   }
 
   async start(): Promise<void> {
