@@ -19,8 +19,9 @@ test('--version prints the package version', async () => {
 });
 
 test('<command> --help lists each option of its table, exits 0 and runs nothing', { timeout: 120_000 }, async () => {
-  const results = await Promise.all(COMMANDS.map((c) => runCliProcess([c.name, c.name === 'run' ? '-h' : '--help'], { timeoutMs: 60_000 })));
-  COMMANDS.forEach((command, i) => {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  const results = await Promise.all(commands.map((c) => runCliProcess([c.name, c.name === 'run' ? '-h' : '--help'], { timeoutMs: 60_000 })));
+  commands.forEach((command, i) => {
     const r = results[i]!;
     assert.equal(r.code, 0, `${command.name}: ${r.stderr}`);
     assert.ok(r.stdout.startsWith(`usage: msta-edge ${command.name}`), r.stdout);
@@ -36,7 +37,7 @@ test('<command> --help lists each option of its table, exits 0 and runs nothing'
   });
   const top = await runCliProcess(['--help']);
   assert.equal(top.code, 0);
-  for (const c of COMMANDS) assert.match(top.stdout, new RegExp(`^  ${c.name} +${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  for (const c of commands) assert.match(top.stdout, new RegExp(`^  ${c.name} +${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
   const unknown = await runCliProcess(['check-config', '--colour']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /check-config: .*--colour/);
