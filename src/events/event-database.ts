@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS events (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS events_started ON events (started_at);
 CREATE INDEX IF NOT EXISTS events_camera_started ON events (camera, started_at);
+CREATE INDEX IF NOT EXISTS events_snapshots ON events (started_at, snapshot_bytes) WHERE snapshot_path IS NOT NULL;
 `;
 
 const WHERE = 'events.path';

@@ -1,5 +1,7 @@
 // Retention of the event history: by age, then by count (oldest first), then snapshot bytes
-// (the oldest events lose their snapshot first, and keep their row).
+// (the oldest events lose their snapshot first, and keep their row). It runs inside a flush, so
+// each step first checks on an index whether there is anything to do (a full history must not
+// cost a sort of every row each time).
 import type Database from 'better-sqlite3';
 
 export interface RetentionPolicy {
@@ -21,20 +23,31 @@ export type Pruner = (now: number) => Pruned;
 /** Prepares the retention statements once; the returned function runs them in one transaction. */
 export function retention(db: Database.Database, policy: RetentionPolicy): Pruner {
   const byAge = db.prepare<[number], { snapshot_path: string | null }>('DELETE FROM events WHERE started_at < ? RETURNING snapshot_path');
+  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events');
   const byCount = db.prepare<[number], { snapshot_path: string | null }>(
-    'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?) RETURNING snapshot_path',
+    'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY started_at LIMIT ?) RETURNING snapshot_path',
   );
-  // Newest first, a running total of snapshot bytes: every row past the cap loses its snapshot.
-  const overSnapshotBytes = db.prepare<[number], { id: string; snapshot_path: string }>(
-    `SELECT id, snapshot_path FROM (SELECT id, snapshot_path, SUM(snapshot_bytes) OVER (ORDER BY started_at DESC, id DESC) AS total
-                                    FROM events WHERE snapshot_path IS NOT NULL) WHERE total > ?`,
+  const snapshotBytes = db.prepare<[], { bytes: number }>('SELECT total(snapshot_bytes) AS bytes FROM events WHERE snapshot_path IS NOT NULL');
+  // Oldest first, on the partial index of rows with a snapshot: read only as far as the excess.
+  const oldestSnapshots = db.prepare<[], { id: string; snapshot_path: string; snapshot_bytes: number }>(
+    'SELECT id, snapshot_path, snapshot_bytes FROM events WHERE snapshot_path IS NOT NULL ORDER BY started_at',
   );
   const dropSnapshot = db.prepare<[string]>('UPDATE events SET snapshot_path = NULL, snapshot_bytes = NULL WHERE id = ?');
   return db.transaction((now: number): Pruned => {
     const aged = byAge.all(now - policy.maxAgeMs);
-    const counted = byCount.all(policy.maxEvents);
+    const over = count.get()!.n - policy.maxEvents;
+    const counted = over > 0 ? byCount.all(over) : [];
     const files = [...aged, ...counted].flatMap((r) => (r.snapshot_path === null ? [] : [r.snapshot_path]));
-    const unsnapped = overSnapshotBytes.all(policy.maxSnapshotBytes);
+    const excess = snapshotBytes.get()!.bytes - policy.maxSnapshotBytes;
+    const unsnapped: { id: string; snapshot_path: string }[] = [];
+    let freed = 0;
+    if (excess > 0) {
+      for (const r of oldestSnapshots.iterate()) {
+        unsnapped.push(r);
+        freed += r.snapshot_bytes;
+        if (freed >= excess) break;
+      }
+    }
     for (const r of unsnapped) dropSnapshot.run(r.id);
     return { age: aged.length, count: counted.length, snapshotBytes: unsnapped.length, files: [...files, ...unsnapped.map((r) => r.snapshot_path)] };
   });
