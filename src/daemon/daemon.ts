@@ -238,7 +238,7 @@ export class Daemon {
     // Fully validated before anything running is touched: a bad label file or TLS file leaves all as
     // it was. Labels are checked against the running model (a model change needs a restart).
     const prepared = await prepareConfig(next, origin, this.model ? { bundle: this.model.bundle } : {});
-    for (const key of ['model', 'mqtt', 'http', 'source'] as const) {
+    for (const key of ['model', 'mqtt', 'http', 'source', 'events'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
     // The label set as read now: an edited label file changes it while the config stays the same.
