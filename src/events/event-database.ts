@@ -49,8 +49,9 @@ export function openEventDatabase(path: string): Database.Database {
   }
   let db: Database.Database;
   try {
-    // A lock held by another process (a sqlite3 shell) fails a write fast rather than stalling the event loop.
-    db = new Database(path, { timeout: 100 });
+    // A lock held by another process (a sqlite3 shell writing) fails a write within 10 ms rather than
+    // stalling the event loop (WAL: readers never block this writer).
+    db = new Database(path, { timeout: 10 });
   } catch (e) {
     throw new MstaError('CONFIG_INVALID', `cannot open ${path} as the event database: ${(e as Error).message}`, { where: WHERE, cause: e });
   }
