@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { EventStore, type EventStoreOptions } from '../src/events/event-store.js';
 import { isMstaError } from '../src/errors.js';
+import { parseConfig } from '../src/config/load-config.js';
 import type { ActionEvent, ActionEventType } from '../src/types.js';
 
 const T0 = Date.parse('2026-11-30T10:00:00.000Z');
@@ -232,4 +233,14 @@ test('a path that cannot hold a database is a config error naming events.path; a
   const future = attempt(newer);
   assert.ok(isMstaError(future, 'EVENTS_DB_FAILED'), String(future));
   assert.match(future.message, /newer msta-edge/);
+});
+
+test('config: the events section has its defaults, and a relative path is relative to the config file', () => {
+  const defaults = parseConfig('{}', { file: '/etc/msta/c.yaml', env: {} }).events;
+  assert.deepEqual(defaults, {
+    enabled: true, path: '/etc/msta/.cache/events.db', flush_ms: 100,
+    retention: { max_age_days: 30, max_events: 100_000, max_snapshot_bytes: 1024 ** 3, interval_s: 60 },
+  });
+  assert.equal(parseConfig('events:\n  path: history/e.db\n', { file: '/etc/msta/c.yaml', env: {} }).events.path, '/etc/msta/history/e.db');
+  assert.throws(() => parseConfig('events:\n  retention:\n    max_events: 0\n', { file: '/etc/msta/c.yaml', env: {} }), /events\.retention\.max_events/);
 });
