@@ -2,7 +2,7 @@
 // into one row, queries, persistence across reopen, retention, and the failures a user meets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -225,6 +225,18 @@ test('a path that cannot hold a database is a config error naming events.path; a
   const bad = attempt(damaged);
   assert.ok(isMstaError(bad, 'EVENTS_DB_FAILED'), String(bad));
   assert.match(bad.message, /not a sound SQLite database.*move it away/);
+
+  // A sound header over damaged pages: found by the check at open, not at the first write.
+  const paged = join(env.dir, 'paged', 'events.db');
+  const full = EventStore.open({ ...env.options(), path: paged, registry: new Registry() });
+  for (let i = 0; i < 500; i++) full.record(event(`e${i}`, 'start', { startedAt: T0 + i, at: T0 + i + 1000 }));
+  full.close();
+  const fd = openSync(paged, 'r+');
+  for (let page = 2; page < 12; page++) writeSync(fd, Buffer.alloc(64, 0xab), 0, 64, 4096 * page + 8);
+  closeSync(fd);
+  const pages = attempt(paged);
+  assert.ok(isMstaError(pages, 'EVENTS_DB_FAILED'), String(pages));
+  assert.match(pages.message, /not a sound SQLite database \(quick_check: .*\): move it away/);
 
   const newer = join(env.dir, 'newer.db');
   const db = new Database(newer);

@@ -61,7 +61,8 @@ export function openEventDatabase(path: string): Database.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw Object.assign(new Error(String(check)), { code: 'SQLITE_CORRUPT' });
+    // Its first findings are enough to say what is wrong (there can be thousands of lines).
+    if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check).split('\n').slice(0, 3).join('; ')}`), { code: 'SQLITE_CORRUPT' });
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new MstaError('EVENTS_DB_FAILED', `${path} was written by a newer msta-edge (schema ${version}, this one knows ${SCHEMA_VERSION})`, { where: WHERE });
