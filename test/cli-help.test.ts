@@ -25,13 +25,14 @@ test('<command> --help lists each option of its table, exits 0 and runs nothing'
     const r = results[i]!;
     assert.equal(r.code, 0, `${command.name}: ${r.stderr}`);
     assert.ok(r.stdout.startsWith(`usage: msta-edge ${command.name}`), r.stdout);
-    assert.ok(r.stdout.includes(command.summary));
+    assert.ok(r.stdout.includes(command.summary), `${command.name}: summary`);
     for (const [name, o] of Object.entries(command.options)) {
-      const line = r.stdout.split('\n').find((l) => l.includes(`--${name}${o.value ? ` ${o.value}` : ''} `));
+      const options = r.stdout.slice(r.stdout.indexOf('\noptions:\n')).split('\n');
+      const line = options.find((l) => l.includes(`--${name}${o.value ? ` ${o.value}` : ''} `));
       assert.ok(line, `${command.name} --help lists --${name}:\n${r.stdout}`);
-      assert.ok(line.includes(o.help));
-      if (o.short) assert.ok(line.includes(`-${o.short}, --${name}`));
-      if (o.default !== undefined) assert.ok(line.includes(`default ${o.default}`));
+      assert.ok(line.includes(o.help), `${command.name} --${name}: ${line}`);
+      if (o.short) assert.ok(line.includes(`-${o.short}, --${name}`), line);
+      if (o.default !== undefined) assert.ok(line.includes(`default ${o.default}`), line);
     }
     assert.equal(r.stderr, '', `${command.name} --help started nothing`);
   });
