@@ -115,6 +115,9 @@ test('events recorded by the daemon are served by /api and still there after a r
     for (const id of ended) assert.ok(list.find((e) => e.id === id)?.ended_at, `event ${id} survived the restart`);
     // Stopped in order: nothing was left open for the next run to close.
     assert.ok(!second.lines.some((l) => l.msg.includes('left open by the previous run')));
+    // SIGTERM: a SIGKILLed daemon would leave its source child behind.
+    second.child.kill('SIGTERM');
+    assert.equal((await second.exited).code, 0, second.raw.slice(-2000));
   } finally {
     await second.stop('SIGKILL');
   }
