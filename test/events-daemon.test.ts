@@ -3,10 +3,12 @@
 // still there. And the start failures a bad `events.path` or a damaged database give.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Ajv } from 'ajv';
 import { DaemonProcess } from './support/daemon-process.js';
+import { subscriber } from './support/mosquitto.js';
 import { runCliProcess } from './support/cli.js';
 
 const DEMO = resolve('models/demo/actions-demo.mp4');
@@ -66,6 +68,21 @@ test('events recorded by the daemon are served by /api and still there after a r
       await new Promise((r) => setTimeout(r, 200));
     }
     ended = first.events().filter((e) => e.type === 'end').map((e) => e.id);
+
+    // <base>/info, retained on the (embedded) broker: a client arriving now gets it.
+    const brokerUrl = (await first.waitForLine((l) => l.msg.startsWith('no mqtt.url configured'))).url as string;
+    const sub = await subscriber(brokerUrl, ['msta/info'], { protocolVersion: 4 });
+    try {
+      const info = await sub.waitFor((m) => m.topic === 'msta/info', 10_000, 'msta/info');
+      assert.equal(info.retain, true);
+      const payload = JSON.parse(info.payload) as { version: string; model: { name: string }; provider: string; cameras: string[] };
+      const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+      assert.deepEqual([payload.version, payload.model.name, payload.provider, payload.cameras], [version, 'synthetic-actions', 'cpu', ['demo']]);
+      const validate = new Ajv({ strict: true }).compile(JSON.parse(readFileSync('docs/schemas/bridge-info.schema.json', 'utf8')) as object);
+      assert.ok(validate(payload), JSON.stringify(validate.errors));
+    } finally {
+      await sub.close();
+    }
     // Written within flush_ms of the end; poll rather than assume.
     let list: EventDoc[] = [];
     for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {

@@ -134,6 +134,8 @@ export class Daemon {
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
     this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
 
+    this.publishInfo();
+
     // 4. Sources last: frames arriving now have a model and labels waiting.
     for (const camera of this.enabledCameras(c)) this.startCamera(camera);
     if (this.runners.size === 0) log.warn('no cameras configured: add cameras to the config or pass --camera ID=URL');
@@ -228,6 +230,18 @@ export class Daemon {
     );
   }
 
+  /** Retained `<base>/info`: what is running, once the model is loaded. */
+  private publishInfo(): void {
+    const model = this.model;
+    if (!model) return;
+    this.sink?.publishInfo({
+      version: VERSION,
+      model: { name: model.bundle.manifest.name, sha256: model.bundle.sha256 },
+      provider: model.provider,
+      cameras: this.enabledCameras(this.config).map((c) => c.id),
+    });
+  }
+
   health(): Check {
     const loop = this.loop.ok();
     return { ok: loop.ok, checks: { event_loop: loop } };
@@ -283,6 +297,7 @@ export class Daemon {
       }
     }
     this.sink?.setCameras([...wanted.keys()]);
+    this.publishInfo();
   }
 
   /** Stops sources, lets in-flight inference finish and its events reach the spool, then says offline. */
