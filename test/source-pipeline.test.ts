@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPipelineDescription, decoderElements, quoteValue, type PipelineOptions } from '../src/source/pipeline-description.js';
+import { buildPipelineDescription, decoderElements, intervalFramerate, quoteValue, type PipelineOptions } from '../src/source/pipeline-description.js';
 import { parseSourceUrl } from '../src/source/source-url.js';
 
 const o: PipelineOptions = { width: 224, height: 160, transport: 'tcp', latencyMs: 200, decoder: 'auto', realtime: true };
@@ -63,4 +63,16 @@ test('the crop keeps the target aspect ratio in lowest terms', () => {
 
 test('quoted values escape quotes and backslashes', () => {
   assert.equal(quoteValue('a\\b"c'), '"a\\\\b\\"c"');
+});
+
+test('the sampling interval drops frames by timestamp before scaling and conversion', () => {
+  const d = buildPipelineDescription(parseSourceUrl('rtsp://cam/s'), { ...o, sampleIntervalMs: 160 }, none);
+  assert.match(d, /decodebin [^!]*! videorate drop-only=true ! video\/x-raw,framerate=25\/4 ! aspectratiocrop/);
+  // Offline files drop the same way (no frame invented), into an appsink that keeps every frame.
+  assert.match(buildPipelineDescription(parseSourceUrl('/m/a.mp4'), { ...o, sampleIntervalMs: 160, realtime: false }, none), /videorate drop-only=true ! video\/x-raw,framerate=25\/4 ! .* drop=false sync=false/);
+  // A lower fps cap wins over the sampling rate; a higher one changes nothing.
+  assert.match(buildPipelineDescription(parseSourceUrl('rtsp://cam/s'), { ...o, sampleIntervalMs: 160, maxFps: 5 }, none), /videorate drop-only=true ! video\/x-raw,framerate=5\/1 ! /);
+  assert.match(buildPipelineDescription(parseSourceUrl('rtsp://cam/s'), { ...o, sampleIntervalMs: 160, maxFps: 10 }, none), /framerate=25\/4 ! /);
+  assert.deepEqual(intervalFramerate(125), { num: 8, den: 1 });
+  assert.deepEqual(intervalFramerate(33.333), { num: 1_000_000, den: 33_333 });
 });

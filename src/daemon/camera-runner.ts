@@ -1,7 +1,7 @@
 // One camera's pipeline: source -> sampled frames -> clips -> model (latest wins) -> scores ->
 // events. The ingest half lives as long as the camera; the recognition half is rebuilt when the
 // labels change, without touching the stream.
-import { Subject, takeUntil, tap, type Subscription } from 'rxjs';
+import { concatMap, Subject, takeUntil, tap, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { ClipMetrics } from '../clip/clip-metrics.js';
 import { latestWins } from '../clip/latest-wins.js';
@@ -17,6 +17,8 @@ import type { Recognizer } from './recognizer.js';
 export interface ClipSettings {
   frameIntervalMs: number;
   stride: number;
+  /** Offline processing: every clip is inferred in order (none replaced while one runs). */
+  everyClip?: boolean;
 }
 
 export interface CameraRunnerDeps {
@@ -65,7 +67,7 @@ export class CameraRunner {
         ),
         // Every clip made is counted; those replaced while waiting are a subset, dropped.
         tap(() => clipMetrics.clip(this.camera)),
-        latestWins((c) => model.embedClip(c), () => clipMetrics.drop(this.camera, 'replaced')),
+        clip.everyClip ? concatMap((c) => model.embedClip(c)) : latestWins((c) => model.embedClip(c), () => clipMetrics.drop(this.camera, 'replaced')),
       )
       .subscribe({
         next: (embedding) => this.recognition?.input.next(embedding),

@@ -143,6 +143,7 @@ export class Daemon {
     const { log } = this.deps;
     const c = this.config;
     const m = this.model!.bundle.manifest;
+    const frameIntervalMs = c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125;
     const source = cameraSource(
       {
         camera: camera.id,
@@ -153,6 +154,8 @@ export class Daemon {
         latencyMs: camera.latency_ms,
         decoder: camera.decoder,
         ...(camera.max_fps !== undefined ? { maxFps: Math.round(camera.max_fps) } : {}),
+        // The pipeline drops what the clip sampler would, before scaling and conversion.
+        sampleIntervalMs: frameIntervalMs,
         loop: camera.loop,
         stallTimeoutMs: c.source.stall_timeout_s * 1000,
         stopTimeoutMs: c.source.stop_timeout_ms,
@@ -174,7 +177,7 @@ export class Daemon {
       },
       onEvent: (event) => this.publishEvent(event),
     });
-    runner.start({ frameIntervalMs: c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125, stride: c.recognition.stride });
+    runner.start({ frameIntervalMs, stride: c.recognition.stride });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
     this.runners.set(camera.id, { runner, camera });
   }

@@ -39,12 +39,15 @@ export const probeCommand: Command = {
       stride: { type: 'string' },
       'frame-interval-ms': { type: 'string' },
       'log-level': { type: 'string' },
+      offline: { type: 'boolean' },
     });
     const inputs = values.input ?? [];
     if (inputs.length === 0) throw new MstaError('CLI_USAGE', '--input URL_OR_FILE is required (repeat it for several inputs)', { where: 'probe' });
     const top = positive(values.top, '--top', 5);
     const maxClips = positive(values.clips, '--clips', Infinity);
     const stride = positive(values.stride, '--stride', 4);
+    // Files only: decode as fast as possible and infer every clip (none replaced while one runs).
+    const offline = values.offline ?? false;
     // Logs go to stderr: stdout carries only the JSON lines.
     const log = createLogger({ level: values['log-level'] ?? 'warn', format: 'json', destination: process.stderr });
     const bundle = await readBundle(values.bundle ?? DEMO_BUNDLE);
@@ -69,10 +72,11 @@ export const probeCommand: Command = {
       let finish: () => void = () => undefined;
       const enough = new Promise<void>((resolve) => (finish = resolve));
       const clipMetrics = registerClipMetrics(registry);
+      const frameIntervalMs = positive(values['frame-interval-ms'], '--frame-interval-ms', m.frame_interval_ms ?? 125);
       inputs.forEach((url, i) => {
         const camera = `input${i}`;
         const runner = new CameraRunner(camera, {
-          source: cameraSource({ camera, url, width: m.width, height: m.height }, { registry, log }),
+          source: cameraSource({ camera, url, width: m.width, height: m.height, sampleIntervalMs: frameIntervalMs, realtime: !offline }, { registry, log }),
           model,
           clipMetrics,
           log,
@@ -91,7 +95,7 @@ export const probeCommand: Command = {
           },
           onEvent: () => undefined,
         });
-        runner.start({ frameIntervalMs: positive(values['frame-interval-ms'], '--frame-interval-ms', m.frame_interval_ms ?? 125), stride });
+        runner.start({ frameIntervalMs, stride, everyClip: offline });
         runner.setRecognizer(recognizer, { smoothing: 1, start: 1, end: 0, minClips: 1, minScore: 0, topK: top, updateEveryClips: 1, updateRise: 1, model: { name: m.name, sha256: bundle.sha256 } });
         runners.push(runner);
       });

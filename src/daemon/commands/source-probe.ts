@@ -43,6 +43,7 @@ export const sourceProbeCommand: Command = {
       decoder: { type: 'string' },
       timeout: { type: 'string' },
       stall: { type: 'string' },
+      offline: { type: 'boolean' },
     });
     if (!values.url) throw usageError('--url URL is required (rtsp://, file, v4l2:// or test:// URL)');
     const wanted = positiveNumber(values.frames, 30, '--frames', true);
@@ -55,7 +56,7 @@ export const sourceProbeCommand: Command = {
     let source;
     try {
       source = cameraSource(
-        { camera: 'probe', url: values.url, width, height, transport: transport as Transport, stallTimeoutMs, ...(values.decoder ? { decoder: values.decoder } : {}) },
+        { camera: 'probe', url: values.url, width, height, transport: transport as Transport, stallTimeoutMs, realtime: !values.offline, ...(values.decoder ? { decoder: values.decoder } : {}) },
         { log: stderrLog },
       );
     } catch (e) {
