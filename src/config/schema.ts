@@ -48,6 +48,10 @@ const model = z.strictObject({
     .prefault({}),
   intra_op_threads: z.number().int().min(0).default(0).describe('0 = onnxruntime decides'),
   inter_op_threads: z.number().int().min(0).default(0),
+  precision: z
+    .enum(['auto', 'fp32'])
+    .default('auto')
+    .describe("auto: the bundle's int8 video graph when the CPU provider serves (about 2x faster at full size); fp32: always float"),
   workers: z.number().int().min(1).max(16).default(1).describe('inference worker threads'),
   max_batch: z.number().int().min(1).max(64).default(4).describe('clips from several cameras per inference'),
   max_wait_ms: z.number().min(0).max(1000).default(5).describe('how long a clip waits for a batch to fill'),

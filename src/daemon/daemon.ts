@@ -101,6 +101,7 @@ export class Daemon {
         intraOpThreads: c.model.intra_op_threads,
         interOpThreads: c.model.inter_op_threads,
         tensorrt: { fp16: c.model.tensorrt.fp16, engineCacheDir: c.model.tensorrt.engine_cache_dir },
+        precision: c.model.precision,
         workers: c.model.workers,
         maxBatch: c.model.max_batch,
         maxWaitMs: c.model.max_wait_ms,

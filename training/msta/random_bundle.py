@@ -84,7 +84,7 @@ def make_random_bundle(args: argparse.Namespace) -> Path:
         save_checkpoint(ckpt, model, meta, vocab.read_bytes())
         del model
         ref = reference_frames(cfg.image_size, cfg.frames, args.frame_interval_ms)[:2]
-        export_bundle(ckpt, out, ref)
+        export_bundle(ckpt, out, ref, int8=args.int8)
     (out / "recipe.json").write_text(json.dumps(want, indent=1) + "\n")
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"random-bundle: wrote {out} ({size / 1e6:.0f} MB) in {time.time() - start:.0f} s")

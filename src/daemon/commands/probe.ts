@@ -54,7 +54,7 @@ export const probeCommand: Command = {
     const m = bundle.manifest;
     const model = await openVideoModel(
       bundle,
-      { providers: (values.providers ?? 'tensorrt,cuda,cpu').split(',').map((p) => p.trim()), intraOpThreads: 0, interOpThreads: 0, tensorrt: { fp16: true, engineCacheDir: '.cache/tensorrt' }, workers: 1, maxBatch: 4, maxWaitMs: 5 },
+      { providers: (values.providers ?? 'tensorrt,cuda,cpu').split(',').map((p) => p.trim()), intraOpThreads: 0, interOpThreads: 0, tensorrt: { fp16: true, engineCacheDir: '.cache/tensorrt' }, precision: 'auto', workers: 1, maxBatch: 4, maxWaitMs: 5 },
       { log, registry: new Registry() },
     );
     const registry = new Registry();
