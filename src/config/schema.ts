@@ -23,11 +23,15 @@ const camera = z.strictObject({
     .string()
     .refine(isSourceUrl, `must be a URL with scheme ${SOURCE_SCHEMES.map((s) => s.slice(0, -1)).join(', ')}, or an absolute path`)
     .optional()
-    .describe('rtsp://user:pass@host/path, file:///path, v4l2:///dev/video0 or test://smpte; ${ENV} works here'),
+    .describe("rtsp://user:pass@host/path, file:///path, v4l2:///dev/video0 or test://smpte; ${ENV} works here. Prefer the camera's sub-stream (e.g. 640x360): the model sees 224x224 or less, and decoding a 1080p main stream costs several times more"),
   url_file: z.string().optional().describe('file holding the URL (a secret: it usually carries a password)'),
   transport: z.enum(['tcp', 'udp', 'auto']).default('tcp').describe('RTSP transport'),
   latency_ms: z.number().int().min(0).max(10_000).default(200).describe('RTSP jitter-buffer latency'),
-  decoder: z.string().min(1).default('auto').describe('auto (hardware decoder when present), software, or a GStreamer element name'),
+  decoder: z
+    .string()
+    .min(1)
+    .default('auto')
+    .describe('auto (a hardware decoder when present: nvv4l2decoder, nvh264dec, vah264dec, vaapih264dec, v4l2h264dec), software, or a GStreamer element name'),
   loop: z.boolean().default(false).describe('files only: start again at the end'),
   max_fps: z.number().positive().optional().describe('drop frames above this rate before decoding work downstream'),
   enabled: z.boolean().default(true),

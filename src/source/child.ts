@@ -8,10 +8,12 @@ import { createInterface } from 'node:readline';
 import type { AppSink, BusMessage, Pipeline as PipelineType } from 'gstreamer-superficial';
 import { STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-protocol.js';
 import { encodeRecordHeader, RecordKind } from './frame-record.js';
-import { APPSINK_NAME, buildPipelineDescription, decoderElements, isOffline } from './pipeline-description.js';
+import { APPSINK_NAME, buildPipelineDescription, decoderElements, hardwareDecoderRanks, isOffline } from './pipeline-description.js';
 import { scrubSecrets } from './secrets.js';
 import { parseSourceUrl } from './source-url.js';
 
+// Before GStreamer starts (loading the addon starts it): decodebin then prefers hardware decoders.
+process.env.GST_PLUGIN_FEATURE_RANK = hardwareDecoderRanks(process.env.GST_PLUGIN_FEATURE_RANK);
 // A native addon: ESM cannot import it by name.
 const { Pipeline } = createRequire(import.meta.url)('gstreamer-superficial') as typeof import('gstreamer-superficial');
 

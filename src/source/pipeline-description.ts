@@ -29,10 +29,34 @@ export interface PipelineOptions {
   realtime: boolean;
 }
 
-/** Hardware decoders tried by `auto`, each with the element that copies its output to system memory. */
+/** Hardware decoders `auto` puts in the pipeline itself, each with the element that copies its output to system memory. */
 export const HARDWARE_DECODERS: ReadonlyArray<{ element: string; download?: string }> = [
+  // Jetson: one element for every codec; its output needs nvvidconv to reach system memory.
   { element: 'nvv4l2decoder', download: 'nvvidconv' },
 ];
+
+/**
+ * Codec-specific hardware decoders, most preferred first: desktop NVDEC, VA-API (the va plugin,
+ * then gstreamer-vaapi), V4L2 stateful (Raspberry Pi). Under `auto`, decodebin picks one by rank
+ * for whatever codec the camera sends, so the source child raises their ranks above the software
+ * decoders' (GST_PLUGIN_FEATURE_RANK, read when GStreamer starts); absent ones are ignored.
+ */
+export const RANKED_HARDWARE_DECODERS: readonly string[] = [
+  'nvh264dec', 'nvh265dec', 'vah264dec', 'vah265dec', 'vaapih264dec', 'vaapih265dec', 'v4l2h264dec', 'v4l2h265dec',
+];
+
+/** GST_PLUGIN_FEATURE_RANK for the source child: ranks above PRIMARY (256), in preference order, after any the user set. */
+export function hardwareDecoderRanks(existing?: string): string {
+  const ours = RANKED_HARDWARE_DECODERS.map((e, i) => `${e}:${512 - i}`).join(',');
+  return existing ? `${ours},${existing}` : ours;
+}
+
+/** The hardware decoder `auto` ends up with for an H.264 camera, by element presence (undefined: software). */
+export function autoDecoder(spec: SourceSpec, installed: (element: string) => boolean): string | undefined {
+  if (spec.kind === 'test' || spec.kind === 'v4l2') return undefined;
+  const direct = HARDWARE_DECODERS.find((d) => installed(d.element) && (!d.download || installed(d.download)));
+  return direct?.element ?? RANKED_HARDWARE_DECODERS.find((e) => e.includes('264') && installed(e));
+}
 
 /** The appsink's name in every description. */
 export const APPSINK_NAME = 'frames';
@@ -88,9 +112,10 @@ function decodeSegment(spec: SourceSpec, decoder: DecoderChoice, installed: (ele
   if (decoder === 'software') return `${decodebin} force-sw-decoders=true`;
   let chosen = decoder;
   if (decoder === 'auto') {
-    const hw = spec.kind === 'v4l2' ? undefined : HARDWARE_DECODERS.find((d) => installed(d.element) && (!d.download || installed(d.download)));
-    if (!hw) return decodebin;
-    chosen = hw.element;
+    const hw = autoDecoder(spec, installed);
+    // Not a multi-codec element: decodebin, which picks the ranked hardware decoders where present.
+    if (!hw || !HARDWARE_DECODERS.some((d) => d.element === hw)) return decodebin;
+    chosen = hw;
   }
   const download = HARDWARE_DECODERS.find((d) => d.element === chosen)?.download;
   return ['parsebin', chosen, ...(download ? [download] : [])].join(' ! ');
