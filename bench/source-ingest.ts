@@ -15,7 +15,7 @@ import { filter, lastValueFrom, tap } from 'rxjs';
 import { runSourceChild, childCommand, type ChildEvent } from '../src/source/child-process.js';
 import type { ChildRequest } from '../src/source/child-protocol.js';
 import { buildPipelineDescription, APPSINK_NAME } from '../src/source/pipeline-description.js';
-import { parseSourceUrl } from '../src/source/source-url.js';
+import { parseSourceUrl } from '../src/source-url.js';
 import { RECORD_HEADER_BYTES } from '../src/source/frame-record.js';
 import { report, spread } from './stats.js';
 

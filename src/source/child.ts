@@ -10,7 +10,7 @@ import { STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-prot
 import { encodeRecordHeader, RecordKind } from './frame-record.js';
 import { APPSINK_NAME, buildPipelineDescription, decoderElements, hardwareDecoderRanks, isOffline } from './pipeline-description.js';
 import { scrubSecrets } from './secrets.js';
-import { parseSourceUrl } from './source-url.js';
+import { parseSourceUrl } from '../source-url.js';
 
 // Before GStreamer starts (loading the addon starts it): decodebin then prefers hardware decoders.
 process.env.GST_PLUGIN_FEATURE_RANK = hardwareDecoderRanks(process.env.GST_PLUGIN_FEATURE_RANK);
