@@ -113,6 +113,9 @@ for (const n of values.cameras.split(',').map(Number)) {
       `event-loop lag p99 ${r.lagP99.toFixed(1)} ms; parent RSS ${r.first.parent.toFixed(0)} MB at ${r.first.t.toFixed(0)} s -> ${r.last.parent.toFixed(0)} MB at ${r.last.t.toFixed(0)} s (${r.growthPerMin.toFixed(2)} MB/min, ${(((r.last.parent - r.first.parent) / r.first.parent) * 100).toFixed(1)}%); ` +
       `child RSS median ${r.childRss.length ? median(r.childRss).toFixed(0) : '-'} MB`,
   );
+  // The series shows whether growth levels off (one sample a minute, or every sample in shorter runs).
+  const step = Math.max(1, Math.round(60 / (r.rss[1] ? r.rss[1].t - r.rss[0]!.t : 60)));
+  console.log(`  parent RSS over time: ${r.rss.filter((_, k) => k % step === step - 1).map((x) => `${x.t.toFixed(0)} s ${x.parent.toFixed(0)} MB`).join(', ')}`);
   if (Math.min(...r.coverage) >= Number(values.goal) && perCamera >= Number(values.goal) * baselineRate) sustained = n;
 }
 console.log(`cameras sustained (coverage >= ${values.goal} and clip rate >= ${values.goal} of the first run's): ${sustained} of those tried (${values.cameras})`);
