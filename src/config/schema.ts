@@ -118,6 +118,12 @@ const recognition = z
   .strictObject({
     frame_interval_ms: z.number().positive().optional().describe("one frame sampled every this many ms; defaults to the bundle's"),
     stride: z.number().int().min(1).default(4).describe('a new clip every this many sampled frames'),
+    motion_gate: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('skip inference on still clips (counted in msta_clips_skipped_total{reason="still"}); an active action is still followed to its end'),
+        threshold: z.number().min(0).max(100).default(0.05).describe('a clip is still when no two consecutive frames differ in more than this percent of a sparse grid of pixels (by more than 16 grey levels); 0.05: any changed pixel'),
+      })
+      .prefault({}),
     smoothing: z.number().gt(0).max(1).default(0.5).describe('EMA weight of the newest clip (1 = no smoothing)'),
     start: z.number().min(0).max(1).default(0.6).describe('smoothed score at which an action starts'),
     end: z.number().min(0).max(1).default(0.4).describe('smoothed score below which it ends'),

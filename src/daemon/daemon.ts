@@ -175,7 +175,7 @@ export class Daemon {
       },
       onEvent: (event) => this.publishEvent(event),
     });
-    runner.start({ frameIntervalMs, stride: c.recognition.stride });
+    runner.start({ frameIntervalMs, stride: c.recognition.stride, ...(c.recognition.motion_gate.enabled ? { motionThreshold: c.recognition.motion_gate.threshold } : {}) });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
     this.runners.set(camera.id, { runner, camera });
   }
