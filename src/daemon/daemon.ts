@@ -3,8 +3,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { apiRoutes } from '../api/api-routes.js';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
 import type { CameraConfig, Config } from '../config/schema.js';
+import { EventStore } from '../events/event-store.js';
+import { registerBuildInfo } from '../metrics/build-info.js';
 import { createRegistry } from '../metrics/create-registry.js';
 import { watchEventLoop } from '../metrics/event-loop-health.js';
 import { startHttpServer, type Check } from '../metrics/http-server.js';
@@ -25,6 +28,7 @@ import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
 import { buildRecognizer, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
 import { prepareConfig, type PreparedConfig } from './validate-config.js';
+import { VERSION } from './version.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -45,6 +49,7 @@ export class Daemon {
   private readonly statuses = new Map<string, CameraStatus>();
   private broker: EmbeddedBroker | undefined;
   private sink: MqttSink | undefined;
+  private events: EventStore | undefined;
   private http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   private console: ReturnType<typeof wireConsole> | undefined;
   private model: VideoModel | undefined;
@@ -60,6 +65,7 @@ export class Daemon {
   ) {
     this.clipMetrics = registerClipMetrics(this.registry);
     this.eventMetrics = registerEventMetrics(this.registry);
+    registerBuildInfo(this.registry, { version: VERSION, node: process.version });
   }
 
   /** Starts on a config prepareConfig accepted (run passes what check-config would print ok for). */
@@ -69,6 +75,17 @@ export class Daemon {
     const { config: c, bundle, labelSet } = prepared ?? (await prepareConfig(this.config, 'config'));
     this.config = c;
     const labelNames = labelSet.labels.map((l) => l.name);
+    if (c.events.enabled) {
+      const e = c.events;
+      this.events = EventStore.open({
+        path: e.path,
+        flushMs: e.flush_ms,
+        retention: { maxAgeMs: e.retention.max_age_days * 86_400_000, maxEvents: e.retention.max_events, maxSnapshotBytes: e.retention.max_snapshot_bytes },
+        pruneEveryMs: e.retention.interval_s * 1000,
+        log: log.child({ stage: 'events' }),
+        registry: this.registry,
+      });
+    }
 
     // 1. The sink next: events made later must have somewhere to go (its spool works offline).
     if (c.mqtt.url === undefined) {
@@ -94,6 +111,12 @@ export class Daemon {
     await this.sink.start();
 
     // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
+    const api = apiRoutes({
+      events: this.events,
+      cameras: () => this.enabledCameras(this.config).map((cam) => ({ id: cam.id, status: this.statuses.get(cam.id) })),
+      onError: (e, path) => log.error({ path, err: e.message }, 'API request failed'),
+    });
+    // The console's credential guard first: it covers /api too.
     this.console = wireConsole({
       config: () => this.config,
       registry: this.registry,
@@ -105,7 +128,8 @@ export class Daemon {
       recognizer: () => this.recognizer,
       mqtt: () => this.sink && { connected: this.sink.connected, spooled: this.sink.spooled },
     });
-    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness(), routes: this.console.routes });
+    const routes = this.console.routes;
+    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness(), routes: (req, res, url) => routes(req, res, url) || api(req, res, url) });
     log.info({ listen: this.http.address, console: c.http.console.enabled, auth: this.console.guarded }, 'serving /metrics, /healthz, /readyz');
 
     // 3. The model, warmed up, then the labels embedded with it.
@@ -116,6 +140,7 @@ export class Daemon {
         intraOpThreads: c.model.intra_op_threads,
         interOpThreads: c.model.inter_op_threads,
         tensorrt: { fp16: c.model.tensorrt.fp16, engineCacheDir: c.model.tensorrt.engine_cache_dir },
+        precision: c.model.precision,
         workers: c.model.workers,
         maxBatch: c.model.max_batch,
         maxWaitMs: c.model.max_wait_ms,
@@ -124,6 +149,8 @@ export class Daemon {
     );
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
     this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
+
+    this.publishInfo();
 
     // 4. Sources last: frames arriving now have a model and labels waiting.
     for (const camera of this.enabledCameras(c)) this.startCamera(camera);
@@ -158,6 +185,7 @@ export class Daemon {
     const { log } = this.deps;
     const c = this.config;
     const m = this.model!.bundle.manifest;
+    const frameIntervalMs = c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125;
     const source = cameraSource(
       {
         camera: camera.id,
@@ -168,6 +196,8 @@ export class Daemon {
         latencyMs: camera.latency_ms,
         decoder: camera.decoder,
         ...(camera.max_fps !== undefined ? { maxFps: Math.round(camera.max_fps) } : {}),
+        // The pipeline drops what the clip sampler would, before scaling and conversion.
+        sampleIntervalMs: frameIntervalMs,
         loop: camera.loop,
         stallTimeoutMs: c.source.stall_timeout_s * 1000,
         stopTimeoutMs: c.source.stop_timeout_ms,
@@ -192,7 +222,7 @@ export class Daemon {
       onEvent: (event) => this.publishEvent(event),
       onEmbedding: (embedding) => this.console?.service?.clip(embedding),
     });
-    runner.start({ frameIntervalMs: c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125, stride: c.recognition.stride });
+    runner.start({ frameIntervalMs, stride: c.recognition.stride, ...(c.recognition.motion_gate.enabled ? { motionThreshold: c.recognition.motion_gate.threshold } : {}) });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
     this.runners.set(camera.id, { runner, camera });
   }
@@ -204,6 +234,7 @@ export class Daemon {
   }
 
   private publishEvent(event: ActionEvent): void {
+    this.events?.record(event);
     this.console?.service?.event(event);
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
@@ -220,6 +251,18 @@ export class Daemon {
     );
   }
 
+  /** Retained `<base>/info`: what is running, once the model is loaded. */
+  private publishInfo(): void {
+    const model = this.model;
+    if (!model) return;
+    this.sink?.publishInfo({
+      version: VERSION,
+      model: { name: model.bundle.manifest.name, sha256: model.bundle.sha256 },
+      provider: model.provider,
+      cameras: this.enabledCameras(this.config).map((c) => c.id),
+    });
+  }
+
   health(): Check {
     const loop = this.loop.ok();
     return { ok: loop.ok, checks: { event_loop: loop } };
@@ -232,6 +275,7 @@ export class Daemon {
       mqtt: { ok: this.sink !== undefined, detail: this.sink ? (this.sink.connected ? 'connected' : `spooling (${this.sink.spooled} events)`) : 'starting' },
       cameras: { ok: streaming > 0, detail: `${streaming} of ${this.runners.size} streaming` },
       started: { ok: this.started },
+      ...(this.events ? { events: this.events.status() } : {}),
     };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
@@ -243,7 +287,7 @@ export class Daemon {
     // Fully validated before anything running is touched: a bad label file or TLS file leaves all as
     // it was. Labels are checked against the running model (a model change needs a restart).
     const prepared = await prepareConfig(next, origin, this.model ? { bundle: this.model.bundle } : {});
-    for (const key of ['model', 'mqtt', 'http', 'source'] as const) {
+    for (const key of ['model', 'mqtt', 'http', 'source', 'events'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
     // The label set as read now: an edited label file changes it while the config stays the same.
@@ -274,6 +318,7 @@ export class Daemon {
       }
     }
     this.sink?.setCameras([...wanted.keys()]);
+    this.publishInfo();
   }
 
   /** Stops sources, lets in-flight inference finish and its events reach the spool, then says offline. */
@@ -282,6 +327,7 @@ export class Daemon {
     await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
     this.runners.clear();
     await this.model?.close();
+    this.events?.close();
     await this.sink?.close(2000);
     this.console?.service?.close();
     await this.http?.close();

@@ -27,7 +27,14 @@ function parseListen(listen: string): { host: string; port: number } {
 
 export async function startHttpServer(listen: string, endpoints: HttpEndpoints): Promise<{ server: Server; address: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      // An absolute-form target URL cannot parse ("http://a:99999/"): the client's mistake, not a crash.
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request target\n');
+      return;
+    }
     const path = url.pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
