@@ -51,6 +51,11 @@ const model = z.strictObject({
   workers: z.number().int().min(1).max(16).default(1).describe('inference worker threads'),
   max_batch: z.number().int().min(1).max(64).default(4).describe('clips from several cameras per inference'),
   max_wait_ms: z.number().min(0).max(1000).default(5).describe('how long a clip waits for a batch to fill'),
+  timeout_factor: z.number().min(1).default(10)
+    .describe('an inference running longer than this many times the warm-up inference (per clip of its batch) fails, and its worker is replaced'),
+  timeout_min_s: z.number().positive().default(5).describe('the inference timeout is never shorter than this'),
+  max_restarts: z.number().int().min(1).max(100).default(3)
+    .describe('consecutive failed attempts to start a replacement worker before msta-edge exits (status 1) for its supervisor to restart it'),
 });
 
 const action = z.union([
@@ -76,7 +81,12 @@ const labels = z
 const recognition = z
   .strictObject({
     frame_interval_ms: z.number().positive().optional().describe("one frame sampled every this many ms; defaults to the bundle's"),
-    stride: z.number().int().min(1).default(4).describe('a new clip every this many sampled frames'),
+    stride: z.number().int().min(1).default(4).describe('a new clip every this many sampled frames (the clips wanted)'),
+    stride_max: z.number().int().min(1).default(32)
+      .describe('when the model cannot infer every camera\'s clips, the stride is raised up to this (clips stay evenly spaced; their times stay true)'),
+    adapt_interval_s: z.number().positive().default(5).describe('how often the stride is adapted and coverage measured'),
+    coverage_warn_below: z.number().min(0).max(1).default(0.5)
+      .describe('warn once when a camera\'s clips inferred / clips wanted falls below this (and log its recovery)'),
     smoothing: z.number().gt(0).max(1).default(0.5).describe('EMA weight of the newest clip (1 = no smoothing)'),
     start: z.number().min(0).max(1).default(0.6).describe('smoothed score at which an action starts'),
     end: z.number().min(0).max(1).default(0.4).describe('smoothed score below which it ends'),
@@ -87,7 +97,8 @@ const recognition = z
     update_rise: z.number().gt(0).max(1).default(0.1).describe('...or at once when its score rises by this much'),
   })
   .prefault({})
-  .refine((r) => r.end <= r.start, { message: 'end must not be above start (hysteresis)', path: ['end'] });
+  .refine((r) => r.end <= r.start, { message: 'end must not be above start (hysteresis)', path: ['end'] })
+  .refine((r) => r.stride_max >= r.stride, { message: 'must not be below stride', path: ['stride_max'] });
 
 const source = z
   .strictObject({

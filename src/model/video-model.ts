@@ -1,25 +1,50 @@
-// The model stage's front: worker threads running the bundle's graphs, fed by a micro-batcher.
-import { Worker } from 'node:worker_threads';
+// The model stage's front: supervised worker threads running the bundle's graphs, fed by a
+// micro-batcher. A failed inference fails its clips (counted, logged once per burst) and the next
+// ones run; a worker that dies or hangs is replaced by a fresh one, warmed up; a worker that cannot
+// be replaced makes the model fatal (the daemon exits non-zero and systemd restarts it).
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { MstaError } from '../errors.js';
 import type { Clip, ClipEmbedding } from '../types.js';
 import { expectedSignatures } from './check-graph.js';
 import { checkProviders, type Provider, type SessionOptions } from './create-session.js';
+import { FailureBurst } from './failure-burst.js';
+import { failureReason, inferenceTimeoutMs, type InferenceFailureReason } from './inference-failure.js';
+import { InferenceThread } from './inference-thread.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { registerModelMetrics, type ModelMetrics } from './model-metrics.js';
 import type { Bundle } from './read-bundle.js';
-import type { ReadyReply, ResultReply, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import type { ReadyReply, WorkerRequest } from './worker-protocol.js';
 
 export interface ModelOptions extends SessionOptions {
   workers: number;
   maxBatch: number;
   maxWaitMs: number;
+  /** A request's timeout: max(factor x warm-up time x batch, minSeconds). */
+  timeout: { factor: number; minSeconds: number };
+  /** Consecutive failed attempts to replace a worker before the model is lost. */
+  maxRestarts: number;
 }
 
 export interface ModelDeps {
   log: Logger;
   registry: Registry;
+  /** The model cannot be recovered: the process should exit non-zero. */
+  onFatal?: (e: MstaError) => void;
+  /** Each worker thread as it starts. For tests (killing one); config cannot reach it. */
+  onWorker?: (worker: Worker) => void;
+}
+
+export interface ModelHealth {
+  /** Every worker loaded and answering, and the last inference succeeded. */
+  ok: boolean;
+  detail: string;
+  workers: number;
+  ready: number;
+  /** Clips failed since the last success. */
+  consecutiveFailures: number;
+  lastFailure?: { reason: InferenceFailureReason; message: string; at: number };
 }
 
 export interface VideoModel {
@@ -27,9 +52,15 @@ export interface VideoModel {
   /** The execution provider actually in use (after any fallback). */
   readonly provider: Provider;
   readonly warmupSeconds: number;
+  readonly workers: number;
+  readonly maxBatch: number;
   embedClip(clip: Clip): Promise<ClipEmbedding>;
   /** Rows of context_length token ids -> rows x embed_dim embeddings. */
   embedTokens(ids: BigInt64Array, rows: number): Promise<Float32Array>;
+  /** For /healthz: are the workers answering within the timeout? */
+  health(): ModelHealth;
+  /** Measured clips per second all workers together infer; undefined before the first inference. */
+  capacity(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -37,76 +68,6 @@ interface Job {
   clip: Clip;
   resolve: (e: ClipEmbedding) => void;
   reject: (e: unknown) => void;
-}
-
-interface Pending {
-  resolve: (r: ResultReply) => void;
-  reject: (e: unknown) => void;
-}
-
-/** A worker thread and the requests it has not answered yet. */
-class InferenceThread {
-  readonly worker: Worker;
-  busy = false;
-  closing = false;
-  private nextId = 0;
-  private readonly pending = new Map<number, Pending>();
-
-  constructor(onFatal: (e: Error) => void) {
-    const dev = import.meta.url.endsWith('.ts');
-    const entry = new URL(`./inference-worker${dev ? '.ts' : '.js'}`, import.meta.url);
-    // Under tsx (development, tests) the worker is TypeScript too; on Node 20 a worker's
-    // `--import tsx` does not cover its entry module, so a bootstrap registers tsx first.
-    this.worker = dev
-      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true })
-      : new Worker(entry);
-    this.worker.on('message', (reply: WorkerReply) => {
-      if (reply.kind === 'ready' || reply.id === undefined) return;
-      const p = this.pending.get(reply.id);
-      if (!p) return;
-      this.pending.delete(reply.id);
-      if (reply.kind === 'result') p.resolve(reply);
-      else p.reject(new MstaError(reply.code, reply.message));
-    });
-    const fail = (e: Error): void => {
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
-      onFatal(e);
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => {
-      if (!this.closing) fail(new Error(`inference worker exited (code ${code})`));
-    });
-  }
-
-  init(request: WorkerRequest): Promise<ReadyReply> {
-    return new Promise((resolve, reject) => {
-      const onExit = (code: number): void => reject(new MstaError('INFERENCE_FAILED', `inference worker exited while loading (code ${code})`));
-      const onMessage = (reply: WorkerReply): void => {
-        if (reply.kind === 'ready') resolve(reply);
-        else if (reply.kind === 'error' && reply.id === undefined) reject(new MstaError(reply.code, reply.message));
-        else return;
-        this.worker.off('message', onMessage);
-        this.worker.off('exit', onExit);
-      };
-      this.worker.on('message', onMessage);
-      this.worker.once('exit', onExit);
-      this.worker.postMessage(request);
-    });
-  }
-
-  async terminate(): Promise<void> {
-    this.closing = true;
-    await this.worker.terminate();
-  }
-
-  request(make: (id: number) => WorkerRequest, transfer: ArrayBuffer[]): Promise<ResultReply> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(make(id), transfer);
-    });
-  }
 }
 
 /** Loads the bundle's graphs in worker threads, checks them against bundle.json and warms them up. */
@@ -120,11 +81,6 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     process.env.ORT_TENSORRT_ENGINE_CACHE_ENABLE ??= '1';
     process.env.ORT_TENSORRT_CACHE_PATH ??= options.tensorrt.engineCacheDir;
   }
-  let fatal: Error | undefined;
-  const threads = Array.from({ length: options.workers }, () => new InferenceThread((e) => {
-    fatal = e;
-    log.error({ err: e.message }, 'inference worker died');
-  }));
   const init: WorkerRequest = {
     kind: 'init',
     videoPath: bundle.videoPath,
@@ -133,42 +89,86 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     clipShape: [m.frames, m.height, m.width, 3],
     expected: expectedSignatures(m),
   };
+
+  let closed = false;
+  let fatal: MstaError | undefined;
+  const slots: (InferenceThread | undefined)[] = Array.from({ length: options.workers }, () => undefined);
+  let onLost: (slot: number, thread: InferenceThread, reason: InferenceFailureReason, message: string) => void = () => undefined;
+  const spawn = (slot: number): InferenceThread => {
+    const thread: InferenceThread = new InferenceThread((reason, message) => onLost(slot, thread, reason, message));
+    deps.onWorker?.(thread.worker);
+    return thread;
+  };
+
+  const loadStarted = performance.now();
+  const threads = slots.map((_, i) => spawn(i));
   let ready: ReadyReply[];
   try {
-    ready = await Promise.all(threads.map((t) => t.init(init)));
+    // No timeout at start: a first load (or a TensorRT engine build) takes what it takes.
+    ready = await Promise.all(threads.map((t) => t.init(init, Infinity)));
   } catch (e) {
-    await Promise.all(threads.map((t) => t.terminate()));
+    await Promise.all(threads.map((t) => t.retire()));
     throw e;
   }
+  threads.forEach((t, i) => (slots[i] = t));
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
   const first = ready[0]!;
   for (const f of first.fallbacks) log.warn({ provider: f.provider, reason: f.reason }, `execution provider ${f.provider} unavailable, falling back`);
-  log.info({ model: m.name, provider: first.provider, workers: threads.length, warmup_s: Number(first.warmupSeconds.toFixed(3)) }, 'model loaded and warmed up');
+  const warmupSeconds = Math.max(...ready.map((r) => r.warmupSeconds));
+  const timeoutFor = (batch: number): number => inferenceTimeoutMs(warmupSeconds, batch, options.timeout);
+  // A replacement loads the same graphs: it may take the timeout factor times the first load.
+  const initTimeoutMs = inferenceTimeoutMs(loadSeconds, 1, options.timeout);
+  log.info(
+    {
+      model: m.name,
+      provider: first.provider,
+      workers: options.workers,
+      warmup_s: Number(warmupSeconds.toFixed(3)),
+      timeout_s: Number((timeoutFor(1) / 1000).toFixed(2)),
+    },
+    'model loaded and warmed up',
+  );
 
   const metrics: ModelMetrics = registerModelMetrics(deps.registry, { name: m.name, provider: first.provider, sha256: bundle.sha256 });
+  const readyCount = (): number => slots.filter((t) => t !== undefined && !t.dead).length;
+  metrics.workers(readyCount());
   const clipBytes = m.frames * m.height * m.width * 3;
+  const burst = new FailureBurst();
+  let lastFailure: ModelHealth['lastFailure'];
+  let perWorkerRate: number | undefined;
 
   const inFlight = new Set<Promise<void>>();
   const batcher = new MicroBatcher<Job>({ maxBatch: options.maxBatch, maxWaitMs: options.maxWaitMs }, (jobs) => {
-    const thread = threads.find((t) => !t.busy);
+    const thread = slots.find((t) => t !== undefined && !t.dead && !t.busy);
     if (!thread) return false;
-    thread.busy = true;
     const done = thread
-      .request((id) => ({ kind: 'video', id, clips: jobs.map((j) => j.clip.data) }), jobs.map((j) => j.clip.data.buffer as ArrayBuffer))
+      .request((id) => ({ kind: 'video', id, clips: jobs.map((j) => j.clip.data) }), jobs.map((j) => j.clip.data.buffer as ArrayBuffer), timeoutFor(jobs.length))
       .then(
         (r) => {
           metrics.inference(r.seconds, jobs.length);
+          const rate = jobs.length / Math.max(r.seconds, 1e-6);
+          perWorkerRate = perWorkerRate === undefined ? rate : 0.8 * perWorkerRate + 0.2 * rate;
+          const ended = burst.succeeded();
+          if (ended > 0) log.info({ failed_clips: ended }, `inference recovered after ${ended} failed clip(s)`);
           jobs.forEach((j, i) => {
             const { data: _transferred, ...clip } = j.clip;
             j.resolve({ clip, embedding: r.embeds.slice(i * m.embed_dim, (i + 1) * m.embed_dim), provider: first.provider, inferenceSeconds: r.seconds });
           });
         },
         (e: unknown) => {
-          metrics.failed();
+          const reason = failureReason(e);
+          const message = (e as Error).message;
+          metrics.failed(reason, jobs.length);
+          lastFailure = { reason, message, at: Date.now() };
+          for (const _ of jobs) {
+            if (burst.failed()) {
+              log.warn({ reason, err: message, cameras: jobs.map((j) => j.clip.camera) }, 'inference failed (further failures are counted, and logged when one succeeds again)');
+            }
+          }
           for (const j of jobs) j.reject(e);
         },
       )
       .finally(() => {
-        thread.busy = false;
         inFlight.delete(done);
         batcher.pump();
       });
@@ -176,28 +176,86 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     return true;
   });
 
+  const loseModel = (e: MstaError): void => {
+    fatal = e;
+    log.fatal({ err: e.message }, 'model lost: no inference worker can be started');
+    for (const job of batcher.drain()) job.reject(e);
+    deps.onFatal?.(e);
+  };
+
+  const replace = async (slot: number): Promise<void> => {
+    for (let attempt = 1; !closed; attempt++) {
+      const thread = spawn(slot);
+      try {
+        await thread.init(init, initTimeoutMs);
+        if (closed) return void (await thread.retire());
+        slots[slot] = thread;
+        metrics.restarted();
+        metrics.workers(readyCount());
+        log.info({ worker: slot, attempt }, 'inference worker replaced');
+        batcher.pump();
+        return;
+      } catch (e) {
+        void thread.retire();
+        log.error({ worker: slot, attempt, err: (e as Error).message }, 'inference worker could not be started');
+        if (attempt >= options.maxRestarts) {
+          return loseModel(new MstaError('MODEL_FAILED', `inference worker could not be started after ${attempt} attempts: ${(e as Error).message}`, { cause: e }));
+        }
+        await new Promise((r) => setTimeout(r, 1000 * attempt));
+      }
+    }
+  };
+
+  onLost = (slot, thread, reason, message) => {
+    // Only the thread in the slot counts: one that dies while loading is handled by replace().
+    if (closed || slots[slot] !== thread) return;
+    slots[slot] = undefined;
+    metrics.workers(readyCount());
+    log.warn({ worker: slot, reason, err: message }, 'inference worker lost: starting a fresh one');
+    // A hung thread ends only when its native call returns: do not wait for it.
+    void thread.retire();
+    void replace(slot);
+  };
+
   return {
     bundle,
     provider: first.provider,
-    warmupSeconds: first.warmupSeconds,
+    warmupSeconds,
+    workers: options.workers,
+    maxBatch: options.maxBatch,
     embedClip(clip) {
-      if (fatal) return Promise.reject(new MstaError('INFERENCE_FAILED', `inference worker died: ${fatal.message}`));
+      if (fatal) return Promise.reject(fatal);
+      if (closed) return Promise.reject(new MstaError('INFERENCE_FAILED', 'model closed'));
       if (clip.data.length !== clipBytes) {
         return Promise.reject(new MstaError('CLIP_SIZE_MISMATCH', `clip is ${clip.data.length} bytes, the model takes ${m.frames}x${m.height}x${m.width}x3 = ${clipBytes}`, { where: clip.camera }));
       }
       return new Promise((resolve, reject) => batcher.add({ clip, resolve, reject }));
     },
     async embedTokens(ids, rows) {
-      // Text runs once at start-up and on label reloads: any worker, no batching needed.
-      const thread = threads[0]!;
+      // Text runs at start-up and on label reloads: a free worker if there is one, no batching.
+      const live = slots.filter((t): t is InferenceThread => t !== undefined && !t.dead);
+      const thread = live.find((t) => !t.busy) ?? live[0];
+      if (!thread) throw fatal ?? new MstaError('INFERENCE_FAILED', 'no inference worker is running');
       const r = await thread.request((id) => ({ kind: 'text', id, ids, rows }), [ids.buffer as ArrayBuffer]);
       return r.embeds;
     },
+    health() {
+      const ready = readyCount();
+      const consecutiveFailures = burst.failures;
+      const ok = !fatal && ready === options.workers && consecutiveFailures === 0;
+      const parts = [`${ready} of ${options.workers} workers ready`];
+      if (fatal) parts.push(fatal.message);
+      if (consecutiveFailures > 0 && lastFailure) parts.push(`the last ${consecutiveFailures} clip(s) failed (${lastFailure.reason}: ${lastFailure.message})`);
+      return { ok, detail: parts.join('; '), workers: options.workers, ready, consecutiveFailures, ...(lastFailure ? { lastFailure } : {}) };
+    },
+    capacity: () => (perWorkerRate === undefined ? undefined : perWorkerRate * options.workers),
     /** Finishes the inferences in flight (their results still reach their callers), then stops. */
     async close() {
+      closed = true;
       for (const job of batcher.drain()) job.reject(new MstaError('INFERENCE_FAILED', 'model closed'));
       await Promise.allSettled([...inFlight]);
-      await Promise.all(threads.map((t) => t.terminate()));
+      await Promise.all(slots.map((t) => t?.retire()));
+      metrics.remove();
     },
   };
 }
