@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { isMstaError, type MstaError } from '../src/errors.js';
 import { inferenceTimeoutMs } from '../src/model/inference-failure.js';
 import { readBundle } from '../src/model/read-bundle.js';
-import { openVideoModel, type ModelOptions, type VideoModel } from '../src/model/video-model.js';
+import { openVideoModel, type ModelOptions } from '../src/model/video-model.js';
 import type { Clip } from '../src/types.js';
 import { clipBytes, faultyBundle } from './support/faulty-bundle.js';
 
