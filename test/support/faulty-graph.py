@@ -27,6 +27,7 @@ def rewrite(src: str, dst: str, mode: str) -> None:
     const("fx_zero", np.array(0.0, dtype=np.float32))
     const("fx_limit", np.array(100.0, dtype=np.float32))
     const("fx_one_shape", np.array([1], dtype=np.int64))
+    const("fx_zero_i", np.array([0], dtype=np.int64))
     nodes = [
         helper.make_node("Cast", ["frames"], ["fx_f"], to=TensorProto.FLOAT),
         helper.make_node("Split", ["fx_f"], ["fx_r", "fx_g", "fx_b"], axis=4),
@@ -42,12 +43,15 @@ def rewrite(src: str, dst: str, mode: str) -> None:
         nodes.append(helper.make_node("Gather", ["fx_data", "fx_i1"], ["fx_v"]))
     elif mode in ("slow", "heavy"):
         # [n,2048] x [2048,2048] with n = 6000 on a blue clip (50 GFLOP: seconds), 0 otherwise;
-        # heavy: n = 400 on every clip.
+        # heavy: n = 400 per clip of the batch, on every clip.
         const("fx_rows", np.array([6000 if mode == "slow" else 400], dtype=np.int64))
         const("fx_cols", np.array([2048], dtype=np.int64))
         const("fx_square", np.array([2048, 2048], dtype=np.int64))
         nodes += [
-            helper.make_node("Mul", ["fx_i1" if mode == "slow" else "fx_one_shape", "fx_rows"], ["fx_n"]),
+            # slow: 0 or 1 times the rows; heavy: the batch size times them (the cost scales per clip).
+            helper.make_node("Shape", ["frames"], ["fx_frames_dims"]),
+            helper.make_node("Slice", ["fx_frames_dims", "fx_zero_i", "fx_one_shape"], ["fx_frames_shape"]),
+            helper.make_node("Mul", ["fx_i1" if mode == "slow" else "fx_frames_shape", "fx_rows"], ["fx_n"]),
             helper.make_node("Concat", ["fx_n", "fx_cols"], ["fx_shape"], axis=0),
             helper.make_node("ConstantOfShape", ["fx_shape"], ["fx_a"], value=numpy_helper.from_array(np.array([1.0], dtype=np.float32))),
             helper.make_node("ConstantOfShape", ["fx_square"], ["fx_w"], value=numpy_helper.from_array(np.array([1.0], dtype=np.float32))),
