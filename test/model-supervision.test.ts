@@ -16,7 +16,7 @@ import type { Clip } from '../src/types.js';
 import { clipBytes, faultyBundle } from './support/faulty-bundle.js';
 
 const OPTIONS: ModelOptions = {
-  providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' },
+  providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, spinning: false, cpus: 2, tensorrt: { fp16: false, engineCacheDir: '/tmp' },
   workers: 1, maxBatch: 4, maxWaitMs: 2, timeout: { factor: 10, minSeconds: 30 }, maxRestarts: 2,
 };
 

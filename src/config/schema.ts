@@ -46,10 +46,15 @@ const model = z.strictObject({
       engine_cache_dir: z.string().default('.cache/tensorrt'),
     })
     .prefault({}),
-  intra_op_threads: z.number().int().min(0).default(0).describe('0 = onnxruntime decides'),
+  intra_op_threads: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto')
+    .describe('threads per inference worker; auto = 1 per worker up to 4 cores, cores / workers beyond; 0 = onnxruntime decides'),
   inter_op_threads: z.number().int().min(0).default(0),
-  workers: z.number().int().min(1).max(16).default(1).describe('inference worker threads'),
-  max_batch: z.number().int().min(1).max(64).default(4).describe('clips from several cameras per inference'),
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(16)]).default('auto')
+    .describe('inference worker threads; auto = one per core up to 4 on a CPU provider, 1 on a GPU'),
+  max_batch: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto')
+    .describe('clips from several cameras per inference; auto = 1 on a CPU provider, 8 on a GPU'),
+  spinning: z.union([z.literal('auto'), z.boolean()]).default('auto')
+    .describe("onnxruntime's threads spin-wait between runs (intra_op/inter_op allow_spinning); auto = off"),
   max_wait_ms: z.number().min(0).max(1000).default(5).describe('how long a clip waits for a batch to fill'),
   timeout_factor: z.number().min(1).default(10)
     .describe('an inference running longer than this many times the warm-up inference (per clip of its batch) fails, and its worker is replaced'),

@@ -1,9 +1,12 @@
 // The model section of the config, as the model stage's options.
+import { availableParallelism } from 'node:os';
 import type { Config } from '../config/schema.js';
 import type { ModelOptions } from '../model/video-model.js';
 
-export function modelOptions(model: NonNullable<Config['model']>): ModelOptions {
+export function modelOptions(model: NonNullable<Config['model']>, cpus = availableParallelism()): ModelOptions {
   return {
+    cpus,
+    spinning: model.spinning,
     providers: model.providers,
     intraOpThreads: model.intra_op_threads,
     interOpThreads: model.inter_op_threads,

@@ -11,8 +11,8 @@ import type { RecognitionMetrics } from './recognition-metrics.js';
 
 /** Every camera's clips through one scheduler onto `model()` (the model in use, also after a swap). */
 export function clipScheduler(model: () => VideoModel): FairScheduler<Clip, ClipEmbedding> {
-  const m = model();
-  return new FairScheduler((clip) => model().embedClip(clip), { slots: m.workers * m.maxBatch, workers: m.workers });
+  const { workers, maxBatch } = model().settings;
+  return new FairScheduler((clip) => model().embedClip(clip), { slots: workers * maxBatch, workers });
 }
 
 export interface RecognitionControlOptions {

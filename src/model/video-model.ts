@@ -12,14 +12,18 @@ import { checkProviders, type Provider, type SessionOptions } from './create-ses
 import { FailureBurst } from './failure-burst.js';
 import { failureReason, inferenceTimeoutMs, type InferenceFailureReason } from './inference-failure.js';
 import { InferenceThread } from './inference-thread.js';
+import { resolveInferenceSettings, sessionSettings, type ConfiguredInference, type InferenceSettings } from './inference-settings.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { registerModelMetrics, type ModelMetrics } from './model-metrics.js';
 import type { Bundle } from './read-bundle.js';
 import type { ReadyReply, WorkerRequest } from './worker-protocol.js';
 
-export interface ModelOptions extends SessionOptions {
-  workers: number;
-  maxBatch: number;
+export interface ModelOptions extends ConfiguredInference {
+  providers: string[];
+  interOpThreads: number;
+  tensorrt: SessionOptions['tensorrt'];
+  /** The host's CPUs: what "auto" settings are chosen from. */
+  cpus: number;
   maxWaitMs: number;
   /** A request's timeout: max(factor x warm-up time x batch, minSeconds). */
   timeout: { factor: number; minSeconds: number };
@@ -52,8 +56,8 @@ export interface VideoModel {
   /** The execution provider actually in use (after any fallback). */
   readonly provider: Provider;
   readonly warmupSeconds: number;
-  readonly workers: number;
-  readonly maxBatch: number;
+  /** The settings in use ("auto" resolved). */
+  readonly settings: InferenceSettings;
   embedClip(clip: Clip): Promise<ClipEmbedding>;
   /** Rows of context_length token ids -> rows x embed_dim embeddings. */
   embedTokens(ids: BigInt64Array, rows: number): Promise<Float32Array>;
@@ -81,39 +85,51 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     process.env.ORT_TENSORRT_ENGINE_CACHE_ENABLE ??= '1';
     process.env.ORT_TENSORRT_CACHE_PATH ??= options.tensorrt.engineCacheDir;
   }
+  const session = sessionSettings(options, options.cpus);
   const init: WorkerRequest = {
     kind: 'init',
     videoPath: bundle.videoPath,
     textPath: bundle.textPath,
-    session: { providers: options.providers, intraOpThreads: options.intraOpThreads, interOpThreads: options.interOpThreads, tensorrt: options.tensorrt },
+    session: { providers: options.providers, intraOpThreads: session.intraOpThreads, interOpThreads: options.interOpThreads, spinning: session.spinning, tensorrt: options.tensorrt },
     clipShape: [m.frames, m.height, m.width, 3],
     expected: expectedSignatures(m),
   };
 
   let closed = false;
   let fatal: MstaError | undefined;
-  const slots: (InferenceThread | undefined)[] = Array.from({ length: options.workers }, () => undefined);
+  const slots: (InferenceThread | undefined)[] = [];
   let onLost: (slot: number, thread: InferenceThread, reason: InferenceFailureReason, message: string) => void = () => undefined;
   const spawn = (slot: number): InferenceThread => {
     const thread: InferenceThread = new InferenceThread((reason, message) => onLost(slot, thread, reason, message));
     deps.onWorker?.(thread.worker);
     return thread;
   };
+  const openAll = async (threads: InferenceThread[], request: WorkerRequest): Promise<ReadyReply[]> => {
+    try {
+      // No timeout at start: a first load (or a TensorRT engine build) takes what it takes.
+      return await Promise.all(threads.map((t) => t.init(request, Infinity)));
+    } catch (e) {
+      await Promise.all([...threads, ...slots].map((t) => t?.retire()));
+      throw e;
+    }
+  };
 
+  // The first worker finds the provider that works; the others (and replacements) go straight to it.
   const loadStarted = performance.now();
-  const threads = slots.map((_, i) => spawn(i));
-  let ready: ReadyReply[];
-  try {
-    // No timeout at start: a first load (or a TensorRT engine build) takes what it takes.
-    ready = await Promise.all(threads.map((t) => t.init(init, Infinity)));
-  } catch (e) {
-    await Promise.all(threads.map((t) => t.retire()));
-    throw e;
-  }
-  threads.forEach((t, i) => (slots[i] = t));
+  const firstThread = spawn(0);
+  const [first] = await openAll([firstThread], init);
+  slots[0] = firstThread;
   const loadSeconds = (performance.now() - loadStarted) / 1000;
-  const first = ready[0]!;
-  for (const f of first.fallbacks) log.warn({ provider: f.provider, reason: f.reason }, `execution provider ${f.provider} unavailable, falling back`);
+  for (const f of first!.fallbacks) log.warn({ provider: f.provider, reason: f.reason }, `execution provider ${f.provider} unavailable, falling back`);
+  const settings = resolveInferenceSettings(options, { cpus: options.cpus, provider: first!.provider });
+  log.info(
+    { provider: first!.provider, cpus: options.cpus, workers: settings.workers, intra_op_threads: settings.intraOpThreads, max_batch: settings.maxBatch, spinning: settings.spinning, auto: settings.auto },
+    'inference settings',
+  );
+  const known: WorkerRequest = { ...init, session: { ...init.session, providers: [first!.provider] } };
+  const others = Array.from({ length: settings.workers - 1 }, (_, i) => spawn(i + 1));
+  const ready = [first!, ...(await openAll(others, known))];
+  others.forEach((t, i) => (slots[i + 1] = t));
   const warmupSeconds = Math.max(...ready.map((r) => r.warmupSeconds));
   const timeoutFor = (batch: number): number => inferenceTimeoutMs(warmupSeconds, batch, options.timeout);
   // A replacement loads the same graphs: it may take the timeout factor times the first load.
@@ -121,15 +137,15 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   log.info(
     {
       model: m.name,
-      provider: first.provider,
-      workers: options.workers,
+      provider: first!.provider,
+      workers: settings.workers,
       warmup_s: Number(warmupSeconds.toFixed(3)),
       timeout_s: Number((timeoutFor(1) / 1000).toFixed(2)),
     },
     'model loaded and warmed up',
   );
 
-  const metrics: ModelMetrics = registerModelMetrics(deps.registry, { name: m.name, provider: first.provider, sha256: bundle.sha256 });
+  const metrics: ModelMetrics = registerModelMetrics(deps.registry, { name: m.name, provider: first!.provider, sha256: bundle.sha256 });
   const readyCount = (): number => slots.filter((t) => t !== undefined && !t.dead).length;
   metrics.workers(readyCount());
   const clipBytes = m.frames * m.height * m.width * 3;
@@ -138,7 +154,7 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   let perWorkerRate: number | undefined;
 
   const inFlight = new Set<Promise<void>>();
-  const batcher = new MicroBatcher<Job>({ maxBatch: options.maxBatch, maxWaitMs: options.maxWaitMs }, (jobs) => {
+  const batcher = new MicroBatcher<Job>({ maxBatch: settings.maxBatch, maxWaitMs: options.maxWaitMs }, (jobs) => {
     const thread = slots.find((t) => t !== undefined && !t.dead && !t.busy);
     if (!thread) return false;
     const done = thread
@@ -152,7 +168,7 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
           if (ended > 0) log.info({ failed_clips: ended }, `inference recovered after ${ended} failed clip(s)`);
           jobs.forEach((j, i) => {
             const { data: _transferred, ...clip } = j.clip;
-            j.resolve({ clip, embedding: r.embeds.slice(i * m.embed_dim, (i + 1) * m.embed_dim), provider: first.provider, inferenceSeconds: r.seconds });
+            j.resolve({ clip, embedding: r.embeds.slice(i * m.embed_dim, (i + 1) * m.embed_dim), provider: first!.provider, inferenceSeconds: r.seconds });
           });
         },
         (e: unknown) => {
@@ -187,7 +203,7 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     for (let attempt = 1; !closed; attempt++) {
       const thread = spawn(slot);
       try {
-        await thread.init(init, initTimeoutMs);
+        await thread.init(known, initTimeoutMs);
         if (closed) return void (await thread.retire());
         slots[slot] = thread;
         metrics.restarted();
@@ -219,10 +235,9 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
 
   return {
     bundle,
-    provider: first.provider,
+    provider: first!.provider,
     warmupSeconds,
-    workers: options.workers,
-    maxBatch: options.maxBatch,
+    settings,
     embedClip(clip) {
       if (fatal) return Promise.reject(fatal);
       if (closed) return Promise.reject(new MstaError('INFERENCE_FAILED', 'model closed'));
@@ -242,13 +257,13 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     health() {
       const ready = readyCount();
       const consecutiveFailures = burst.failures;
-      const ok = !fatal && ready === options.workers && consecutiveFailures === 0;
-      const parts = [`${ready} of ${options.workers} workers ready`];
+      const ok = !fatal && ready === settings.workers && consecutiveFailures === 0;
+      const parts = [`${ready} of ${settings.workers} workers ready`];
       if (fatal) parts.push(fatal.message);
       if (consecutiveFailures > 0 && lastFailure) parts.push(`the last ${consecutiveFailures} clip(s) failed (${lastFailure.reason}: ${lastFailure.message})`);
-      return { ok, detail: parts.join('; '), workers: options.workers, ready, consecutiveFailures, ...(lastFailure ? { lastFailure } : {}) };
+      return { ok, detail: parts.join('; '), workers: settings.workers, ready, consecutiveFailures, ...(lastFailure ? { lastFailure } : {}) };
     },
-    capacity: () => (perWorkerRate === undefined ? undefined : perWorkerRate * options.workers),
+    capacity: () => (perWorkerRate === undefined ? undefined : perWorkerRate * settings.workers),
     /** Finishes the inferences in flight (their results still reach their callers), then stops. */
     async close() {
       closed = true;

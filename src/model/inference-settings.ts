@@ -1,0 +1,59 @@
+// Inference settings picked from the host when the config says "auto": a pure function of the
+// CPU count and the execution provider in use, so the choice can be tested and logged.
+import type { Provider } from './create-session.js';
+
+export type Auto<T> = T | 'auto';
+
+export interface ConfiguredInference {
+  workers: Auto<number>;
+  /** 0 = onnxruntime decides. */
+  intraOpThreads: Auto<number>;
+  maxBatch: Auto<number>;
+  /** onnxruntime's thread pools spin-wait between runs when true. */
+  spinning: Auto<boolean>;
+}
+
+export interface InferenceSettings {
+  workers: number;
+  intraOpThreads: number;
+  maxBatch: number;
+  spinning: boolean;
+  /** The settings that were "auto", for the log line. */
+  auto: (keyof ConfiguredInference)[];
+}
+
+/** Most workers chosen on a CPU: each holds a whole copy of the graphs in memory. */
+const MAX_CPU_WORKERS = 4;
+
+/**
+ * The session settings: they must be known before the first session is made, so they do not
+ * depend on the provider. One intra-op thread per worker up to 4 cores, more only beyond; no
+ * spin-waiting (measured on a 2-core host: spinning threads cost CPU and add no clips/s).
+ */
+export function sessionSettings(c: Pick<ConfiguredInference, 'intraOpThreads' | 'spinning'>, cpus: number): { intraOpThreads: number; spinning: boolean } {
+  return {
+    intraOpThreads: c.intraOpThreads === 'auto' ? Math.max(1, Math.floor(cpus / cpuWorkers(cpus))) : c.intraOpThreads,
+    spinning: c.spinning === 'auto' ? false : c.spinning,
+  };
+}
+
+function cpuWorkers(cpus: number): number {
+  return Math.max(1, Math.min(cpus, MAX_CPU_WORKERS));
+}
+
+/**
+ * Everything, once the provider in use is known. On a CPU: as many workers as cores (up to 4),
+ * which beat one worker with as many threads (a graph does not parallelise perfectly), and one clip
+ * per run (batching adds latency and no throughput when every core already runs a clip). On a GPU:
+ * one worker and batches of 8 (one device; batching is what fills it).
+ */
+export function resolveInferenceSettings(c: ConfiguredInference, host: { cpus: number; provider: Provider }): InferenceSettings {
+  const cpu = host.provider === 'cpu';
+  const auto = (['workers', 'intraOpThreads', 'maxBatch', 'spinning'] as const).filter((k) => c[k] === 'auto');
+  return {
+    ...sessionSettings(c, host.cpus),
+    workers: c.workers === 'auto' ? (cpu ? cpuWorkers(host.cpus) : 1) : c.workers,
+    maxBatch: c.maxBatch === 'auto' ? (cpu ? 1 : 8) : c.maxBatch,
+    auto,
+  };
+}
