@@ -9,10 +9,14 @@ import type { Clip, ClipEmbedding } from '../types.js';
 import type { CameraRunner } from './camera-runner.js';
 import type { RecognitionMetrics } from './recognition-metrics.js';
 
-/** Every camera's clips through one scheduler onto `model()` (the model in use, also after a swap). */
+/**
+ * Every camera's clips through one scheduler onto `model()` (the model in use, also after a swap).
+ * Two batches per worker in flight: one running, one queued in the worker, so it never idles
+ * waiting for the main thread.
+ */
 export function clipScheduler(model: () => VideoModel): FairScheduler<Clip, ClipEmbedding> {
   const { workers, maxBatch } = model().settings;
-  return new FairScheduler((clip) => model().embedClip(clip), { slots: workers * maxBatch, workers });
+  return new FairScheduler((clip) => model().embedClip(clip), { slots: 2 * workers * maxBatch, workers });
 }
 
 export interface RecognitionControlOptions {

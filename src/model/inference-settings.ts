@@ -41,19 +41,22 @@ function cpuWorkers(cpus: number): number {
   return Math.max(1, Math.min(cpus, MAX_CPU_WORKERS));
 }
 
+/** Below this per-clip warm-up time a run's fixed cost matters: batching pays on a CPU. */
+const SMALL_MODEL_SECONDS = 0.2;
+
 /**
- * Everything, once the provider in use is known. On a CPU: as many workers as cores (up to 4),
- * which beat one worker with as many threads (a graph does not parallelise perfectly), and one clip
- * per run (batching adds latency and no throughput when every core already runs a clip). On a GPU:
- * one worker and batches of 8 (one device; batching is what fills it).
+ * Everything, once the provider in use and the first warm-up time are known. On a CPU: as many
+ * workers as cores (up to 4), one clip per run for a large model (every core already runs a clip;
+ * batching only adds latency), 4 for a small one (a run's fixed cost is then most of it). On a
+ * GPU: one worker and batches of 8 (one device; batching is what fills it).
  */
-export function resolveInferenceSettings(c: ConfiguredInference, host: { cpus: number; provider: Provider }): InferenceSettings {
+export function resolveInferenceSettings(c: ConfiguredInference, host: { cpus: number; provider: Provider; warmupSeconds: number }): InferenceSettings {
   const cpu = host.provider === 'cpu';
   const auto = (['workers', 'intraOpThreads', 'maxBatch', 'spinning'] as const).filter((k) => c[k] === 'auto');
   return {
     ...sessionSettings(c, host.cpus),
     workers: c.workers === 'auto' ? (cpu ? cpuWorkers(host.cpus) : 1) : c.workers,
-    maxBatch: c.maxBatch === 'auto' ? (cpu ? 1 : 8) : c.maxBatch,
+    maxBatch: c.maxBatch === 'auto' ? (cpu ? (host.warmupSeconds < SMALL_MODEL_SECONDS ? 4 : 1) : 8) : c.maxBatch,
     auto,
   };
 }

@@ -48,9 +48,9 @@ export class InferenceThread {
     this.worker.on('exit', (code) => this.die('worker_exit', `inference worker exited (code ${code})`));
   }
 
-  /** Answering a request (video or text): a worker runs one at a time, in order. */
-  get busy(): boolean {
-    return this.pending.size > 0;
+  /** Requests sent and not answered yet (video or text): a worker runs them one at a time, in order. */
+  get inFlight(): number {
+    return this.pending.size;
   }
 
   /** Loads the graphs and warms up; rejects on a load error, an exit, or after `timeoutMs`. */

@@ -121,9 +121,9 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   slots[0] = firstThread;
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   for (const f of first!.fallbacks) log.warn({ provider: f.provider, reason: f.reason }, `execution provider ${f.provider} unavailable, falling back`);
-  const settings = resolveInferenceSettings(options, { cpus: options.cpus, provider: first!.provider });
+  const settings = resolveInferenceSettings(options, { cpus: options.cpus, provider: first!.provider, warmupSeconds: first!.warmupSeconds });
   log.info(
-    { provider: first!.provider, cpus: options.cpus, workers: settings.workers, intra_op_threads: settings.intraOpThreads, max_batch: settings.maxBatch, spinning: settings.spinning, auto: settings.auto },
+    { provider: first!.provider, cpus: options.cpus, warmup_s: Number(first!.warmupSeconds.toFixed(3)), workers: settings.workers, intra_op_threads: settings.intraOpThreads, max_batch: settings.maxBatch, spinning: settings.spinning, auto: settings.auto },
     'inference settings',
   );
   const known: WorkerRequest = { ...init, session: { ...init.session, providers: [first!.provider] } };
@@ -154,11 +154,17 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   let perWorkerRate: number | undefined;
 
   const inFlight = new Set<Promise<void>>();
+  const textRunning = new Set<InferenceThread>();
   const batcher = new MicroBatcher<Job>({ maxBatch: settings.maxBatch, maxWaitMs: options.maxWaitMs }, (jobs) => {
-    const thread = slots.find((t) => t !== undefined && !t.dead && !t.busy);
+    // An idle worker, or else one running a single video batch: the next batch waits in its
+    // queue, so the worker starts it without a round trip through the main thread.
+    const live = slots.filter((t): t is InferenceThread => t !== undefined && !t.dead && !textRunning.has(t));
+    const thread = live.find((t) => t.inFlight === 0) ?? live.find((t) => t.inFlight === 1);
     if (!thread) return false;
+    // Queued behind a running batch, its timeout covers that one too.
+    const timeoutMs = timeoutFor(jobs.length) + thread.inFlight * timeoutFor(settings.maxBatch);
     const done = thread
-      .request((id) => ({ kind: 'video', id, clips: jobs.map((j) => j.clip.data) }), jobs.map((j) => j.clip.data.buffer as ArrayBuffer), timeoutFor(jobs.length))
+      .request((id) => ({ kind: 'video', id, clips: jobs.map((j) => j.clip.data) }), jobs.map((j) => j.clip.data.buffer as ArrayBuffer), timeoutMs)
       .then(
         (r) => {
           metrics.inference(r.seconds, jobs.length);
@@ -249,10 +255,17 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     async embedTokens(ids, rows) {
       // Text runs at start-up and on label reloads: a free worker if there is one, no batching.
       const live = slots.filter((t): t is InferenceThread => t !== undefined && !t.dead);
-      const thread = live.find((t) => !t.busy) ?? live[0];
+      const thread = live.find((t) => t.inFlight === 0) ?? live[0];
       if (!thread) throw fatal ?? new MstaError('INFERENCE_FAILED', 'no inference worker is running');
-      const r = await thread.request((id) => ({ kind: 'text', id, ids, rows }), [ids.buffer as ArrayBuffer]);
-      return r.embeds;
+      // No video batch is queued behind text (its timeout would count the text's time).
+      textRunning.add(thread);
+      try {
+        const r = await thread.request((id) => ({ kind: 'text', id, ids, rows }), [ids.buffer as ArrayBuffer]);
+        return r.embeds;
+      } finally {
+        textRunning.delete(thread);
+        batcher.pump();
+      }
     },
     health() {
       const ready = readyCount();
