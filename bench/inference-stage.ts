@@ -4,8 +4,10 @@
 //     [--cameras 8] [--configs 2x1b1,1x2b1s,...]
 // A config WxTbB[s]: W worker threads, T intra-op threads each, batch B, s = spinning on.
 // The stage runs clips from --cameras cameras (each submits its next clip when its last one is
-// back) through the fair scheduler and the model's workers, exactly as the daemon does.
-// Prints clips/s per config and the stage / best-raw ratio, min/median/max over the repeats.
+// back) through the fair scheduler and the model's workers, exactly as the daemon does. Every
+// session is loaded once; the measured windows are interleaved (stage, each raw config) per
+// repeat. Prints clips/s and clips per CPU-second of each, and the stage / best-raw ratios,
+// min/median/max over the repeats.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -51,64 +53,102 @@ const clipShape = [m.frames, m.height, m.width, 3];
 const clipBytes = clipShape.reduce((a, b) => a * b, 1);
 const template = new Uint8Array(clipBytes).map((_, i) => (i * 31) & 255);
 
-async function raw(c: RawConfig): Promise<number> {
+interface Window {
+  clipsPerSecond: number;
+  /** Clips per CPU-second of this process (all its threads): stable when other load varies. */
+  clipsPerCpuSecond: number;
+}
+
+/** Times `run` (which reports how many clips it made) by wall clock and by this process's CPU time. */
+async function timed(run: () => Promise<number>): Promise<Window> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const clips = await run();
+  const wall = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { clipsPerSecond: clips / wall, clipsPerCpuSecond: clips / ((used.user + used.system) / 1e6) };
+}
+
+/** A raw configuration: its sessions loaded once, then measured window by window. */
+async function rawConfig(c: RawConfig): Promise<{ measure: () => Promise<Window>; stop: () => Promise<void> }> {
   const workers = Array.from({ length: c.workers }, () => new Worker(new URL('./raw-session-worker.mjs', import.meta.url), {
     workerData: { path: bundle.videoPath, intraOpThreads: c.threads, spinning: c.spinning, batch: c.batch, clipShape },
   }));
-  const next = (w: Worker) => new Promise<{ kind: string; clips: number; seconds: number }>((resolve, reject) => {
+  const reply = (w: Worker) => new Promise<{ clips: number; seconds: number }>((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
   });
-  await Promise.all(workers.map(next));
-  const done = workers.map(next);
-  // Every session loaded and warm: all start together.
-  for (const w of workers) w.postMessage({ seconds, minRuns: 2 });
-  const results = await Promise.all(done);
-  await Promise.all(workers.map((w) => w.terminate()));
-  return results.reduce((a, r) => a + r.clips / r.seconds, 0);
+  await Promise.all(workers.map(reply));
+  return {
+    measure: () => timed(async () => {
+      const done = workers.map(reply);
+      // Every session loaded and warm: all start together.
+      for (const w of workers) w.postMessage({ seconds, minRuns: 2 });
+      return (await Promise.all(done)).reduce((a, r) => a + r.clips, 0);
+    }),
+    stop: async () => void (await Promise.all(workers.map((w) => w.terminate()))),
+  };
 }
 
-async function stage(): Promise<{ clipsPerSecond: number; settings: string }> {
-  // The daemon's own defaults for this bundle on this host.
+/** The daemon's stage with its own defaults, fed by `cameras` cameras while a window is open. */
+async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings: string; stop: () => Promise<void> }> {
   const options = modelOptions(configSchema.parse({ model: { bundle: bundle.dir, providers: ['cpu'] } }).model!);
   const model = await openVideoModel(bundle, options, { log: pino({ level: 'warn' }), registry: new Registry() });
   const s = model.settings;
   const scheduler = clipScheduler(() => model);
+  let active = false;
   let done = 0;
-  let counting = false;
-  let running = true;
-  const loops = Array.from({ length: cameras }, (_, i) => new Promise<void>((resolve) => {
+  let inFlight = 0;
+  let drained: () => void = () => undefined;
+  const streams = Array.from({ length: cameras }, (_, i) => {
     let seq = 0;
+    const settle = (): void => {
+      inFlight--;
+      if (active) submit();
+      else if (inFlight === 0) drained();
+    };
     const stream = scheduler.add(`cam${i}`, {
       result: () => {
-        if (counting) done++;
-        submit();
+        if (active) done++;
+        settle();
       },
       failed: (e) => {
         console.error(`cam${i}: ${(e as Error).message}`);
-        submit();
+        settle();
       },
-      replaced: () => undefined,
+      replaced: () => {
+        inFlight--;
+        if (!active && inFlight === 0) drained();
+      },
     });
+    // As in the daemon under load, each camera always has a clip waiting: two at the start, and
+    // a new one whenever one is back.
     const submit = (): void => {
-      if (!running) return void stream.end().then(resolve);
-      const clip: Clip = { camera: `cam${i}`, seq: seq++, frames: m.frames, height: m.height, width: m.width, data: template.slice(), firstFrameAt: 0, lastFrameAt: 0 };
-      stream.submit(clip);
+      inFlight++;
+      stream.submit({ camera: `cam${i}`, seq: seq++, frames: m.frames, height: m.height, width: m.width, data: template.slice(), firstFrameAt: 0, lastFrameAt: 0 } satisfies Clip);
     };
-    submit();
-  }));
-  // One round of warm runs, then the measured window.
-  await new Promise((r) => setTimeout(r, Math.min(5000, seconds * 250)));
-  counting = true;
-  const started = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  counting = false;
-  const elapsed = (performance.now() - started) / 1000;
-  const clipsPerSecond = done / elapsed;
-  running = false;
-  await Promise.all(loops);
-  await model.close();
-  return { clipsPerSecond, settings: `${s.workers}x${s.intraOpThreads}b${s.maxBatch}${s.spinning ? 's' : ''}` };
+    return { submit, end: () => stream.end() };
+  });
+  return {
+    settings: `${s.workers}x${s.intraOpThreads}b${s.maxBatch}${s.spinning ? 's' : ''}`,
+    measure: () => timed(async () => {
+      active = true;
+      done = 0;
+      for (const st of streams) {
+        st.submit();
+        st.submit();
+      }
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      active = false;
+      // Clips finishing after the window still count: they ran inside it; the wait is timed too.
+      await new Promise<void>((resolve) => (inFlight === 0 ? resolve() : (drained = resolve)));
+      return done;
+    }),
+    stop: async () => {
+      await Promise.all(streams.map((st) => st.end()));
+      await model.close();
+    },
+  };
 }
 
 const summary = (xs: number[]) => {
@@ -119,25 +159,37 @@ const fmt = (x: { min: number; median: number; max: number }, d = 3) => `${x.min
 
 console.log(`host: ${cpus()[0]?.model ?? 'unknown CPU'}, ${host} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 console.log(`bundle: ${m.name} (${m.frames}x${m.height}x${m.width}), ${repeats} repeats of ${seconds} s, stage with ${cameras} cameras`);
-const rawRates = new Map<string, number[]>(configs.map((c) => [c.name, []]));
-const stageRates: number[] = [];
+const runners = [];
+for (const c of configs) runners.push({ name: `raw ${c.name}`, ...(await rawConfig(c)) });
+const stage = await stageRunner();
+const all = [{ name: `stage ${stage.settings}`, ...stage }, ...runners];
+const rates = new Map<string, Window[]>(all.map((r) => [r.name, []]));
 const ratios: number[] = [];
+const cpuRatios: number[] = [];
 const likeForLike: number[] = [];
-let stageSettings = '';
+// Windows interleaved (stage, then each raw config) so that other load on the host hits them alike.
 for (let r = 0; r < repeats; r++) {
-  for (const c of configs) rawRates.get(c.name)!.push(await raw(c));
-  const st = await stage();
-  stageSettings = st.settings;
-  stageRates.push(st.clipsPerSecond);
-  const best = Math.max(...configs.map((c) => rawRates.get(c.name)![r]!));
+  const got = new Map<string, Window>();
+  for (const x of all) got.set(x.name, await x.measure());
+  for (const [k, w] of got) rates.get(k)!.push(w);
+  const st = got.get(all[0]!.name)!;
+  const raws = runners.map((x) => got.get(x.name)!);
+  const best = Math.max(...raws.map((w) => w.clipsPerSecond));
+  const bestCpu = Math.max(...raws.map((w) => w.clipsPerCpuSecond));
   ratios.push(st.clipsPerSecond / best);
-  const same = rawRates.get(st.settings)?.[r];
-  if (same !== undefined) likeForLike.push(st.clipsPerSecond / same);
-  console.log(`repeat ${r + 1}: stage ${st.clipsPerSecond.toFixed(3)} clips/s, best raw ${best.toFixed(3)} clips/s, ratio ${(st.clipsPerSecond / best).toFixed(3)}${same !== undefined ? `; raw ${st.settings} ${same.toFixed(3)}` : ''}`);
+  cpuRatios.push(st.clipsPerCpuSecond / bestCpu);
+  const same = got.get(`raw ${stage.settings}`);
+  if (same) likeForLike.push(st.clipsPerSecond / same.clipsPerSecond);
+  console.log(`repeat ${r + 1}: stage ${st.clipsPerSecond.toFixed(2)} clips/s, best raw ${best.toFixed(2)}, ratio ${(st.clipsPerSecond / best).toFixed(3)}; per CPU-second ${(st.clipsPerCpuSecond / bestCpu).toFixed(3)}`);
 }
-console.log('\nclips/s, min / median / max:');
-for (const c of configs) console.log(`  raw ${c.name.padEnd(8)} ${fmt(summary(rawRates.get(c.name)!))}`);
-console.log(`  stage (daemon defaults ${stageSettings}, ${cameras} cameras) ${fmt(summary(stageRates))}`);
-console.log(`stage / best raw (same repeat): ${fmt(summary(ratios))}  (goal >= 0.95)`);
-if (likeForLike.length > 0) console.log(`stage / raw at the stage's own settings: ${fmt(summary(likeForLike))}`);
+console.log('\nclips/s and clips per CPU-second, min / median / max:');
+for (const x of all) {
+  const w = rates.get(x.name)!;
+  console.log(`  ${x.name.padEnd(16)} ${fmt(summary(w.map((v) => v.clipsPerSecond)))}   per CPU-s ${fmt(summary(w.map((v) => v.clipsPerCpuSecond)))}`);
+}
+console.log(`stage / best raw, clips/s (same repeat):      ${fmt(summary(ratios))}  (goal >= 0.95)`);
+console.log(`stage / best raw, clips per CPU-second:       ${fmt(summary(cpuRatios))}`);
+if (likeForLike.length > 0) console.log(`stage / raw at the stage's own settings:      ${fmt(summary(likeForLike))}`);
+await stage.stop();
+for (const x of runners) await x.stop();
 process.exit(0);

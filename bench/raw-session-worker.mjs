@@ -1,5 +1,6 @@
 // Benchmark worker: one bare onnxruntime session running session.run() in a loop, the baseline
-// the daemon's inference stage is measured against (bench/inference-stage.ts).
+// the daemon's inference stage is measured against (bench/inference-stage.ts). Each message
+// {seconds, minRuns} runs one measured window and answers {clips, seconds}.
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -16,14 +17,13 @@ const clipBytes = clipShape.reduce((a, b) => a * b, 1);
 const frames = new Uint8Array(clipBytes * batch).map((_, i) => (i * 31) & 255);
 const run = () => session.run({ frames: new ort.Tensor('uint8', frames, [batch, ...clipShape]) });
 await run();
-parentPort.postMessage({ kind: 'ready' });
-parentPort.once('message', async ({ seconds, minRuns }) => {
+parentPort.on('message', async ({ seconds, minRuns }) => {
   const started = performance.now();
   let runs = 0;
   while (runs < minRuns || performance.now() - started < seconds * 1000) {
     await run();
     runs++;
   }
-  parentPort.postMessage({ kind: 'done', clips: runs * batch, seconds: (performance.now() - started) / 1000 });
-  await session.release();
+  parentPort.postMessage({ clips: runs * batch, seconds: (performance.now() - started) / 1000 });
 });
+parentPort.postMessage({ ready: true });

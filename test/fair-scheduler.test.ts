@@ -27,7 +27,7 @@ function recorder() {
 
 test('round-robin: a camera that always has a clip waiting cannot starve the others', async () => {
   const { runs, work } = manualWork();
-  const s = new FairScheduler(work, { slots: 1, workers: 1 });
+  const s = new FairScheduler(work, { slots: 1 });
   const a = s.add('a', recorder().handlers);
   const b = s.add('b', recorder().handlers);
   const c = s.add('c', recorder().handlers);
@@ -53,7 +53,7 @@ test('round-robin: a camera that always has a clip waiting cannot starve the oth
 
 test('latest wins per camera: a newer clip replaces the waiting one, reported; the running one is kept', async () => {
   const { runs, work } = manualWork();
-  const s = new FairScheduler(work, { slots: 1, workers: 1 });
+  const s = new FairScheduler(work, { slots: 1 });
   const { log, handlers } = recorder();
   const a = s.add('a', handlers);
   a.submit('1');
@@ -69,7 +69,7 @@ test('latest wins per camera: a newer clip replaces the waiting one, reported; t
 
 test('a failed item is reported and the stream goes on with its next one', async () => {
   const { runs, work } = manualWork();
-  const s = new FairScheduler(work, { slots: 1, workers: 1 });
+  const s = new FairScheduler(work, { slots: 1 });
   const { log, handlers } = recorder();
   const a = s.add('a', handlers);
   a.submit('1');
@@ -81,15 +81,15 @@ test('a failed item is reported and the stream goes on with its next one', async
   assert.deepEqual(log, ['failed 1: boom', 'ok r2']);
 });
 
-test('one camera may use every worker; its results still arrive in order', async () => {
+test('one camera may use every slot; its results still arrive in order; with two cameras each has half', async () => {
   const { runs, work } = manualWork();
-  const s = new FairScheduler(work, { slots: 8, workers: 2 });
+  const s = new FairScheduler(work, { slots: 2 });
   const { log, handlers } = recorder();
   const a = s.add('a', handlers);
   a.submit('1');
   a.submit('2');
   a.submit('3');
-  assert.deepEqual(runs.map((r) => r.item), ['1', '2'], 'two in flight (two workers), the third waits');
+  assert.deepEqual(runs.map((r) => r.item), ['1', '2'], 'two in flight (two slots), the third waits');
   runs[1]!.resolve('r2');
   await tick();
   assert.deepEqual(log, [], 'the second result waits for the first');
@@ -97,7 +97,7 @@ test('one camera may use every worker; its results still arrive in order', async
   await tick();
   assert.deepEqual(log, ['ok r1', 'ok r2']);
   assert.equal(s.running('a'), 1, 'the third runs now');
-  // With a second camera the share per camera is one worker each.
+  // With a second camera the share per camera is one slot each.
   const b = s.add('b', recorder().handlers);
   a.submit('4');
   a.submit('5');
@@ -107,7 +107,7 @@ test('one camera may use every worker; its results still arrive in order', async
 
 test('end() waits for the waiting and the running item, then the stream leaves the rotation', async () => {
   const { runs, work } = manualWork();
-  const s = new FairScheduler(work, { slots: 1, workers: 1 });
+  const s = new FairScheduler(work, { slots: 1 });
   const { log, handlers } = recorder();
   const a = s.add('a', handlers);
   a.submit('1');

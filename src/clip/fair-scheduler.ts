@@ -8,10 +8,11 @@ export interface StreamHandlers<T, R> {
 }
 
 export interface FairSchedulerOptions {
-  /** Items in flight at once, all streams together (workers x batch: batches can fill). */
+  /**
+   * Items in flight at once, all streams together (workers x batch x pipeline: batches can fill).
+   * Each stream may have its share, slots / streams, in flight (at least one).
+   */
   slots: number;
-  /** Workers: one stream may have up to workers / streams items in flight, at least one. */
-  workers: number;
 }
 
 export interface StreamHandle<T> {
@@ -76,7 +77,7 @@ export class FairScheduler<T, R> {
   }
 
   private perStream(): number {
-    return Math.max(1, Math.floor(this.options.workers / Math.max(1, this.streams.length)));
+    return Math.max(1, Math.floor(this.options.slots / Math.max(1, this.streams.length)));
   }
 
   private pump(): void {

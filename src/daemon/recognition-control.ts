@@ -10,13 +10,12 @@ import type { CameraRunner } from './camera-runner.js';
 import type { RecognitionMetrics } from './recognition-metrics.js';
 
 /**
- * Every camera's clips through one scheduler onto `model()` (the model in use, also after a swap).
- * Two batches per worker in flight: one running, one queued in the worker, so it never idles
- * waiting for the main thread.
+ * Every camera's clips through one scheduler onto `model()` (the model in use, also after a swap),
+ * with room for every worker's pipeline of batches.
  */
 export function clipScheduler(model: () => VideoModel): FairScheduler<Clip, ClipEmbedding> {
-  const { workers, maxBatch } = model().settings;
-  return new FairScheduler((clip) => model().embedClip(clip), { slots: 2 * workers * maxBatch, workers });
+  const { workers, maxBatch, pipeline } = model().settings;
+  return new FairScheduler((clip) => model().embedClip(clip), { slots: pipeline * workers * maxBatch });
 }
 
 export interface RecognitionControlOptions {

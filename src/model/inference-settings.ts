@@ -18,6 +18,12 @@ export interface InferenceSettings {
   intraOpThreads: number;
   maxBatch: number;
   spinning: boolean;
+  /**
+   * Batches in flight per worker: 2 for a small model (the next one waits in the worker's queue,
+   * so it never idles for a round trip through the main thread), 1 for a large one (a queued clip
+   * would only grow older: it waits in the scheduler instead, where a newer one can replace it).
+   */
+  pipeline: number;
   /** The settings that were "auto", for the log line. */
   auto: (keyof ConfiguredInference)[];
 }
@@ -52,11 +58,13 @@ const SMALL_MODEL_SECONDS = 0.2;
  */
 export function resolveInferenceSettings(c: ConfiguredInference, host: { cpus: number; provider: Provider; warmupSeconds: number }): InferenceSettings {
   const cpu = host.provider === 'cpu';
+  const small = host.warmupSeconds < SMALL_MODEL_SECONDS;
   const auto = (['workers', 'intraOpThreads', 'maxBatch', 'spinning'] as const).filter((k) => c[k] === 'auto');
   return {
     ...sessionSettings(c, host.cpus),
     workers: c.workers === 'auto' ? (cpu ? cpuWorkers(host.cpus) : 1) : c.workers,
-    maxBatch: c.maxBatch === 'auto' ? (cpu ? (host.warmupSeconds < SMALL_MODEL_SECONDS ? 4 : 1) : 8) : c.maxBatch,
+    maxBatch: c.maxBatch === 'auto' ? (cpu ? (small ? 4 : 1) : 8) : c.maxBatch,
+    pipeline: small ? 2 : 1,
     auto,
   };
 }

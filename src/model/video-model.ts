@@ -123,7 +123,7 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   for (const f of first!.fallbacks) log.warn({ provider: f.provider, reason: f.reason }, `execution provider ${f.provider} unavailable, falling back`);
   const settings = resolveInferenceSettings(options, { cpus: options.cpus, provider: first!.provider, warmupSeconds: first!.warmupSeconds });
   log.info(
-    { provider: first!.provider, cpus: options.cpus, warmup_s: Number(first!.warmupSeconds.toFixed(3)), workers: settings.workers, intra_op_threads: settings.intraOpThreads, max_batch: settings.maxBatch, spinning: settings.spinning, auto: settings.auto },
+    { provider: first!.provider, cpus: options.cpus, warmup_s: Number(first!.warmupSeconds.toFixed(3)), workers: settings.workers, intra_op_threads: settings.intraOpThreads, max_batch: settings.maxBatch, spinning: settings.spinning, pipeline: settings.pipeline, auto: settings.auto },
     'inference settings',
   );
   const known: WorkerRequest = { ...init, session: { ...init.session, providers: [first!.provider] } };
@@ -156,10 +156,10 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   const inFlight = new Set<Promise<void>>();
   const textRunning = new Set<InferenceThread>();
   const batcher = new MicroBatcher<Job>({ maxBatch: settings.maxBatch, maxWaitMs: options.maxWaitMs }, (jobs) => {
-    // An idle worker, or else one running a single video batch: the next batch waits in its
-    // queue, so the worker starts it without a round trip through the main thread.
+    // An idle worker, or else (small models) one with room in its pipeline: the next batch waits
+    // in its queue, so the worker starts it without a round trip through the main thread.
     const live = slots.filter((t): t is InferenceThread => t !== undefined && !t.dead && !textRunning.has(t));
-    const thread = live.find((t) => t.inFlight === 0) ?? live.find((t) => t.inFlight === 1);
+    const thread = live.find((t) => t.inFlight === 0) ?? live.find((t) => t.inFlight < settings.pipeline);
     if (!thread) return false;
     // Queued behind a running batch, its timeout covers that one too.
     const timeoutMs = timeoutFor(jobs.length) + thread.inFlight * timeoutFor(settings.maxBatch);
