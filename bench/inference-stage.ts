@@ -109,7 +109,7 @@ async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings
     };
     const stream = scheduler.add(`cam${i}`, {
       result: () => {
-        if (active) done++;
+        done++;
         settle();
       },
       failed: (e) => {
@@ -140,7 +140,8 @@ async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings
       }
       await new Promise((r) => setTimeout(r, seconds * 1000));
       active = false;
-      // Clips finishing after the window still count: they ran inside it; the wait is timed too.
+      // Clips finishing after the window still count (a full-size clip can outlast the window):
+      // the wait for them is timed too.
       await new Promise<void>((resolve) => (inFlight === 0 ? resolve() : (drained = resolve)));
       return done;
     }),

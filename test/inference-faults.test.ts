@@ -13,7 +13,7 @@ import { synthDemo } from './support/synth.js';
 
 const demo = synthDemo();
 
-function config(bundle: string, extra: { model?: string[] } = {}): string {
+function config(bundle: string, extra: { model?: string[]; top?: string[] } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'msta-faults-'));
   const file = join(dir, 'msta-edge.yaml');
   writeFileSync(file, [
@@ -36,6 +36,7 @@ function config(bundle: string, extra: { model?: string[] } = {}): string {
     '  format: json',
     'mqtt:',
     `  spool: { dir: ${join(dir, 'spool')} }`,
+    ...(extra.top ?? []),
     '',
   ].join('\n'));
   return file;
@@ -83,9 +84,11 @@ test('a graph that fails on some clips: failures counted and shown by /healthz w
   }
 });
 
+// The stalled run goes on in its retired thread until its graph finishes (seconds): the stop waits
+// for it (a process exiting while a thread is inside session.run() aborts), within the shutdown timeout.
 test('a stalled inference times out, and a model that cannot be reloaded makes the daemon exit 1', { timeout: 120_000 }, async () => {
   const bundle = await faultyBundle('slow');
-  const daemon = DaemonProcess.start(['--config', config(bundle, { model: ['  timeout_min_s: 1', '  max_restarts: 2'] })]);
+  const daemon = DaemonProcess.start(['--config', config(bundle, { model: ['  timeout_min_s: 1', '  max_restarts: 2'], top: ['shutdown_timeout_s: 60'] })]);
   try {
     await daemon.waitForLine((l) => l.msg === 'model loaded and warmed up', 60_000, 'model loaded');
     // From now on a replacement worker cannot load the graph.

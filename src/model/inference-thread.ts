@@ -22,6 +22,8 @@ export class InferenceThread {
   /** Requests the worker has been sent and has not answered, failed here or not. */
   private unanswered = 0;
   private terminated: Promise<void> | undefined;
+  /** Resolves when the thread has ended, however it ended. */
+  private readonly ended: Promise<void>;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
 
@@ -44,6 +46,7 @@ export class InferenceThread {
       if (reply.kind === 'result') p.resolve(reply);
       else p.reject(new InferenceFailure('error', reply.message));
     });
+    this.ended = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('error', (e) => this.die('worker_exit', `inference worker failed: ${e.message}`));
     this.worker.on('exit', (code) => this.die('worker_exit', `inference worker exited (code ${code})`));
   }
@@ -101,15 +104,21 @@ export class InferenceThread {
 
   /**
    * Stops the thread: now when it is idle; when it is inside an inference, as soon as that
-   * answers (meanwhile it no longer keeps the process alive). Resolves when it has stopped, or at
-   * once for a thread left to finish.
+   * answers (meanwhile it no longer keeps the process alive). Resolves when it has ended: a
+   * process must not exit while one of its threads is inside session.run() (it would abort).
    */
   retire(): Promise<void> {
     this.closing = true;
     this.die('worker_exit', 'inference worker closed');
-    if (this.unanswered === 0) return this.stopNow();
-    this.worker.unref();
-    return Promise.resolve();
+    if (this.unanswered === 0) void this.stopNow();
+    else this.worker.unref();
+    return this.ended;
+  }
+
+  /** Waits for a retired thread to end, keeping the process alive meanwhile. */
+  untilEnded(): Promise<void> {
+    this.worker.ref();
+    return this.ended;
   }
 
   private stopNow(): Promise<void> {

@@ -154,6 +154,12 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   let perWorkerRate: number | undefined;
 
   const inFlight = new Set<Promise<void>>();
+  /** Threads given up (hung, dead, failed to load) until they have ended. */
+  const retiring = new Set<InferenceThread>();
+  const retire = (thread: InferenceThread): void => {
+    retiring.add(thread);
+    void thread.retire().then(() => retiring.delete(thread));
+  };
   const textRunning = new Set<InferenceThread>();
   const batcher = new MicroBatcher<Job>({ maxBatch: settings.maxBatch, maxWaitMs: options.maxWaitMs }, (jobs) => {
     // An idle worker, or else (small models) one with room in its pipeline: the next batch waits
@@ -218,7 +224,7 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
         batcher.pump();
         return;
       } catch (e) {
-        void thread.retire();
+        retire(thread);
         log.error({ worker: slot, attempt, err: (e as Error).message }, 'inference worker could not be started');
         if (attempt >= options.maxRestarts) {
           return loseModel(new MstaError('MODEL_FAILED', `inference worker could not be started after ${attempt} attempts: ${(e as Error).message}`, { cause: e }));
@@ -235,7 +241,7 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     metrics.workers(readyCount());
     log.warn({ worker: slot, reason, err: message }, 'inference worker lost: starting a fresh one');
     // A hung thread ends only when its native call returns: do not wait for it.
-    void thread.retire();
+    retire(thread);
     void replace(slot);
   };
 
@@ -282,7 +288,8 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
       closed = true;
       for (const job of batcher.drain()) job.reject(new MstaError('INFERENCE_FAILED', 'model closed'));
       await Promise.allSettled([...inFlight]);
-      await Promise.all(slots.map((t) => t?.retire()));
+      // A hung worker ends when its run returns: the caller bounds how long it waits for that.
+      await Promise.all([...slots.map((t) => t?.retire()), ...[...retiring].map((t) => t.untilEnded())]);
       metrics.remove();
     },
   };
