@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
+import { zeroSeries } from '../metric-series.js';
 import { INFERENCE_FAILURE_REASONS, type InferenceFailureReason } from './inference-failure.js';
 
 export interface ModelMetrics {
@@ -60,7 +61,7 @@ export function registerModelMetrics(registry: Registry, model: { name: string; 
   const byModel = { model: model.name };
   info.set({ model: model.name, provider: model.provider, sha256: model.sha256 }, 1);
   // Every reason has a sample from the start, so rate() and increase() alerts see the first one.
-  for (const reason of INFERENCE_FAILURE_REASONS) failures.inc({ ...byModel, reason }, 0);
+  zeroSeries(failures, { model: [model.name], reason: INFERENCE_FAILURE_REASONS });
   restarts.inc(byModel, 0);
   return {
     inference(s, b) {
