@@ -181,7 +181,7 @@ test('"auto" inference settings are resolved from the host and the provider in u
   const auto: ModelOptions = { ...OPTIONS, providers: ['cuda', 'cpu'], workers: 'auto', intraOpThreads: 'auto', maxBatch: 'auto', spinning: 'auto', cpus: 2 };
   const model = await openVideoModel(bundle, auto, { log, registry: new Registry() });
   try {
-    // The test bundle is small (its warm-up takes milliseconds): batches of 4.
+    // The test bundle is small (a 1.5 MB graph): batches of 4.
     assert.deepEqual(model.settings, { workers: 2, intraOpThreads: 1, maxBatch: 4, spinning: false, pipeline: 2, auto: ['workers', 'intraOpThreads', 'maxBatch', 'spinning'] });
     const logged = lines.find((l) => l.msg === 'inference settings');
     assert.ok(logged, 'the choice is logged');

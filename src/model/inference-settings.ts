@@ -47,18 +47,22 @@ function cpuWorkers(cpus: number): number {
   return Math.max(1, Math.min(cpus, MAX_CPU_WORKERS));
 }
 
-/** Below this per-clip warm-up time a run's fixed cost matters: batching pays on a CPU. */
-const SMALL_MODEL_SECONDS = 0.2;
+/**
+ * A video graph under this size is a small model, where a run's fixed cost matters: batching
+ * and a queued batch per worker pay. (The file size, not a timing: the choice must not depend
+ * on how loaded the host happens to be at start.) The test bundle's is 1.5 MB, ViCLIP-B/16's 347 MB.
+ */
+const SMALL_MODEL_BYTES = 64 * 1024 * 1024;
 
 /**
- * Everything, once the provider in use and the first warm-up time are known. On a CPU: as many
+ * Everything, once the provider in use is known. On a CPU: as many
  * workers as cores (up to 4), one clip per run for a large model (every core already runs a clip;
  * batching only adds latency), 4 for a small one (a run's fixed cost is then most of it). On a
  * GPU: one worker and batches of 8 (one device; batching is what fills it).
  */
-export function resolveInferenceSettings(c: ConfiguredInference, host: { cpus: number; provider: Provider; warmupSeconds: number }): InferenceSettings {
+export function resolveInferenceSettings(c: ConfiguredInference, host: { cpus: number; provider: Provider; graphBytes: number }): InferenceSettings {
   const cpu = host.provider === 'cpu';
-  const small = host.warmupSeconds < SMALL_MODEL_SECONDS;
+  const small = host.graphBytes < SMALL_MODEL_BYTES;
   const auto = (['workers', 'intraOpThreads', 'maxBatch', 'spinning'] as const).filter((k) => c[k] === 'auto');
   return {
     ...sessionSettings(c, host.cpus),

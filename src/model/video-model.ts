@@ -2,6 +2,7 @@
 // micro-batcher. A failed inference fails its clips (counted, logged once per burst) and the next
 // ones run; a worker that dies or hangs is replaced by a fresh one, warmed up; a worker that cannot
 // be replaced makes the model fatal (the daemon exits non-zero and systemd restarts it).
+import { statSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -121,7 +122,7 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   slots[0] = firstThread;
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   for (const f of first!.fallbacks) log.warn({ provider: f.provider, reason: f.reason }, `execution provider ${f.provider} unavailable, falling back`);
-  const settings = resolveInferenceSettings(options, { cpus: options.cpus, provider: first!.provider, warmupSeconds: first!.warmupSeconds });
+  const settings = resolveInferenceSettings(options, { cpus: options.cpus, provider: first!.provider, graphBytes: statSync(bundle.videoPath).size });
   log.info(
     { provider: first!.provider, cpus: options.cpus, warmup_s: Number(first!.warmupSeconds.toFixed(3)), workers: settings.workers, intra_op_threads: settings.intraOpThreads, max_batch: settings.maxBatch, spinning: settings.spinning, pipeline: settings.pipeline, auto: settings.auto },
     'inference settings',
