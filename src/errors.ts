@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'MQTT_TOPIC_INVALID'
   | 'SPOOL_FAILED'
   | 'SPOOL_LOCKED'
-  | 'HTTP_LISTEN_FAILED';
+  | 'HTTP_LISTEN_FAILED'
+  | 'EVENTS_DB_FAILED';
 
 export class MstaError extends Error {
   readonly code: ErrorCode;

@@ -42,7 +42,7 @@ test('SIGHUP applies new labels and cameras without restarting the others; a bad
       const r = await readyz(address);
       return r.status === 200 ? r : undefined;
     }, 60_000, 'ready');
-    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['cameras', 'model', 'mqtt', 'recognition', 'started']);
+    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['cameras', 'events', 'model', 'mqtt', 'recognition', 'started']);
     const recognition = ready.body.checks.recognition as { cameras?: Record<string, string> } | undefined;
     assert.ok(['idle', 'recognizing'].includes(recognition?.cameras?.a ?? ''), `camera a's recognition state: ${JSON.stringify(recognition)}`);
     const childOfA = (await daemon.waitForLine((l) => l.msg === 'source child started' && l.camera === 'a')).pid;

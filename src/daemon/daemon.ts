@@ -3,8 +3,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { apiRoutes } from '../api/api-routes.js';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
 import type { CameraConfig, Config } from '../config/schema.js';
+import { EventStore } from '../events/event-store.js';
+import { registerBuildInfo } from '../metrics/build-info.js';
 import { createRegistry } from '../metrics/create-registry.js';
 import { watchEventLoop } from '../metrics/event-loop-health.js';
 import { startHttpServer, type Check } from '../metrics/http-server.js';
@@ -28,6 +31,7 @@ import { registerRecognitionMetrics, type RecognitionMetrics } from './recogniti
 import { buildRecognizer, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
 import { prepareConfig, type PreparedConfig } from './validate-config.js';
+import { VERSION } from './version.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -54,6 +58,7 @@ export class Daemon {
   private readonly statuses = new Map<string, CameraStatus>();
   private broker: EmbeddedBroker | undefined;
   private sink: MqttSink | undefined;
+  private events: EventStore | undefined;
   private http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   private model: VideoModel | undefined;
   private tokenizer: ClipTokenizer | undefined;
@@ -69,6 +74,7 @@ export class Daemon {
     this.clipMetrics = registerClipMetrics(this.registry);
     this.eventMetrics = registerEventMetrics(this.registry);
     this.recognitionMetrics = registerRecognitionMetrics(this.registry);
+    registerBuildInfo(this.registry, { version: VERSION, node: process.version });
   }
 
   /** Starts on a config prepareConfig accepted (run passes what check-config would print ok for). */
@@ -78,6 +84,17 @@ export class Daemon {
     const { config: c, bundle, labelSet } = prepared ?? (await prepareConfig(this.config, 'config'));
     this.config = c;
     const labelNames = labelSet.labels.map((l) => l.name);
+    if (c.events.enabled) {
+      const e = c.events;
+      this.events = EventStore.open({
+        path: e.path,
+        flushMs: e.flush_ms,
+        retention: { maxAgeMs: e.retention.max_age_days * 86_400_000, maxEvents: e.retention.max_events, maxSnapshotBytes: e.retention.max_snapshot_bytes },
+        pruneEveryMs: e.retention.interval_s * 1000,
+        log: log.child({ stage: 'events' }),
+        registry: this.registry,
+      });
+    }
 
     // 1. The sink next: events made later must have somewhere to go (its spool works offline).
     if (c.mqtt.url === undefined) {
@@ -103,7 +120,12 @@ export class Daemon {
     await this.sink.start();
 
     // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
-    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness() });
+    const routes = apiRoutes({
+      events: this.events,
+      cameras: () => this.enabledCameras(this.config).map((cam) => ({ id: cam.id, status: this.statuses.get(cam.id) })),
+      onError: (e, path) => log.error({ path, err: e.message }, 'API request failed'),
+    });
+    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness(), routes });
     log.info({ listen: this.http.address }, 'serving /metrics, /healthz, /readyz');
 
     // 3. The model, warmed up, then the labels embedded with it.
@@ -116,6 +138,8 @@ export class Daemon {
     this.startRecognitionControl();
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
     this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
+
+    this.publishInfo();
 
     // 4. Sources last: frames arriving now have a model and labels waiting.
     for (const camera of this.enabledCameras(c)) this.startCamera(camera);
@@ -216,6 +240,7 @@ export class Daemon {
   }
 
   private publishEvent(event: ActionEvent): void {
+    this.events?.record(event);
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
     // id + type + clip end identify one message (start, updates and end share the occurrence id).
@@ -229,6 +254,18 @@ export class Daemon {
       // The sink counts a lost event (msta_mqtt_events_lost_total) and logs once per burst; per event only at debug.
       (e: unknown) => this.deps.log.debug({ event: fields, err: (e as Error).message }, 'event lost: neither spooled nor delivered'),
     );
+  }
+
+  /** Retained `<base>/info`: what is running, once the model is loaded. */
+  private publishInfo(): void {
+    const model = this.model;
+    if (!model) return;
+    this.sink?.publishInfo({
+      version: VERSION,
+      model: { name: model.bundle.manifest.name, sha256: model.bundle.sha256 },
+      provider: model.provider,
+      cameras: this.enabledCameras(this.config).map((c) => c.id),
+    });
   }
 
   health(): Check {
@@ -264,6 +301,7 @@ export class Daemon {
       cameras: { ok: streaming > 0, detail: `${streaming} of ${this.runners.size} streaming` },
       recognition: this.recognitionStates(),
       started: { ok: this.started },
+      ...(this.events ? { events: this.events.status() } : {}),
     };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
@@ -275,7 +313,7 @@ export class Daemon {
     // Fully validated before anything running is touched: a bad label file or TLS file leaves all as
     // it was. Labels are checked against the running model (a model change needs a restart).
     const prepared = await prepareConfig(next, origin, this.model ? { bundle: this.model.bundle } : {});
-    for (const key of ['model', 'mqtt', 'http', 'source'] as const) {
+    for (const key of ['model', 'mqtt', 'http', 'source', 'events'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
     // The label set as read now: an edited label file changes it while the config stays the same.
@@ -307,6 +345,7 @@ export class Daemon {
       }
     }
     this.sink?.setCameras([...wanted.keys()]);
+    this.publishInfo();
   }
 
   /** Stops sources, lets in-flight inference finish and its events reach the spool, then says offline. */
@@ -316,6 +355,7 @@ export class Daemon {
     this.runners.clear();
     clearInterval(this.controlTimer);
     await this.model?.close();
+    this.events?.close();
     await this.sink?.close(2000);
     await this.http?.close();
     await this.broker?.close();
