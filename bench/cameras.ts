@@ -1,6 +1,6 @@
 // Benchmark: N cameras through the daemon's ingest and clip path (source child with in-pipeline
-// sampling -> sampleFrames -> slidingClips -> latest-wins -> model workers) for a while:
-//  - coverage: clips inferred / clips made (the rest replaced by latest-wins), per camera count;
+// sampling -> sampleFrames -> slidingClips -> the daemon's fair scheduler -> model workers) for a while:
+//  - coverage: clips inferred / clips made (the rest replaced while waiting), per camera count;
 //  - cameras sustained: the most cameras whose coverage stays >= --goal while each still makes
 //    clips at >= --goal of the first (smallest) camera count's per-camera rate (its baseline);
 //  - event-loop lag p99, parent and child RSS, and the parent's RSS growth after the first minute
@@ -15,11 +15,11 @@ import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { pino } from 'pino';
 import { tap } from 'rxjs';
-import { latestWins } from '../src/clip/latest-wins.js';
 import { sampleFrames } from '../src/clip/sample-frames.js';
 import { slidingClips } from '../src/clip/sliding-clips.js';
 import { readBundle } from '../src/model/read-bundle.js';
 import { openVideoModel } from '../src/model/video-model.js';
+import { clipScheduler } from '../src/daemon/recognition-control.js';
 import { cameraSource } from '../src/source/camera-source.js';
 import { median, spread } from './stats.js';
 
@@ -54,9 +54,10 @@ function rssMb(pid: number | 'self'): number | undefined {
 async function run(cameras: number, seconds: number) {
   const model = await openVideoModel(
     bundle,
-    { providers: ['cpu'], intraOpThreads: Number(values.threads), interOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, precision: values.precision as 'auto' | 'fp32', workers: Number(values.workers), maxBatch: 4, maxWaitMs: 5 },
+    { providers: ['cpu'], intraOpThreads: Number(values.threads), interOpThreads: 1, spinning: false, cpus: 2, timeout: { factor: 10, minSeconds: 30 }, maxRestarts: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, precision: values.precision as 'auto' | 'fp32', workers: Number(values.workers), maxBatch: 4, maxWaitMs: 5 },
     { log, registry: new Registry() },
   );
+  const scheduler = clipScheduler(() => model);
   const made = new Array<number>(cameras).fill(0);
   const inferred = new Array<number>(cameras).fill(0);
   const subs = Array.from({ length: cameras }, (_, i) => {
@@ -64,14 +65,14 @@ async function run(cameras: number, seconds: number) {
       { camera: `cam${i}`, url: values.url, width: m.width, height: m.height, loop: true, sampleIntervalMs: interval },
       { log: { debug: (o: object, msg: string) => msg === 'source child started' && children.add((o as { pid: number }).pid), info: () => undefined, warn: () => undefined } },
     );
+    const stream = scheduler.add(`cam${i}`, { result: () => inferred[i]!++, failed: () => undefined, replaced: () => undefined });
     return source.frames
       .pipe(
         sampleFrames(interval),
         slidingClips({ camera: `cam${i}`, frames: m.frames, stride: Number(values.stride), width: m.width, height: m.height, maxGapMs: interval * 4 }),
         tap(() => made[i]!++),
-        latestWins((c) => model.embedClip(c)),
       )
-      .subscribe(() => inferred[i]!++);
+      .subscribe((c) => stream.submit(c));
   });
   const lag = monitorEventLoopDelay({ resolution: 1 });
   lag.enable();

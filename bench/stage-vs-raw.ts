@@ -29,7 +29,7 @@ const int8 = values.precision === 'auto' && bundle.int8VideoPath;
 const raw = await ort.InferenceSession.create(int8 ? bundle.int8VideoPath! : bundle.videoPath, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
 const stage = await openVideoModel(
   bundle,
-  { providers: ['cpu'], intraOpThreads: threads, interOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, precision: values.precision as 'auto' | 'fp32', workers: 1, maxBatch: 1, maxWaitMs: 0 },
+  { providers: ['cpu'], intraOpThreads: threads, interOpThreads: 1, spinning: false, cpus: 2, timeout: { factor: 10, minSeconds: 30 }, maxRestarts: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, precision: values.precision as 'auto' | 'fp32', workers: 1, maxBatch: 1, maxWaitMs: 0 },
   { log: pino({ level: 'warn' }), registry: new Registry() },
 );
 const clipBytes = m.frames * m.height * m.width * 3;

@@ -16,6 +16,13 @@ export interface Frame {
 
 export type CameraState = 'connecting' | 'streaming' | 'stalled' | 'offline';
 
+/**
+ * Where a camera's recognition stands: no clip inferred yet (idle), its last clip inferred
+ * (recognizing), its last clip failed (failing), or its source not streaming (paused).
+ */
+export const RECOGNITION_STATES = ['idle', 'recognizing', 'failing', 'paused'] as const;
+export type RecognitionState = (typeof RECOGNITION_STATES)[number];
+
 export interface CameraStatus {
   camera: string;
   state: CameraState;

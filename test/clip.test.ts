@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestScheduler } from 'rxjs/testing';
-import { map, of, timer } from 'rxjs';
+import { map, of } from 'rxjs';
 import { Registry } from 'prom-client';
 import { sampleFrames } from '../src/clip/sample-frames.js';
 import { slidingClips } from '../src/clip/sliding-clips.js';
 import { ClipWindow } from '../src/clip/clip-window.js';
-import { latestWins } from '../src/clip/latest-wins.js';
 import { registerClipMetrics } from '../src/clip/clip-metrics.js';
 import type { Clip, DropReason, Frame } from '../src/types.js';
 
@@ -94,29 +93,6 @@ test('each clip owns its buffer: later frames do not change an emitted clip', ()
   const first = window.push(frame(1, 100)) as Clip;
   window.push(frame(2, 200));
   assert.deepEqual(seqsIn(first), [0, 1]);
-});
-
-test('latest wins: while work is busy a newer value replaces the waiting one, and each replacement is counted', () => {
-  const replaced: string[] = [];
-  scheduler().run(({ cold, expectObservable }) => {
-    // Work takes 3 frames of virtual time. b waits, c replaces it, d replaces c; then e arrives after.
-    const source = cold('abcd------e|');
-    const out = source.pipe(latestWins((v) => timer(3).pipe(map(() => v)), (v) => replaced.push(v)));
-    expectObservable(out).toBe('---a--d------(e|)');
-  });
-  assert.deepEqual(replaced, ['b', 'c']);
-});
-
-test('latest wins hands values straight through when work keeps up, and completes after the last', () => {
-  const seen: number[] = [];
-  const replaced: number[] = [];
-  let completed = false;
-  of(1, 2, 3)
-    .pipe(latestWins((v) => of(v * 10), (v) => replaced.push(v)))
-    .subscribe({ next: (v) => seen.push(v), complete: () => (completed = true) });
-  assert.deepEqual(seen, [10, 20, 30]);
-  assert.deepEqual(replaced, []);
-  assert.equal(completed, true);
 });
 
 test('clip metrics count clips and drops per camera on the registry given', async () => {

@@ -15,7 +15,7 @@ import { openVideoModel, type ModelOptions } from '../src/model/video-model.js';
 import { readBundleReference } from './support/bundle-reference.js';
 
 const BUNDLE = 'models/synthetic-actions';
-const OPTIONS: ModelOptions = { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, tensorrt: { fp16: true, engineCacheDir: '/tmp' }, precision: 'auto', workers: 1, maxBatch: 4, maxWaitMs: 5 };
+const OPTIONS: ModelOptions = { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, spinning: false, cpus: 2, timeout: { factor: 10, minSeconds: 30 }, maxRestarts: 1, tensorrt: { fp16: true, engineCacheDir: '/tmp' }, precision: 'auto', workers: 1, maxBatch: 4, maxWaitMs: 5 };
 const reference = readBundleReference(BUNDLE);
 
 async function int8Bundle(): Promise<string> {

@@ -17,6 +17,7 @@ import { ClipTokenizer } from '../src/model/clip-tokenizer.js';
 import { loadClipVocab } from '../src/model/clip-vocab.js';
 import { readBundle } from '../src/model/read-bundle.js';
 import { openVideoModel } from '../src/model/video-model.js';
+import { clipScheduler } from '../src/daemon/recognition-control.js';
 import { cameraSource } from '../src/source/camera-source.js';
 import type { ActionEvent, Clip } from '../src/types.js';
 
@@ -52,12 +53,13 @@ async function runDemo(motionThreshold: number | undefined, url = DEMO) {
   const bundle = await readBundle(BUNDLE);
   const m = bundle.manifest;
   const log = pino({ level: 'warn' });
-  const model = await openVideoModel(bundle, { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, precision: 'fp32', workers: 1, maxBatch: 4, maxWaitMs: 5 }, { log, registry: new Registry() });
+  const model = await openVideoModel(bundle, { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, spinning: false, cpus: 2, timeout: { factor: 10, minSeconds: 30 }, maxRestarts: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, precision: 'fp32', workers: 1, maxBatch: 4, maxWaitMs: 5 }, { log, registry: new Registry() });
   const registry = new Registry();
   const events: ActionEvent[] = [];
   try {
     const recognizer = await buildRecognizer(configuredLabelSet({ files: [], actions: [] }, m), undefined, model, new ClipTokenizer(loadClipVocab(bundle.vocabPath)), log);
     const runner = new CameraRunner('demo', {
+      scheduler: clipScheduler(() => model),
       source: cameraSource({ camera: 'demo', url, width: m.width, height: m.height, sampleIntervalMs: m.frame_interval_ms!, realtime: false }),
       model,
       clipMetrics: registerClipMetrics(registry),

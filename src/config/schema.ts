@@ -83,15 +83,25 @@ const model = z.strictObject({
       engine_cache_dir: z.string().default('.cache/tensorrt'),
     })
     .prefault({}),
-  intra_op_threads: z.number().int().min(0).default(0).describe('0 = onnxruntime decides'),
+  intra_op_threads: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto')
+    .describe('threads per inference worker; auto = 1 per worker up to 4 cores, cores / workers beyond; 0 = onnxruntime decides'),
   inter_op_threads: z.number().int().min(0).default(0),
   precision: z
     .enum(['auto', 'fp32'])
     .default('auto')
     .describe("auto: the bundle's int8 video graph when the CPU provider serves (about 2x faster at full size); fp32: always float"),
-  workers: z.number().int().min(1).max(16).default(1).describe('inference worker threads'),
-  max_batch: z.number().int().min(1).max(64).default(4).describe('clips from several cameras per inference'),
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(16)]).default('auto')
+    .describe('inference worker threads; auto = one per core up to 4 on a CPU provider, 1 on a GPU'),
+  max_batch: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto')
+    .describe('clips from several cameras per inference; auto = 1 on a CPU provider, 8 on a GPU'),
+  spinning: z.union([z.literal('auto'), z.boolean()]).default('auto')
+    .describe("onnxruntime's threads spin-wait between runs (intra_op/inter_op allow_spinning); auto = off"),
   max_wait_ms: z.number().min(0).max(1000).default(5).describe('how long a clip waits for a batch to fill'),
+  timeout_factor: z.number().min(1).default(10)
+    .describe('an inference running longer than this many times the warm-up inference (per clip of its batch) fails, and its worker is replaced'),
+  timeout_min_s: z.number().positive().default(5).describe('the inference timeout is never shorter than this'),
+  max_restarts: z.number().int().min(1).max(100).default(3)
+    .describe('consecutive failed attempts to start a replacement worker before msta-edge exits (status 1) for its supervisor to restart it'),
 });
 
 const action = z.union([
@@ -117,7 +127,12 @@ const labels = z
 const recognition = z
   .strictObject({
     frame_interval_ms: z.number().positive().optional().describe("one frame sampled every this many ms; defaults to the bundle's"),
-    stride: z.number().int().min(1).default(4).describe('a new clip every this many sampled frames'),
+    stride: z.number().int().min(1).default(4).describe('a new clip every this many sampled frames (the clips wanted)'),
+    stride_max: z.number().int().min(1).default(32)
+      .describe('when the model cannot infer every camera\'s clips, the stride is raised up to this (clips stay evenly spaced; their times stay true)'),
+    adapt_interval_s: z.number().positive().default(5).describe('how often the stride is adapted and coverage measured'),
+    coverage_warn_below: z.number().min(0).max(1).default(0.5)
+      .describe('warn once when a camera\'s clips inferred / clips wanted falls below this (and log its recovery)'),
     motion_gate: z
       .strictObject({
         enabled: z.boolean().default(false).describe('skip inference on still clips (counted in msta_clips_skipped_total{reason="still"}); an active action is still followed to its end'),
@@ -134,7 +149,8 @@ const recognition = z
     update_rise: z.number().gt(0).max(1).default(0.1).describe('...or at once when its score rises by this much'),
   })
   .prefault({})
-  .refine((r) => r.end <= r.start, { message: 'end must not be above start (hysteresis)', path: ['end'] });
+  .refine((r) => r.end <= r.start, { message: 'end must not be above start (hysteresis)', path: ['end'] })
+  .refine((r) => r.stride_max >= r.stride, { message: 'must not be below stride', path: ['stride_max'] });
 
 const source = z
   .strictObject({

@@ -20,11 +20,15 @@ import { topK } from '../recognize/top-k.js';
 import { createMqttSink, type MqttSink } from '../sink/mqtt-sink.js';
 import { actionStateFromEvent } from '../sink/payloads.js';
 import { cameraSource } from '../source/camera-source.js';
-import type { ActionEvent, CameraStatus } from '../types.js';
+import type { FairScheduler } from '../clip/fair-scheduler.js';
+import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionState } from '../types.js';
 import { CameraRunner } from './camera-runner.js';
 import { wireConsole } from './console-wiring.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
+import { modelOptions } from './model-options.js';
+import { clipScheduler, RecognitionControl } from './recognition-control.js';
+import { registerRecognitionMetrics, type RecognitionMetrics } from './recognition-metrics.js';
 import { buildRecognizer, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
 import { prepareConfig, type PreparedConfig } from './validate-config.js';
@@ -33,6 +37,8 @@ import { VERSION } from './version.js';
 export interface DaemonDeps {
   log: Logger;
   notifier: Notifier;
+  /** Something the daemon cannot recover from (the model lost): the process must exit non-zero. */
+  onFatal?: (e: Error) => void;
 }
 
 /** The background label never fires an event: Home Assistant discovery leaves it out of event_types. */
@@ -44,6 +50,10 @@ export class Daemon {
   readonly registry: Registry = createRegistry();
   private readonly clipMetrics: ClipMetrics;
   private readonly eventMetrics: EventMetrics;
+  private readonly recognitionMetrics: RecognitionMetrics;
+  private scheduler: FairScheduler<Clip, ClipEmbedding> | undefined;
+  private control: RecognitionControl | undefined;
+  private controlTimer: NodeJS.Timeout | undefined;
   private readonly loop = watchEventLoop();
   private readonly runners = new Map<string, { runner: CameraRunner; camera: CameraConfig }>();
   private readonly statuses = new Map<string, CameraStatus>();
@@ -65,6 +75,7 @@ export class Daemon {
   ) {
     this.clipMetrics = registerClipMetrics(this.registry);
     this.eventMetrics = registerEventMetrics(this.registry);
+    this.recognitionMetrics = registerRecognitionMetrics(this.registry);
     registerBuildInfo(this.registry, { version: VERSION, node: process.version });
   }
 
@@ -133,20 +144,13 @@ export class Daemon {
     log.info({ listen: this.http.address, console: c.http.console.enabled, auth: this.console.guarded }, 'serving /metrics, /healthz, /readyz');
 
     // 3. The model, warmed up, then the labels embedded with it.
-    this.model = await openVideoModel(
-      bundle,
-      {
-        providers: c.model.providers,
-        intraOpThreads: c.model.intra_op_threads,
-        interOpThreads: c.model.inter_op_threads,
-        tensorrt: { fp16: c.model.tensorrt.fp16, engineCacheDir: c.model.tensorrt.engine_cache_dir },
-        precision: c.model.precision,
-        workers: c.model.workers,
-        maxBatch: c.model.max_batch,
-        maxWaitMs: c.model.max_wait_ms,
-      },
-      { log: log.child({ stage: 'model' }), registry: this.registry },
-    );
+    this.model = await openVideoModel(bundle, modelOptions(c.model), {
+      log: log.child({ stage: 'model' }),
+      registry: this.registry,
+      ...(this.deps.onFatal ? { onFatal: this.deps.onFatal } : {}),
+    });
+    this.scheduler = clipScheduler(() => this.model!);
+    this.startRecognitionControl();
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
     this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
 
@@ -158,6 +162,24 @@ export class Daemon {
     this.started = true;
     this.deps.notifier.ready(`${this.runners.size} camera(s), model ${bundle.manifest.name} on ${this.model.provider}`);
     this.deps.notifier.startWatchdog(() => this.health().ok);
+  }
+
+  private frameIntervalMs(): number {
+    return this.config.recognition.frame_interval_ms ?? this.model!.bundle.manifest.frame_interval_ms ?? 125;
+  }
+
+  /** Strides adapted to the model's capacity and coverage measured, every adapt_interval_s. */
+  private startRecognitionControl(): void {
+    const r = this.config.recognition;
+    const control = new RecognitionControl(() => this.model!, this.recognitionMetrics, this.deps.log.child({ stage: 'schedule' }), {
+      strideFloor: r.stride,
+      strideCeiling: r.stride_max,
+      frameIntervalMs: this.frameIntervalMs(),
+      warnBelow: r.coverage_warn_below,
+    });
+    this.control = control;
+    this.controlTimer = setInterval(() => control.tick([...this.runners.values()].map((x) => x.runner)), r.adapt_interval_s * 1000);
+    this.controlTimer.unref();
   }
 
   private enabledCameras(c: Config): CameraConfig[] {
@@ -210,7 +232,9 @@ export class Daemon {
     const runner = new CameraRunner(camera.id, {
       source,
       model: this.model!,
+      scheduler: this.scheduler!,
       clipMetrics: this.clipMetrics,
+      onRecognitionState: (state) => this.recognitionMetrics.state(camera.id, state),
       log: log.child({ stage: 'recognize', camera: camera.id }),
       onStatus: (status) => {
         this.statuses.set(camera.id, status);
@@ -222,7 +246,8 @@ export class Daemon {
       onEvent: (event) => this.publishEvent(event),
       onEmbedding: (embedding) => this.console?.service?.clip(embedding),
     });
-    runner.start({ frameIntervalMs, stride: c.recognition.stride, ...(c.recognition.motion_gate.enabled ? { motionThreshold: c.recognition.motion_gate.threshold } : {}) });
+    this.recognitionMetrics.state(camera.id, runner.recognitionState);
+    runner.start({ frameIntervalMs: this.frameIntervalMs(), stride: c.recognition.stride, ...(c.recognition.motion_gate.enabled ? { motionThreshold: c.recognition.motion_gate.threshold } : {}) });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
     this.runners.set(camera.id, { runner, camera });
   }
@@ -265,7 +290,27 @@ export class Daemon {
 
   health(): Check {
     const loop = this.loop.ok();
-    return { ok: loop.ok, checks: { event_loop: loop } };
+    const checks: Check['checks'] = { event_loop: loop };
+    if (this.model) checks.model = this.modelHealth();
+    return { ok: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  /** The model workers answering within the timeout, and the last inference succeeded. */
+  modelHealth(): { ok: boolean; detail: string } {
+    if (!this.model) return { ok: false, detail: 'loading' };
+    const h = this.model.health();
+    return { ok: h.ok, detail: h.detail };
+  }
+
+  /** Each camera's recognition state (idle, recognizing, failing, paused); not ok while one is failing. */
+  recognitionStates(): { ok: boolean; detail: string; cameras: Record<string, RecognitionState> } {
+    const cameras = Object.fromEntries([...this.runners].map(([id, { runner }]) => [id, runner.recognitionState]));
+    const failing = Object.entries(cameras).filter(([, s]) => s === 'failing').map(([id]) => id);
+    return {
+      ok: failing.length === 0,
+      detail: Object.entries(cameras).map(([id, s]) => `${id}: ${s}`).join(', ') || 'no cameras',
+      cameras,
+    };
   }
 
   readiness(): Check {
@@ -274,6 +319,7 @@ export class Daemon {
       model: { ok: this.model !== undefined && this.recognizer !== undefined, detail: this.model ? `${this.model.bundle.manifest.name} on ${this.model.provider}` : 'loading' },
       mqtt: { ok: this.sink !== undefined, detail: this.sink ? (this.sink.connected ? 'connected' : `spooling (${this.sink.spooled} events)`) : 'starting' },
       cameras: { ok: streaming > 0, detail: `${streaming} of ${this.runners.size} streaming` },
+      recognition: this.recognitionStates(),
       started: { ok: this.started },
       ...(this.events ? { events: this.events.status() } : {}),
     };
@@ -308,6 +354,7 @@ export class Daemon {
         await runner.stop();
         this.runners.delete(id);
         this.statuses.delete(id);
+        this.control?.forget(id);
         log.info({ camera: id }, wanted.has(id) ? 'camera changed: restarting it' : 'camera removed');
       }
     }
@@ -326,6 +373,7 @@ export class Daemon {
     this.deps.notifier.stopping();
     await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
     this.runners.clear();
+    clearInterval(this.controlTimer);
     await this.model?.close();
     this.events?.close();
     await this.sink?.close(2000);

@@ -8,8 +8,11 @@ export type Provider = (typeof PROVIDERS)[number];
 
 export interface SessionOptions {
   providers: string[];
+  /** 0 = onnxruntime decides. */
   intraOpThreads: number;
   interOpThreads: number;
+  /** Spin-wait in onnxruntime's thread pools between runs (burns CPU; off unless measured better). */
+  spinning: boolean;
   tensorrt: { fp16: boolean; engineCacheDir: string };
 }
 
@@ -57,6 +60,7 @@ export async function createSession(
         intraOpNumThreads: options.intraOpThreads,
         interOpNumThreads: options.interOpThreads,
         graphOptimizationLevel: 'all',
+        ...(options.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
       });
       return { session, provider, fallbacks };
     } catch (e) {

@@ -2,6 +2,7 @@
 // one JSON line per clip on stdout: the command a user runs to try labels on a camera.
 import { Registry } from 'prom-client';
 import { registerClipMetrics } from '../../clip/clip-metrics.js';
+import { configSchema } from '../../config/schema.js';
 import { MstaError } from '../../errors.js';
 import { ClipTokenizer } from '../../model/clip-tokenizer.js';
 import { loadClipVocab } from '../../model/clip-vocab.js';
@@ -14,6 +15,8 @@ import { cameraSource } from '../../source/camera-source.js';
 import { CameraRunner } from '../camera-runner.js';
 import { DEMO_BUNDLE } from '../defaults.js';
 import { createLogger } from '../logger.js';
+import { modelOptions } from '../model-options.js';
+import { clipScheduler } from '../recognition-control.js';
 import { buildRecognizer, configuredLabelSet } from '../recognizer.js';
 import { parseCommandArgs, type Command, type OptionTable } from './command.js';
 
@@ -56,7 +59,11 @@ export const probeCommand: Command = {
     const m = bundle.manifest;
     const model = await openVideoModel(
       bundle,
-      { providers: values.providers.split(',').map((p) => p.trim()), intraOpThreads: 0, interOpThreads: 0, tensorrt: { fp16: true, engineCacheDir: '.cache/tensorrt' }, precision: 'auto', workers: 1, maxBatch: 4, maxWaitMs: 5 },
+      {
+        // The config's model defaults: probe infers as `run` does.
+        ...modelOptions(configSchema.parse({ model: { bundle: bundle.dir } }).model!),
+        providers: values.providers.split(',').map((p) => p.trim()),
+      },
       { log, registry: new Registry() },
     );
     const registry = new Registry();
@@ -75,11 +82,13 @@ export const probeCommand: Command = {
       const enough = new Promise<void>((resolve) => (finish = resolve));
       const clipMetrics = registerClipMetrics(registry);
       const frameIntervalMs = values['frame-interval-ms'] === undefined ? (m.frame_interval_ms ?? 125) : positive(values['frame-interval-ms'], '--frame-interval-ms');
+      const scheduler = clipScheduler(() => model);
       inputs.forEach((url, i) => {
         const camera = `input${i}`;
         const runner = new CameraRunner(camera, {
           source: cameraSource({ camera, url, width: m.width, height: m.height, sampleIntervalMs: frameIntervalMs, realtime: !offline }, { registry, log }),
           model,
+          scheduler,
           clipMetrics,
           log,
           onStatus: (s) => s.state === 'stalled' && log.warn({ input: redactUrl(url) }, 'input stalled'),

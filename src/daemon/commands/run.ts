@@ -60,7 +60,15 @@ export const runCommand: Command = {
     const secrets = [config.mqtt.password, config.mqtt.username, config.http.auth.token, config.http.auth.credentials, config.http.auth.credentials?.slice(config.http.auth.credentials.indexOf(':') + 1)].filter((s): s is string => !!s);
     const log = createLogger({ level: config.logging.level, format: config.logging.format, secrets });
     const notifier = createNotifier(process.env, (e) => log.warn({ err: e.message }, 'sd_notify failed'));
-    const daemon = new Daemon(config, { log, notifier });
+    const daemon = new Daemon(config, {
+      log,
+      notifier,
+      // Stopped in order, then status 1: systemd (Restart=on-failure) starts a fresh process.
+      onFatal: (e) => {
+        log.fatal({ err: e.message }, 'cannot recover: exiting with status 1');
+        void stop('fatal').then(() => process.exit(1));
+      },
+    });
 
     let stopping: Promise<number> | undefined;
     const stop = (signal: string): Promise<number> => {
