@@ -42,13 +42,17 @@ test('READY, STATUS, WATCHDOG and STOPPING reach a real unix datagram socket', a
   try {
     notifier.ready('streaming 2 cameras');
     let healthy = true;
-    notifier.startWatchdog(() => healthy);
+    notifier.startWatchdog(() => (healthy ? { ok: true } : { ok: false, reason: 'camera:a: dead' }));
     await until(() => server.messages.filter((m) => m === 'WATCHDOG=1').length >= 2);
     healthy = false;
     await new Promise((r) => setTimeout(r, 60));
     const pings = server.messages.filter((m) => m === 'WATCHDOG=1').length;
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(server.messages.filter((m) => m === 'WATCHDOG=1').length, pings, 'no pings while unhealthy');
+    assert.ok(server.messages.includes('STATUS=unhealthy: camera:a: dead'), 'says why, once');
+    assert.equal(server.messages.filter((m) => m.startsWith('STATUS=unhealthy')).length, 1);
+    healthy = true;
+    await until(() => server.messages.includes('WATCHDOG=1|STATUS=healthy again'));
     notifier.stopping();
     await until(() => server.messages.includes('STOPPING=1'));
     assert.equal(server.messages[0], `READY=1|MAINPID=${process.pid}|STATUS=streaming 2 cameras`);
@@ -61,7 +65,7 @@ test('READY, STATUS, WATCHDOG and STOPPING reach a real unix datagram socket', a
 test('nothing is sent and nothing fails outside systemd', () => {
   const notifier = createNotifier({});
   notifier.ready();
-  notifier.startWatchdog(() => true);
+  notifier.startWatchdog(() => ({ ok: true }));
   notifier.close();
   assert.equal(notifySocketPath({}), undefined);
   assert.equal(notifySocketPath({ NOTIFY_SOCKET: '@abstract' }), '\0abstract');

@@ -1,6 +1,6 @@
 // `msta-edge <command> [options]`: one file per command in ./commands, listed here.
 import { isMstaError } from '../errors.js';
-import type { Command } from './commands/command.js';
+import type { Command, CommandContext } from './commands/command.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { schemaCommand } from './commands/schema.js';
 import { runCommand } from './commands/run.js';
@@ -16,7 +16,7 @@ function usage(): string {
 }
 
 /** Runs one command; returns the process exit code (0 ok, 1 runtime failure, 2 usage or config error). */
-export async function runCli(argv: string[]): Promise<number> {
+export async function runCli(argv: string[], context: CommandContext = {}): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
@@ -28,7 +28,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command.run(rest);
+    return await command.run(rest, context);
   } catch (e) {
     if (isMstaError(e)) {
       process.stderr.write(`msta-edge ${name}: ${e.code}: ${e.message}\n`);

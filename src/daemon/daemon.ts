@@ -1,5 +1,7 @@
 // The daemon's life: phased start (sink, metrics, model warm-up, labels, sources), ready only when
-// all started; reload of labels and cameras without touching the rest; orderly stop.
+// all started; reload of labels and cameras without touching the rest; orderly stop. Start,
+// reloads and stop run one at a time, in the order asked; a stop asked during start ends it at the
+// next phase.
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -18,11 +20,13 @@ import { formatEventLine } from '../recognize/format-event.js';
 import { topK } from '../recognize/top-k.js';
 import { createMqttSink, type MqttSink } from '../sink/mqtt-sink.js';
 import { actionStateFromEvent } from '../sink/payloads.js';
-import { cameraSource } from '../source/camera-source.js';
+import { cameraSource, type CameraSource } from '../source/camera-source.js';
+import { killSourceChildren, reapSourceChildren } from '../source/child-process.js';
 import type { ActionEvent, CameraStatus } from '../types.js';
 import { CameraRunner } from './camera-runner.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
+import { daemonHealth, type ComponentCheck } from './health.js';
 import { buildRecognizer, configuredLabelSet, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
 
@@ -45,6 +49,10 @@ export class Daemon {
   private tokenizer: ClipTokenizer | undefined;
   private recognizer: Recognizer | undefined;
   private started = false;
+  private stopRequested = false;
+  private stopped: Promise<void> | undefined;
+  /** The lifecycle operation in progress (start, a reload, stop): the next one waits for it. */
+  private lifecycle: Promise<unknown> = Promise.resolve();
   /** Where the broker really is (the embedded one picks its port). */
   mqttUrl = '';
 
@@ -56,15 +64,32 @@ export class Daemon {
     this.eventMetrics = registerEventMetrics(this.registry);
   }
 
-  async start(): Promise<void> {
+  /** Runs `op` after the lifecycle operation in progress, never alongside it. */
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.lifecycle.then(op, op);
+    this.lifecycle = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Starts everything; resolves early, with nothing more started, when a stop was asked meanwhile. */
+  start(): Promise<void> {
+    return this.serial(() => this.startPhases());
+  }
+
+  private async startPhases(): Promise<void> {
     const { log } = this.deps;
     const c = this.config;
     if (!c.model) throw new MstaError('CONFIG_INVALID', 'model.bundle is required', { where: 'model' });
+    const stopAsked = () => {
+      if (this.stopRequested) log.info('stop asked during start-up: starting no further');
+      return this.stopRequested;
+    };
 
     // 0. The bundle's files verified and the labels read: cheap, and mistakes surface first.
     const bundle = await readBundle(c.model.bundle);
     const labelSet = configuredLabelSet(c.labels, bundle.manifest);
     const labelNames = labelSet.labels.map((l) => l.name);
+    if (stopAsked()) return;
 
     // 1. The sink next: events made later must have somewhere to go (its spool works offline).
     if (c.mqtt.url === undefined) {
@@ -88,10 +113,12 @@ export class Daemon {
       log: log.child({ stage: 'sink' }),
     });
     await this.sink.start();
+    if (stopAsked()) return;
 
     // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
     this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness() });
     log.info({ listen: this.http.address }, 'serving /metrics, /healthz, /readyz');
+    if (stopAsked()) return;
 
     // 3. The model, warmed up, then the labels embedded with it.
     this.model = await openVideoModel(
@@ -109,13 +136,20 @@ export class Daemon {
     );
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
     this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
+    if (stopAsked()) return;
 
-    // 4. Sources last: frames arriving now have a model and labels waiting.
-    for (const camera of this.enabledCameras(c)) this.startCamera(camera);
+    // 4. Sources last: frames arriving now have a model and labels waiting. All are built (and
+    // their URLs checked) before the first starts.
+    const sources = this.enabledCameras(c).map((camera) => ({ camera, source: this.buildSource(camera) }));
+    for (const { camera, source } of sources) this.startRunner(camera, source);
     if (this.runners.size === 0) log.warn('no cameras configured: add cameras to the config or pass --camera ID=URL');
     this.started = true;
     this.deps.notifier.ready(`${this.runners.size} camera(s), model ${bundle.manifest.name} on ${this.model.provider}`);
-    this.deps.notifier.startWatchdog(() => this.health().ok);
+    this.deps.notifier.startWatchdog(() => {
+      const h = this.health();
+      const failing = Object.entries(h.checks).filter(([, c]) => !c.ok);
+      return { ok: h.ok, reason: failing.map(([name, c]) => `${name}: ${c.detail ?? 'failed'}`).join('; ') };
+    });
   }
 
   private enabledCameras(c: Config): CameraConfig[] {
@@ -139,11 +173,11 @@ export class Daemon {
     };
   }
 
-  private startCamera(camera: CameraConfig): void {
-    const { log } = this.deps;
+  /** The camera's source, not started: throws (SOURCE_URL_INVALID, CONFIG_INVALID) on a bad camera. */
+  private buildSource(camera: CameraConfig): CameraSource {
     const c = this.config;
     const m = this.model!.bundle.manifest;
-    const source = cameraSource(
+    return cameraSource(
       {
         camera: camera.id,
         url: camera.url!,
@@ -158,8 +192,16 @@ export class Daemon {
         stopTimeoutMs: c.source.stop_timeout_ms,
         backoff: { initialMs: c.source.reconnect_initial_ms, maxMs: c.source.reconnect_max_ms },
       },
-      { registry: this.registry, log: log.child({ stage: 'source' }) },
+      { registry: this.registry, log: this.deps.log.child({ stage: 'source' }) },
     );
+  }
+
+  private startRunner(camera: CameraConfig, source: CameraSource): void {
+    const { log } = this.deps;
+    const c = this.config;
+    const m = this.model!.bundle.manifest;
+    // One runner per camera, ever: a second would open a second connection to the camera.
+    if (this.runners.has(camera.id)) throw new Error(`camera ${camera.id} is already running`);
     const runner = new CameraRunner(camera.id, {
       source,
       model: this.model!,
@@ -194,9 +236,28 @@ export class Daemon {
     );
   }
 
+  /** Alive: the event loop, the model, and every enabled camera either working or recovering. */
   health(): Check {
-    const loop = this.loop.ok();
-    return { ok: loop.ok, checks: { event_loop: loop } };
+    return daemonHealth({
+      eventLoop: this.loop.ok(),
+      model: this.modelHealth(),
+      cameras: [...this.runners.values()].map(({ runner }) => ({
+        camera: runner.camera,
+        status: this.statuses.get(runner.camera),
+        ended: runner.ended,
+        recognition: this.recognitionHealth(runner),
+      })),
+    });
+  }
+
+  private modelHealth(): ComponentCheck {
+    if (!this.model) return { ok: true, detail: 'loading' };
+    return { ok: true, detail: `${this.model.bundle.manifest.name} on ${this.model.provider}` };
+  }
+
+  /** A camera's recognition: dead once its clip pipeline failed (which ends the camera's ingest). */
+  private recognitionHealth(runner: CameraRunner): ComponentCheck {
+    return runner.ended?.failed ? { ok: false, detail: runner.ended.reason } : { ok: true, detail: 'running' };
   }
 
   readiness(): Check {
@@ -207,53 +268,91 @@ export class Daemon {
       cameras: { ok: streaming > 0, detail: `${streaming} of ${this.runners.size} streaming` },
       started: { ok: this.started },
     };
+    // Per camera, informational: one camera down does not make the daemon unready.
+    for (const { runner } of this.runners.values()) {
+      const status = this.statuses.get(runner.camera);
+      const recognition = this.recognitionHealth(runner);
+      checks[`camera:${runner.camera}`] = { ok: true, detail: `${status?.state ?? 'starting'}, recognition ${recognition.ok ? recognition.detail : `failed: ${recognition.detail}`}` };
+    }
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
 
-  /** Applies a new config: labels and cameras change in place; other sections need a restart. */
-  async reload(next: Config): Promise<void> {
+  /**
+   * Applies a new config: labels and cameras change in place; other sections need a restart.
+   * Reloads run one at a time. Everything that can fail (the label set and its embeddings, every
+   * new or changed camera's source) is built first; only then is anything running touched, so a
+   * failed reload leaves the daemon exactly as it was.
+   */
+  reload(next: Config): Promise<void> {
+    return this.serial(() => this.applyConfig(next));
+  }
+
+  private async applyConfig(next: Config): Promise<void> {
     const { log } = this.deps;
+    if (this.stopRequested) {
+      log.info('stopping: reload skipped');
+      return;
+    }
     const previous = this.config;
     for (const key of ['model', 'mqtt', 'http', 'source'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
-    if (!isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(previous.recognition, next.recognition)) {
-      const set = configuredLabelSet(next.labels, this.model!.bundle.manifest);
-      const recognizer = await buildRecognizer(set, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }));
-      this.config = { ...previous, labels: next.labels, recognition: next.recognition };
+    // 1. Build: nothing running changes here.
+    const labelsChanged = !isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(previous.recognition, next.recognition);
+    const recognizer = labelsChanged
+      ? await buildRecognizer(configuredLabelSet(next.labels, this.model!.bundle.manifest), next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }))
+      : undefined;
+    const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));
+    const leaving = [...this.runners.entries()].filter(([id, { camera }]) => !isDeepStrictEqual(wanted.get(id), camera));
+    const arriving = [...wanted.values()]
+      .filter((camera) => !this.runners.has(camera.id) || leaving.some(([id]) => id === camera.id))
+      .map((camera) => ({ camera, source: this.buildSource(camera) }));
+
+    // 2. Swap.
+    this.config = { ...previous, cameras: next.cameras, ...(recognizer ? { labels: next.labels, recognition: next.recognition } : {}) };
+    if (recognizer) {
       this.recognizer = recognizer;
       for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());
       log.info({ labels: recognizer.names.length }, 'labels reloaded');
     }
-    const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));
-    this.config = { ...this.config, cameras: next.cameras };
-    for (const [id, { runner, camera }] of this.runners) {
-      if (!isDeepStrictEqual(wanted.get(id), camera)) {
-        await runner.stop();
-        this.runners.delete(id);
-        this.statuses.delete(id);
-        log.info({ camera: id }, wanted.has(id) ? 'camera changed: restarting it' : 'camera removed');
-      }
+    for (const [id, { runner }] of leaving) {
+      await runner.stop();
+      this.runners.delete(id);
+      this.statuses.delete(id);
+      log.info({ camera: id }, wanted.has(id) ? 'camera changed: restarting it' : 'camera removed');
     }
-    for (const [id, camera] of wanted) {
-      if (!this.runners.has(id)) {
-        this.startCamera(camera);
-        log.info({ camera: id }, 'camera started');
-      }
+    for (const { camera, source } of arriving) {
+      this.startRunner(camera, source);
+      log.info({ camera: camera.id }, 'camera started');
     }
     this.sink?.setCameras([...wanted.keys()]);
   }
 
-  /** Stops sources, lets in-flight inference finish and its events reach the spool, then says offline. */
-  async stop(): Promise<void> {
+  /**
+   * Stops sources, lets in-flight inference finish and its events reach the spool, then says
+   * offline. Waits for the start or reload in progress (a start ends at its next phase), and for
+   * every source child: one still alive after source.stop_timeout_ms is killed.
+   */
+  stop(): Promise<void> {
+    if (this.stopped) return this.stopped;
+    this.stopRequested = true;
     this.deps.notifier.stopping();
-    await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
-    this.runners.clear();
-    await this.model?.close();
-    await this.sink?.close(2000);
-    await this.http?.close();
-    await this.broker?.close();
-    this.loop.stop();
-    this.deps.notifier.close();
+    return (this.stopped = this.serial(async () => {
+      await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
+      this.runners.clear();
+      const killed = await reapSourceChildren(this.config.source.stop_timeout_ms);
+      if (killed > 0) this.deps.log.warn({ killed }, 'source children did not stop in time: killed');
+      await this.model?.close();
+      await this.sink?.close(2000);
+      await this.http?.close();
+      await this.broker?.close();
+      this.loop.stop();
+      this.deps.notifier.close();
+    }));
+  }
+
+  /** Last resort when a stop takes too long: no source child may outlive the daemon. */
+  killChildren(): void {
+    killSourceChildren();
   }
 }

@@ -1,11 +1,17 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MstaError } from '../../errors.js';
+import type { SignalRouter } from '../signals.js';
+
+export interface CommandContext {
+  /** The process's signals, installed by main before anything loaded; a long-running command claims them. */
+  signals?: SignalRouter;
+}
 
 export interface Command {
   name: string;
   summary: string;
   /** Returns the exit code. */
-  run(argv: string[]): Promise<number>;
+  run(argv: string[], context: CommandContext): Promise<number>;
 }
 
 /** node's parseArgs, with usage mistakes turned into a CLI_USAGE error that names the command. */

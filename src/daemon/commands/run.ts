@@ -7,7 +7,9 @@ import { Daemon } from '../daemon.js';
 import { DEMO_BUNDLE, DEMO_VIDEO } from '../defaults.js';
 import { createLogger } from '../logger.js';
 import { applyRunFlags } from '../run-flags.js';
+import { coalescing } from '../coalesce.js';
 import { createNotifier } from '../sd-notify.js';
+import { installSignalRouter } from '../signals.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 /** With no config and no flags: the demo video in a loop through the test bundle. */
@@ -26,7 +28,7 @@ function demoConfig(config: Config): Config {
 export const runCommand: Command = {
   name: 'run',
   summary: 'run the daemon (no arguments: the demo on embedded defaults)',
-  async run(argv) {
+  async run(argv, context) {
     const { values } = parseCommandArgs('run', argv, {
       config: { type: 'string', short: 'c' },
       bundle: { type: 'string' },
@@ -57,6 +59,8 @@ export const runCommand: Command = {
     const notifier = createNotifier(process.env, (e) => log.warn({ err: e.message }, 'sd_notify failed'));
     const daemon = new Daemon(config, { log, notifier });
 
+    // A stop (SIGTERM, SIGINT) exits 0 once everything stopped, at any moment, start-up
+    // included; 1 when stopping failed or took longer than shutdown_timeout_s.
     let stopping: Promise<number> | undefined;
     const stop = (signal: string): Promise<number> => {
       if (stopping) {
@@ -67,7 +71,8 @@ export const runCommand: Command = {
       const timeoutMs = config.shutdown_timeout_s * 1000;
       stopping = new Promise<number>((resolve) => {
         const timer = setTimeout(() => {
-          log.error({ timeout_s: config.shutdown_timeout_s }, 'shutdown timed out: exiting anyway');
+          log.error({ timeout_s: config.shutdown_timeout_s }, 'shutdown timed out: killing the source children and exiting');
+          daemon.killChildren();
           resolve(1);
         }, timeoutMs);
         daemon.stop().then(
@@ -77,14 +82,8 @@ export const runCommand: Command = {
       });
       return stopping;
     };
-    const exitAfter = (signal: string) => () => void stop(signal).then((code) => process.exit(code));
-    process.on('SIGTERM', exitAfter('SIGTERM'));
-    process.on('SIGINT', exitAfter('SIGINT'));
-    process.on('SIGHUP', () => {
-      if (!configFile) {
-        log.warn('SIGHUP: no --config file to reload');
-        return;
-      }
+    // One reload at a time; SIGHUPs meanwhile become one more reload, of the newest file.
+    const reload = coalescing(async () => {
       let next: Config;
       try {
         next = load();
@@ -93,19 +92,32 @@ export const runCommand: Command = {
         log.error({ file: configFile, issues }, 'SIGHUP: new config rejected, keeping the running one');
         return;
       }
-      daemon.reload(next).then(
-        () => log.info({ file: configFile }, 'config reloaded'),
-        (e: unknown) => log.error({ err: (e as Error).message }, 'SIGHUP: reload failed, keeping the running config'),
-      );
+      try {
+        await daemon.reload(next);
+        log.info({ file: configFile }, 'config reloaded');
+      } catch (e) {
+        log.error({ err: (e as Error).message, code: isMstaError(e) ? e.code : undefined }, 'SIGHUP: reload failed, keeping the running config');
+      }
+    });
+    (context.signals ?? installSignalRouter()).claim((signal) => {
+      if (signal !== 'SIGHUP') {
+        void stop(signal).then((code) => process.exit(code));
+      } else if (!configFile) {
+        log.warn('SIGHUP: no --config file to reload');
+      } else {
+        void reload();
+      }
     });
 
     try {
       await daemon.start();
     } catch (e) {
+      if (stopping) return stopping; // a stop asked during start-up: its exit code stands
       log.fatal({ err: (e as Error).message, code: isMstaError(e) ? e.code : undefined }, 'start failed');
       await daemon.stop().catch(() => undefined);
       throw e;
     }
+    if (stopping) return new Promise<number>(() => undefined); // the stop handler exits
     if (!configFile && !values.camera) {
       log.info(`demo running: watch events with  mosquitto_sub -h 127.0.0.1 -p ${new URL(daemon.mqttUrl).port || 1883} -t '${config.mqtt.base_topic}/#' -v`);
     }
