@@ -8,11 +8,6 @@ export interface ComponentCheck {
   detail?: string;
 }
 
-/** The model's own account of its workers (whether they answer within the request timeout). */
-export interface ModelHealth {
-  health(): ComponentCheck;
-}
-
 export interface CameraHealth {
   camera: string;
   /** The source's last status (undefined before the first). */
@@ -38,6 +33,7 @@ export function cameraCheck(c: CameraHealth): ComponentCheck {
   return { ok: true, detail: s.reason && s.state !== 'streaming' ? `${s.state} (${s.reason})` : s.state };
 }
 
+/** `model`: the model's own account of its workers (whether they answer within the request timeout). */
 export function daemonHealth(input: { eventLoop: ComponentCheck; model: ComponentCheck; cameras: CameraHealth[] }): Check {
   const checks: Check['checks'] = { event_loop: input.eventLoop, model: input.model };
   for (const c of input.cameras) checks[`camera:${c.camera}`] = cameraCheck(c);
