@@ -23,13 +23,18 @@ function sample(): { rssMiB: number; heapMiB: number; fds: number; threads: numb
   return { rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20, fds: readdirSync('/proc/self/fd').length, threads };
 }
 const fmt = (s: ReturnType<typeof sample>) => `rss ${s.rssMiB.toFixed(1)} MiB, heap ${s.heapMiB.toFixed(1)} MiB, ${s.fds} fds, ${s.threads} threads`;
-const alive = (pid: number) => {
+/** A process's start time (field 22 of /proc/PID/stat): with the pid, it names one process, even once the pid is reused. */
+const startTime = (pid: number): string | undefined => {
   try {
-    process.kill(pid, 0);
-    return true;
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19];
   } catch {
-    return false;
+    return undefined;
   }
+};
+const children = new Map<number, string | undefined>();
+const alive = (pid: number) => {
+  const started = startTime(pid);
+  return started !== undefined && started === children.get(pid);
 };
 
 const pids: number[] = [];
@@ -41,7 +46,11 @@ const source = cameraSource(
     registry: new Registry(),
     log: {
       debug: (obj, msg) => {
-        if (msg === 'source child started') pids.push((pending = (obj as { pid: number }).pid));
+        if (msg === 'source child started') {
+          pending = (obj as { pid: number }).pid;
+          pids.push(pending);
+          children.set(pending, startTime(pending));
+        }
       },
       info: quiet,
       warn: quiet,
