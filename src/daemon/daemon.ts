@@ -7,13 +7,11 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
 import type { CameraConfig, Config } from '../config/schema.js';
-import { MstaError } from '../errors.js';
 import { createRegistry } from '../metrics/create-registry.js';
 import { watchEventLoop } from '../metrics/event-loop-health.js';
 import { startHttpServer, type Check } from '../metrics/http-server.js';
 import { ClipTokenizer } from '../model/clip-tokenizer.js';
 import { loadClipVocab } from '../model/clip-vocab.js';
-import { readBundle } from '../model/read-bundle.js';
 import { openVideoModel, type VideoModel } from '../model/video-model.js';
 import type { ActionEventOptions } from '../recognize/action-events.js';
 import { formatEventLine } from '../recognize/format-event.js';
@@ -27,8 +25,9 @@ import { CameraRunner } from './camera-runner.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
 import { daemonHealth, type ComponentCheck } from './health.js';
-import { buildRecognizer, configuredLabelSet, type Recognizer } from './recognizer.js';
+import { buildRecognizer, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
+import { prepareConfig, type PreparedConfig } from './validate-config.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -71,23 +70,23 @@ export class Daemon {
     return run;
   }
 
-  /** Starts everything; resolves early, with nothing more started, when a stop was asked meanwhile. */
-  start(): Promise<void> {
-    return this.serial(() => this.startPhases());
+  /**
+   * Starts on a config prepareConfig accepted (run passes what check-config would print ok for);
+   * resolves early, with nothing more started, when a stop was asked meanwhile.
+   */
+  start(prepared?: PreparedConfig): Promise<void> {
+    return this.serial(() => this.startPhases(prepared));
   }
 
-  private async startPhases(): Promise<void> {
+  private async startPhases(prepared: PreparedConfig | undefined): Promise<void> {
     const { log } = this.deps;
-    const c = this.config;
-    if (!c.model) throw new MstaError('CONFIG_INVALID', 'model.bundle is required', { where: 'model' });
     const stopAsked = () => {
       if (this.stopRequested) log.info('stop asked during start-up: starting no further');
       return this.stopRequested;
     };
-
-    // 0. The bundle's files verified and the labels read: cheap, and mistakes surface first.
-    const bundle = await readBundle(c.model.bundle);
-    const labelSet = configuredLabelSet(c.labels, bundle.manifest);
+    // 0. Every check before anything is connected: the bundle's files verified, the labels read.
+    const { config: c, bundle, labelSet } = prepared ?? (await prepareConfig(this.config, 'config'));
+    this.config = c;
     const labelNames = labelSet.labels.map((l) => l.name);
     if (stopAsked()) return;
 
@@ -279,28 +278,33 @@ export class Daemon {
 
   /**
    * Applies a new config: labels and cameras change in place; other sections need a restart.
-   * Reloads run one at a time. Everything that can fail (the label set and its embeddings, every
-   * new or changed camera's source) is built first; only then is anything running touched, so a
-   * failed reload leaves the daemon exactly as it was.
+   * Reloads run one at a time. Everything that can fail (validation, the label set and its
+   * embeddings, every new or changed camera's source) is built first; only then is anything
+   * running touched, so a failed reload leaves the daemon exactly as it was.
    */
-  reload(next: Config): Promise<void> {
-    return this.serial(() => this.applyConfig(next));
+  reload(next: Config, origin = 'new config'): Promise<void> {
+    return this.serial(() => this.applyConfig(next, origin));
   }
 
-  private async applyConfig(next: Config): Promise<void> {
+  private async applyConfig(next: Config, origin: string): Promise<void> {
     const { log } = this.deps;
     if (this.stopRequested) {
       log.info('stopping: reload skipped');
       return;
     }
     const previous = this.config;
+    // Fully validated before anything running is touched: a bad label file or TLS file leaves all as
+    // it was. Labels are checked against the running model (a model change needs a restart).
+    const prepared = await prepareConfig(next, origin, this.model ? { bundle: this.model.bundle } : {});
     for (const key of ['model', 'mqtt', 'http', 'source'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
-    // 1. Build: nothing running changes here.
-    const labelsChanged = !isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(previous.recognition, next.recognition);
+    // 1. Build: nothing running changes here. The label set as read now: an edited label file
+    // changes it while the config stays the same.
+    const labelsChanged =
+      !isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(this.recognizer?.set, prepared.labelSet) || !isDeepStrictEqual(previous.recognition, next.recognition);
     const recognizer = labelsChanged
-      ? await buildRecognizer(configuredLabelSet(next.labels, this.model!.bundle.manifest), next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }))
+      ? await buildRecognizer(prepared.labelSet, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }))
       : undefined;
     const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));
     const leaving = [...this.runners.entries()].filter(([id, { camera }]) => !isDeepStrictEqual(wanted.get(id), camera));
