@@ -46,6 +46,9 @@ export class CameraRunner {
   /** Resolves when the ingest ends (a file played to its end, or stop()) and its clips are done. */
   ingestDone: Promise<void> = Promise.resolve();
   private ingestEnded: () => void = () => undefined;
+  private stopRequested = false;
+  /** Set once the ingest ended on its own (not by stop): a failure, or a file's end. */
+  ended: { failed: boolean; reason: string } | undefined;
   private statusSub: Subscription | undefined;
   private recognition:
     | { input: Subject<ClipEmbedding>; sub: Subscription; recognizer: Recognizer; options: Omit<ActionEventOptions, 'labels'> }
@@ -132,9 +135,13 @@ export class CameraRunner {
       .subscribe({
         error: (e: unknown) => {
           log.error({ camera: this.camera, err: (e as Error).message }, 'camera frames failed');
+          this.ended = { failed: true, reason: (e as Error).message };
           finish();
         },
-        complete: finish,
+        complete: () => {
+          if (!this.stopRequested) this.ended = { failed: false, reason: 'end of stream' };
+          finish();
+        },
       });
   }
 
@@ -175,6 +182,7 @@ export class CameraRunner {
 
   /** Stops the source (its child process ends), lets the clip in inference finish, ends any active action. */
   async stop(): Promise<void> {
+    this.stopRequested = true;
     this.stopping.next();
     await this.ingestDone;
     this.statusSub?.unsubscribe();
