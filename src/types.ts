@@ -73,3 +73,11 @@ export interface ActionEvent {
   top: LabelScore[];
   model: { name: string; sha256: string };
 }
+
+/** A command received over MQTT, as the daemon acts on it. */
+export interface RecognitionCommand {
+  type: 'recognition';
+  camera: string;
+  /** true: recognise (`ON`); false: pause recognition, the camera keeps streaming (`OFF`). */
+  enabled: boolean;
+}

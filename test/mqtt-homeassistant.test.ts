@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Registry } from 'prom-client';
+import { discoveryTopics } from '../src/sink/discovery.js';
 import { createMqttSink, type MqttSink } from '../src/sink/mqtt-sink.js';
+import { sinkTopics } from '../src/sink/topics.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Mosquitto, type Subscriber } from './support/mosquitto.js';
 
 const skip = missingBrokerTools();
@@ -19,6 +21,9 @@ const CONFIG = {
   cam1: ['homeassistant/event/msta/cam1_action/config', 'homeassistant/sensor/msta/cam1_current_action/config'],
   cam2: ['homeassistant/event/msta/cam2_action/config', 'homeassistant/sensor/msta/cam2_current_action/config'],
 };
+
+/** Every discovery config of a camera: event, sensor, switch and a binary sensor per label. */
+const ALL = (camera: string, labels = LABELS): string[] => discoveryTopics(sinkTopics(), camera, labels);
 
 let broker: Mosquitto;
 before(async () => {
@@ -35,7 +40,8 @@ function makeSink(cameras: string[], registry = new Registry(), labels: { labels
     registry,
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     reconnectPeriodMs: 100,
-    homeAssistant: labels,
+    labels,
+    homeAssistant: {},
   });
 }
 
@@ -79,12 +85,12 @@ test('a device per camera with an event and a current-action sensor, retained, c
       assert.equal(config.availability_mode, 'all');
     }
     const retained = await retainedNow('homeassistant/#');
-    assert.deepEqual([...retained.keys()].sort(), [...CONFIG.cam1, ...CONFIG.cam2].sort());
+    assert.deepEqual([...retained.keys()].sort(), [...ALL('cam1'), ...ALL('cam2')].sort());
     // Counted on PUBACK, which may come a moment after the subscriber got the message.
     const discoveryCount = async (): Promise<number | undefined> =>
       (await registry.getSingleMetric('msta_mqtt_published_total')!.get()).values.find((v) => v.labels.kind === 'discovery')?.value;
-    for (let i = 0; i < 100 && (await discoveryCount()) !== 4; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(await discoveryCount(), 4);
+    for (let i = 0; i < 100 && (await discoveryCount()) !== 10; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await discoveryCount(), 10);
   } finally {
     await sink.close(1000);
     await sub.close();
@@ -102,8 +108,8 @@ test('Home Assistant coming online (homeassistant/status) gets the configs annou
     sub.messages.length = 0;
     await ha.publishAsync('homeassistant/status', 'offline', { qos: 1 });
     await ha.publishAsync('homeassistant/status', 'online', { qos: 1 });
-    for (const topic of CONFIG.cam1) await sub.waitFor((m) => m.topic === topic, 5000, `${topic} again`);
-    assert.equal(sub.messages.length, 2, 'announced once for the one `online`, not for `offline`');
+    for (const topic of ALL('cam1')) await sub.waitFor((m) => m.topic === topic, 5000, `${topic} again`);
+    assert.equal(sub.messages.length, ALL('cam1').length, 'announced once for the one `online`, not for `offline`');
   } finally {
     await ha.endAsync();
     await sink.close(1000);
@@ -122,12 +128,13 @@ test('a camera removed at run time: its entities and retained topics are emptied
     sink.publishState({ camera: 'cam2', label: null, score: 0, since: 0 });
     await sub.waitFor((m) => m.topic === 'msta/cam2/state', 5000, 'cam2 state');
     sink.setCameras(['cam1']);
-    for (const topic of [...CONFIG.cam2, 'msta/cam2/status', 'msta/cam2/state']) {
+    for (const topic of [...ALL('cam2'), 'msta/cam2/status', 'msta/cam2/state', 'msta/cam2/active/waving hand']) {
       await sub.waitFor((m) => m.topic === topic && m.payload === '', 5000, `${topic} emptied`);
     }
     const retained = await retainedNow('#');
     assert.deepEqual([...retained.keys()].filter((t) => t.includes('cam2')), []);
     assert.ok(retained.has(CONFIG.cam1[0]!), 'cam1 stays');
+    assert.equal(retained.get('msta/cam1/active/falling down'), 'OFF', 'cam1 keeps its binary sensor states');
   } finally {
     await sink.close(1000);
     await sub.close();
@@ -144,11 +151,11 @@ test('a camera gone from the config between runs: the next run clears what it le
   await first.close(1000);
   assert.ok((await retainedNow('#')).has('msta/cam2/state'), 'the first run left cam2 retained');
 
-  const sub = await subscriber(broker.url, ['homeassistant/#', 'msta/+/status', 'msta/+/state']);
+  const sub = await subscriber(broker.url, ['homeassistant/#', 'msta/+/status', 'msta/+/state', 'msta/+/active/+']);
   const second = makeSink(['cam1']);
   try {
     await second.start();
-    for (const topic of [...CONFIG.cam2, 'msta/cam2/status', 'msta/cam2/state']) {
+    for (const topic of [...ALL('cam2'), 'msta/cam2/status', 'msta/cam2/state', 'msta/cam2/active/falling down']) {
       await sub.waitFor((m) => m.topic === topic && m.payload === '', 5000, `${topic} emptied`);
     }
     const retained = await retainedNow('#');

@@ -1,7 +1,8 @@
 // One camera's pipeline: source -> sampled frames -> clips -> model (latest wins) -> scores ->
 // events. The ingest half lives as long as the camera; the recognition half is rebuilt when the
-// labels change, without touching the stream.
-import { Subject, takeUntil, tap, type Subscription } from 'rxjs';
+// labels change, without touching the stream. Recognition can be paused (an MQTT command): the
+// stream goes on, sampled frames are dropped before any clip is built, so nothing is inferred.
+import { filter, Subject, takeUntil, tap, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { ClipMetrics } from '../clip/clip-metrics.js';
 import { latestWins } from '../clip/latest-wins.js';
@@ -35,6 +36,7 @@ export class CameraRunner {
   ingestDone: Promise<void> = Promise.resolve();
   private ingestEnded: () => void = () => undefined;
   private statusSub: Subscription | undefined;
+  private paused = false;
   private recognition:
     | { input: Subject<ClipEmbedding>; sub: Subscription; recognizer: Recognizer; options: Omit<ActionEventOptions, 'labels'> }
     | undefined;
@@ -58,6 +60,8 @@ export class CameraRunner {
         // Stopping completes the stream rather than cutting it: the clip in inference finishes.
         takeUntil(this.stopping),
         sampleFrames(clip.frameIntervalMs),
+        // Paused: no clip is built; the gap on resume starts a fresh window.
+        filter(() => !this.paused),
         slidingClips(
           // A gap of a few intervals (a stall, a reconnect) starts a fresh window.
           { camera: this.camera, frames: m.frames, stride: clip.stride, width: m.width, height: m.height, maxGapMs: clip.frameIntervalMs * 4 },
@@ -68,13 +72,27 @@ export class CameraRunner {
         latestWins((c) => model.embedClip(c), () => clipMetrics.drop(this.camera, 'replaced')),
       )
       .subscribe({
-        next: (embedding) => this.recognition?.input.next(embedding),
+        // A clip that was in inference when recognition was paused starts nothing.
+        next: (embedding) => {
+          if (!this.paused) this.recognition?.input.next(embedding);
+        },
         error: (e: unknown) => {
           log.error({ camera: this.camera, err: (e as Error).message }, 'camera pipeline failed');
           this.ingestEnded();
         },
         complete: () => this.ingestEnded(),
       });
+  }
+
+  get recognizing(): boolean {
+    return !this.paused;
+  }
+
+  /** Pauses (false) or resumes (true) recognition; pausing ends the active action (an `end` event). */
+  setRecognitionEnabled(enabled: boolean): void {
+    if (enabled === !this.paused) return;
+    this.paused = !enabled;
+    if (this.recognition) this.setRecognizer(this.recognition.recognizer, this.recognition.options);
   }
 
   /** Swaps the label set: the old recognition ends its active action (an `end` event) first. */

@@ -1,5 +1,7 @@
 // The daemon's life: phased start (sink, metrics, model warm-up, labels, sources), ready only when
 // all started; reload of labels and cameras without touching the rest; orderly stop.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -17,13 +19,15 @@ import { topK } from '../recognize/top-k.js';
 import { createMqttSink, type MqttSink } from '../sink/mqtt-sink.js';
 import { actionStateFromEvent } from '../sink/payloads.js';
 import { cameraSource } from '../source/camera-source.js';
-import type { ActionEvent, CameraStatus } from '../types.js';
+import type { ActionEvent, CameraStatus, RecognitionCommand } from '../types.js';
 import { CameraRunner } from './camera-runner.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
+import { RecognitionSwitches } from './recognition-switches.js';
 import { buildRecognizer, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
 import { prepareConfig, type PreparedConfig } from './validate-config.js';
+import { VERSION } from './version.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -33,6 +37,12 @@ export interface DaemonDeps {
 /** The background label never fires an event: Home Assistant discovery leaves it out of event_types. */
 function discoveryBackground(c: Config): { background?: string } {
   return c.labels.background !== undefined ? { background: c.labels.background } : {};
+}
+
+/** The console's URL from the address the HTTP server listens on (a wildcard bind: this host's name). */
+export function consoleUrl(address: string): string {
+  const wildcard = /^(0\.0\.0\.0|\[::\]):/.exec(address);
+  return `http://${wildcard ? address.replace(wildcard[1]!, hostname()) : address}/`;
 }
 
 export class Daemon {
@@ -48,6 +58,7 @@ export class Daemon {
   private model: VideoModel | undefined;
   private tokenizer: ClipTokenizer | undefined;
   private recognizer: Recognizer | undefined;
+  private switches: RecognitionSwitches | undefined;
   private started = false;
   /** Where the broker really is (the embedded one picks its port). */
   mqttUrl = '';
@@ -68,6 +79,10 @@ export class Daemon {
     this.config = c;
     const labelNames = labelSet.labels.map((l) => l.name);
 
+    // Recognition switched off over MQTT stays off across restarts (kept beside the spool).
+    const switches = RecognitionSwitches.load(join(c.mqtt.spool.dir, 'recognition.json'));
+    this.switches = switches;
+
     // 1. The sink next: events made later must have somewhere to go (its spool works offline).
     if (c.mqtt.url === undefined) {
       this.broker = await startEmbeddedBroker();
@@ -85,15 +100,20 @@ export class Daemon {
       cameras: this.enabledCameras(c).map((cam) => cam.id),
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
-      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix, labels: labelNames, ...discoveryBackground(c) } } : {}),
+      labels: { labels: labelNames, ...discoveryBackground(c) },
+      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix } } : {}),
+      version: VERSION,
+      onCommand: (command) => this.onCommand(command),
       registry: this.registry,
       log: log.child({ stage: 'sink' }),
     });
     await this.sink.start();
+    for (const camera of this.enabledCameras(c)) this.sink.publishRecognition(camera.id, switches.enabled(camera.id));
 
     // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
     this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness() });
     log.info({ listen: this.http.address }, 'serving /metrics, /healthz, /readyz');
+    this.sink.setConsoleUrl(consoleUrl(this.http.address));
 
     // 3. The model, warmed up, then the labels embedded with it.
     this.model = await openVideoModel(
@@ -115,6 +135,7 @@ export class Daemon {
     // 4. Sources last: frames arriving now have a model and labels waiting.
     for (const camera of this.enabledCameras(c)) this.startCamera(camera);
     if (this.runners.size === 0) log.warn('no cameras configured: add cameras to the config or pass --camera ID=URL');
+    this.publishInfo();
     this.started = true;
     this.deps.notifier.ready(`${this.runners.size} camera(s), model ${bundle.manifest.name} on ${this.model.provider}`);
     this.deps.notifier.startWatchdog(() => this.health().ok);
@@ -178,6 +199,8 @@ export class Daemon {
       },
       onEvent: (event) => this.publishEvent(event),
     });
+    if (!this.switches!.enabled(camera.id)) log.info({ camera: camera.id }, 'recognition paused (switched off over MQTT)');
+    runner.setRecognitionEnabled(this.switches!.enabled(camera.id));
     runner.start({ frameIntervalMs: c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125, stride: c.recognition.stride });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
     this.runners.set(camera.id, { runner, camera });
@@ -187,6 +210,40 @@ export class Daemon {
   private reportableLabels(): string[] {
     const background = this.config.labels.background?.trim();
     return this.recognizer!.names.filter((n) => n.trim() !== background);
+  }
+
+  /** `<base>/info`: what runs here, like zigbee2mqtt's bridge/info. */
+  private publishInfo(): void {
+    const model = this.model;
+    if (!model || !this.recognizer) return;
+    this.sink?.publishInfo({
+      version: VERSION,
+      model: { name: model.bundle.manifest.name, sha256: model.bundle.sha256 },
+      provider: model.provider,
+      labels: this.reportableLabels(),
+      cameras: [...this.runners.keys()].map((id) => ({ id, recognition: this.switches!.enabled(id) })),
+    });
+  }
+
+  /** `<base>/<camera>/recognition/set`: the sink checked the camera and payload. */
+  private onCommand(command: RecognitionCommand): void {
+    const { log } = this.deps;
+    const { camera, enabled } = command;
+    let changed = this.switches!.enabled(camera) !== enabled;
+    try {
+      this.switches!.set(camera, enabled);
+    } catch (e) {
+      // Applied anyway; only the restart would forget it.
+      log.error({ camera, err: (e as Error).message }, 'recognition switch not saved: a restart goes back to the saved state');
+      changed = true;
+    }
+    this.runners.get(camera)?.runner.setRecognitionEnabled(enabled);
+    // Always echoed: a switch expects its state back even when nothing changed.
+    this.sink?.publishRecognition(camera, enabled);
+    if (changed) {
+      log.info({ camera, recognition: enabled ? 'ON' : 'OFF' }, enabled ? 'recognition resumed' : 'recognition paused; the camera keeps streaming');
+      this.publishInfo();
+    }
   }
 
   private publishEvent(event: ActionEvent): void {
@@ -259,6 +316,8 @@ export class Daemon {
       }
     }
     this.sink?.setCameras([...wanted.keys()]);
+    for (const id of wanted.keys()) this.sink?.publishRecognition(id, this.switches!.enabled(id));
+    this.publishInfo();
   }
 
   /** Stops sources, lets in-flight inference finish and its events reach the spool, then says offline. */

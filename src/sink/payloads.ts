@@ -42,6 +42,35 @@ export interface ScoresPayload {
 
 export type BridgeStatusPayload = 'online' | 'offline';
 
+/** What `<base>/info` says about the running daemon. */
+export interface DaemonInfo {
+  version: string;
+  model: { name: string; sha256: string };
+  /** The execution provider the model runs on (cpu, cuda, tensorrt). */
+  provider: string;
+  /** The reportable labels (no background label). */
+  labels: string[];
+  cameras: { id: string; recognition: boolean }[];
+}
+
+export interface InfoPayload {
+  version: string;
+  model: { name: string; sha256: string };
+  provider: string;
+  labels: string[];
+  cameras: { id: string; recognition: 'ON' | 'OFF' }[];
+}
+
+export function infoPayload(info: DaemonInfo): InfoPayload {
+  return {
+    version: info.version,
+    model: { name: info.model.name, sha256: info.model.sha256 },
+    provider: info.provider,
+    labels: [...info.labels],
+    cameras: info.cameras.map((c) => ({ id: c.id, recognition: c.recognition ? 'ON' : 'OFF' })),
+  };
+}
+
 /** ISO 8601 UTC with milliseconds, the one time format of the API. */
 export function isoTime(epochMs: number): string {
   return new Date(epochMs).toISOString();
