@@ -81,11 +81,41 @@ const state = z
   })
   .meta({ title: 'Current action', description: 'Payload of <base>/<camera>/state (QoS 1, retained): the action going on now.' });
 
+const onOff = z.enum(['ON', 'OFF']);
+
+const active = onOff.meta({
+  title: 'Action active',
+  description:
+    'Payload of <base>/<camera>/active/<label> (QoS 1, retained): the bare word ON while the label\'s action is going on on that camera, OFF otherwise (OFF for every label at start). <label> is the label itself when it is one topic level, otherwise its Home Assistant-safe id. Home Assistant\'s binary sensors read it.',
+});
+
+const recognition = onOff.meta({
+  title: 'Recognition switch',
+  description:
+    'Payload of <base>/<camera>/recognition (QoS 1, retained): ON while the camera\'s recognition runs, OFF while it is paused (the camera keeps streaming). The command is the same word published to <base>/<camera>/recognition/set (not retained; case and surrounding spaces do not matter); the switch is kept across restarts.',
+});
+
+const info = z
+  .strictObject({
+    version: z.string().min(1).describe('The msta-edge version'),
+    model: z.strictObject({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).describe('The model bundle and the hash of its video graph'),
+    provider: z.string().min(1).describe('The execution provider the model runs on (cpu, cuda, tensorrt)'),
+    labels: z.array(z.string().min(1)).describe('The labels an event can carry (never the background label)'),
+    cameras: z.array(z.strictObject({ id: camera, recognition: onOff.describe('Whether the camera\'s recognition runs') })).describe('The configured, enabled cameras'),
+  })
+  .meta({
+    title: 'Daemon info',
+    description: 'Payload of <base>/info (QoS 1, retained): what this daemon runs, published once the model is loaded and again on every reload or switch.',
+  });
+
 /** Every payload schema by its file name (docs/schemas/<name>.schema.json). */
 export const PAYLOAD_SCHEMAS = {
+  active,
   'bridge-status': bridgeStatus,
   'camera-status': cameraStatus,
   event,
+  info,
+  recognition,
   scores,
   state,
 } as const;
