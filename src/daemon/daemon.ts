@@ -79,10 +79,6 @@ export class Daemon {
     this.config = c;
     const labelNames = labelSet.labels.map((l) => l.name);
 
-    // Recognition switched off over MQTT stays off across restarts (kept beside the spool).
-    const switches = RecognitionSwitches.load(join(c.mqtt.spool.dir, 'recognition.json'));
-    this.switches = switches;
-
     // 1. The sink next: events made later must have somewhere to go (its spool works offline).
     if (c.mqtt.url === undefined) {
       this.broker = await startEmbeddedBroker();
@@ -108,6 +104,10 @@ export class Daemon {
       log: log.child({ stage: 'sink' }),
     });
     await this.sink.start();
+    // Recognition switched off over MQTT stays off across restarts: kept beside the spool, whose
+    // lock (taken by start) makes this daemon its only writer.
+    const switches = RecognitionSwitches.load(join(c.mqtt.spool.dir, 'recognition.json'));
+    this.switches = switches;
     for (const camera of this.enabledCameras(c)) this.sink.publishRecognition(camera.id, switches.enabled(camera.id));
 
     // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
