@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'SPOOL_FAILED'
   | 'SPOOL_LOCKED'
   | 'STATE_FAILED'
-  | 'HTTP_LISTEN_FAILED';
+  | 'HTTP_LISTEN_FAILED'
+  | 'EVENTS_DB_FAILED';
 
 export class MstaError extends Error {
   readonly code: ErrorCode;

@@ -19,7 +19,6 @@ test('command topics: built and recognised in topics.ts only, under nested base 
   assert.equal(t.recognitionSet('yard'), 'msta/yard/recognition/set');
   assert.equal(t.recognition('yard'), 'msta/yard/recognition');
   assert.equal(t.recognitionSetFilter, 'msta/+/recognition/set');
-  assert.equal(t.info, 'msta/info');
   assert.equal(t.recognitionSetCamera('msta/yard/recognition/set'), 'yard');
   for (const other of ['msta/yard/recognition', 'msta/recognition/set', 'msta/a/b/recognition/set', 'other/yard/recognition/set', 'msta//recognition/set']) {
     assert.equal(t.recognitionSetCamera(other), undefined, other);

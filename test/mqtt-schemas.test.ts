@@ -36,6 +36,7 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
   const t = sinkTopics();
   const address = (name: string): string => api.channels[name]!.address.replace('{camera}', 'cam');
   assert.equal(address('bridgeStatus'), t.bridgeStatus);
+  assert.equal(address('bridgeInfo'), t.bridgeInfo);
   assert.equal(address('cameraStatus'), t.cameraStatus('cam'));
   assert.equal(address('events'), t.events('cam'));
   assert.equal(address('state'), t.state('cam'));
@@ -43,7 +44,6 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
   assert.equal(address('active').replace('{label}', 'waving hand'), t.active('cam', 'waving hand'));
   assert.equal(address('recognition'), t.recognition('cam'));
   assert.equal(address('recognitionSet'), t.recognitionSet('cam'));
-  assert.equal(address('info'), t.info);
   assert.equal(address('homeAssistantStatus'), t.homeAssistantStatus);
   assert.equal(
     api.channels.homeAssistantDiscovery!.address.replace('{component}', 'event').replace('{objectId}', 'cam_action'),
@@ -56,13 +56,13 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
   );
   assert.deepEqual(delivery, {
     bridgeStatus: { qos: 1, retain: true, bindingVersion: '0.2.0' },
+    bridgeInfo: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     cameraStatus: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     events: { qos: 1, retain: false, bindingVersion: '0.2.0' },
     state: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     scores: { qos: 0, retain: false, bindingVersion: '0.2.0' },
     active: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     recognition: { qos: 1, retain: true, bindingVersion: '0.2.0' },
-    info: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     homeAssistantDiscovery: { qos: 1, retain: true, bindingVersion: '0.2.0' },
   });
 });
@@ -126,7 +126,7 @@ test('events from the real recognition operator, published through the sink and 
       sink.publishState(actionStateFromEvent(e));
     }
     sink.publishRecognition('cam1', false);
-    sink.publishInfo({ version: '0.1.0', model: events[0]!.model, provider: 'cpu', labels, cameras: [{ id: 'cam1', recognition: false }] });
+    sink.publishInfo({ version: '0.1.0', model: events[0]!.model, provider: 'cpu', cameras: ['cam1'] });
     await sub.waitFor((m) => m.topic === 'msta/info', 5000, 'info');
     await sub.waitFor((m) => m.topic === 'msta/cam1/events' && (JSON.parse(m.payload) as ActionEvent).type === 'end', 5000, 'the end event');
     await sub.waitFor((m) => m.topic === 'msta/cam1/state' && (JSON.parse(m.payload) as { label: unknown }).label === null, 5000, 'state none');
@@ -141,7 +141,7 @@ test('events from the real recognition operator, published through the sink and 
     const states = sub.on('msta/cam1/state').map((m) => JSON.parse(m.payload) as unknown);
     assert.ok(states.length >= 2);
     for (const s of states) assert.ok(stateSchema(s), `${JSON.stringify(s)}: ${JSON.stringify(stateSchema.errors)}`);
-    const [activeSchema, recognitionSchema, infoSchema] = [validate('active'), validate('recognition'), validate('info')];
+    const [activeSchema, recognitionSchema, infoSchema] = [validate('active'), validate('recognition'), validate('bridge-info')];
     const active = sub.messages.filter((m) => m.topic.startsWith('msta/cam1/active/'));
     assert.deepEqual([...new Set(active.map((m) => m.payload))].sort(), ['OFF', 'ON']);
     for (const m of active) assert.ok(activeSchema(m.payload), m.payload);

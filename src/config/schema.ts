@@ -179,6 +179,22 @@ const http = z
   })
   .prefault({});
 
+const events = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('keep the history of events in an SQLite database, served on /api/events'),
+    path: z.string().min(1).default('.cache/events.db').describe('the SQLite database file; relative paths are relative to the config file'),
+    flush_ms: z.number().int().min(0).max(10_000).default(100).describe('events are written together, in one transaction, every this many ms'),
+    retention: z
+      .strictObject({
+        max_age_days: z.number().positive().default(30).describe('events that started longer ago are deleted'),
+        max_events: z.number().int().positive().default(100_000).describe('most events kept; the oldest are deleted first'),
+        max_snapshot_bytes: z.number().int().positive().default(1024 ** 3).describe('most bytes of snapshot files kept; the oldest events lose theirs first'),
+        interval_s: z.number().positive().default(60).describe('how often retention runs while events are written (and at start)'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 const logging = z
   .strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -195,6 +211,7 @@ export const configSchema = z
     source,
     mqtt,
     http,
+    events,
     logging,
     shutdown_timeout_s: z.number().positive().default(5),
   })

@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { apiRoutes } from '../api/api-routes.js';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
 import type { CameraConfig, Config } from '../config/schema.js';
+import { EventStore } from '../events/event-store.js';
+import { registerBuildInfo } from '../metrics/build-info.js';
 import { createRegistry } from '../metrics/create-registry.js';
 import { watchEventLoop } from '../metrics/event-loop-health.js';
 import { startHttpServer, type Check } from '../metrics/http-server.js';
@@ -54,6 +57,7 @@ export class Daemon {
   private readonly statuses = new Map<string, CameraStatus>();
   private broker: EmbeddedBroker | undefined;
   private sink: MqttSink | undefined;
+  private events: EventStore | undefined;
   private http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   private model: VideoModel | undefined;
   private tokenizer: ClipTokenizer | undefined;
@@ -69,6 +73,7 @@ export class Daemon {
   ) {
     this.clipMetrics = registerClipMetrics(this.registry);
     this.eventMetrics = registerEventMetrics(this.registry);
+    registerBuildInfo(this.registry, { version: VERSION, node: process.version });
   }
 
   /** Starts on a config prepareConfig accepted (run passes what check-config would print ok for). */
@@ -78,6 +83,17 @@ export class Daemon {
     const { config: c, bundle, labelSet } = prepared ?? (await prepareConfig(this.config, 'config'));
     this.config = c;
     const labelNames = labelSet.labels.map((l) => l.name);
+    if (c.events.enabled) {
+      const e = c.events;
+      this.events = EventStore.open({
+        path: e.path,
+        flushMs: e.flush_ms,
+        retention: { maxAgeMs: e.retention.max_age_days * 86_400_000, maxEvents: e.retention.max_events, maxSnapshotBytes: e.retention.max_snapshot_bytes },
+        pruneEveryMs: e.retention.interval_s * 1000,
+        log: log.child({ stage: 'events' }),
+        registry: this.registry,
+      });
+    }
 
     // 1. The sink next: events made later must have somewhere to go (its spool works offline).
     if (c.mqtt.url === undefined) {
@@ -111,7 +127,12 @@ export class Daemon {
     for (const camera of this.enabledCameras(c)) this.sink.publishRecognition(camera.id, switches.enabled(camera.id));
 
     // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
-    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness() });
+    const routes = apiRoutes({
+      events: this.events,
+      cameras: () => this.enabledCameras(this.config).map((cam) => ({ id: cam.id, status: this.statuses.get(cam.id) })),
+      onError: (e, path) => log.error({ path, err: e.message }, 'API request failed'),
+    });
+    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness(), routes });
     log.info({ listen: this.http.address }, 'serving /metrics, /healthz, /readyz');
     this.sink.setConsoleUrl(consoleUrl(this.http.address));
 
@@ -132,10 +153,11 @@ export class Daemon {
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
     this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
 
+    this.publishInfo();
+
     // 4. Sources last: frames arriving now have a model and labels waiting.
     for (const camera of this.enabledCameras(c)) this.startCamera(camera);
     if (this.runners.size === 0) log.warn('no cameras configured: add cameras to the config or pass --camera ID=URL');
-    this.publishInfo();
     this.started = true;
     this.deps.notifier.ready(`${this.runners.size} camera(s), model ${bundle.manifest.name} on ${this.model.provider}`);
     this.deps.notifier.startWatchdog(() => this.health().ok);
@@ -212,19 +234,6 @@ export class Daemon {
     return this.recognizer!.names.filter((n) => n.trim() !== background);
   }
 
-  /** `<base>/info`: what runs here, like zigbee2mqtt's bridge/info. */
-  private publishInfo(): void {
-    const model = this.model;
-    if (!model || !this.recognizer) return;
-    this.sink?.publishInfo({
-      version: VERSION,
-      model: { name: model.bundle.manifest.name, sha256: model.bundle.sha256 },
-      provider: model.provider,
-      labels: this.reportableLabels(),
-      cameras: [...this.runners.keys()].map((id) => ({ id, recognition: this.switches!.enabled(id) })),
-    });
-  }
-
   /** `<base>/<camera>/recognition/set`: the sink checked the camera and payload. */
   private onCommand(command: RecognitionCommand): void {
     const { log } = this.deps;
@@ -240,13 +249,11 @@ export class Daemon {
     this.runners.get(camera)?.runner.setRecognitionEnabled(enabled);
     // Always echoed: a switch expects its state back even when nothing changed.
     this.sink?.publishRecognition(camera, enabled);
-    if (changed) {
-      log.info({ camera, recognition: enabled ? 'ON' : 'OFF' }, enabled ? 'recognition resumed' : 'recognition paused; the camera keeps streaming');
-      this.publishInfo();
-    }
+    if (changed) log.info({ camera, recognition: enabled ? 'ON' : 'OFF' }, enabled ? 'recognition resumed' : 'recognition paused; the camera keeps streaming');
   }
 
   private publishEvent(event: ActionEvent): void {
+    this.events?.record(event);
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
     // id + type + clip end identify one message (start, updates and end share the occurrence id).
@@ -262,6 +269,18 @@ export class Daemon {
     );
   }
 
+  /** Retained `<base>/info`: what is running, once the model is loaded. */
+  private publishInfo(): void {
+    const model = this.model;
+    if (!model) return;
+    this.sink?.publishInfo({
+      version: VERSION,
+      model: { name: model.bundle.manifest.name, sha256: model.bundle.sha256 },
+      provider: model.provider,
+      cameras: this.enabledCameras(this.config).map((c) => c.id),
+    });
+  }
+
   health(): Check {
     const loop = this.loop.ok();
     return { ok: loop.ok, checks: { event_loop: loop } };
@@ -274,6 +293,7 @@ export class Daemon {
       mqtt: { ok: this.sink !== undefined, detail: this.sink ? (this.sink.connected ? 'connected' : `spooling (${this.sink.spooled} events)`) : 'starting' },
       cameras: { ok: streaming > 0, detail: `${streaming} of ${this.runners.size} streaming` },
       started: { ok: this.started },
+      ...(this.events ? { events: this.events.status() } : {}),
     };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
@@ -285,7 +305,7 @@ export class Daemon {
     // Fully validated before anything running is touched: a bad label file or TLS file leaves all as
     // it was. Labels are checked against the running model (a model change needs a restart).
     const prepared = await prepareConfig(next, origin, this.model ? { bundle: this.model.bundle } : {});
-    for (const key of ['model', 'mqtt', 'http', 'source'] as const) {
+    for (const key of ['model', 'mqtt', 'http', 'source', 'events'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
     // The label set as read now: an edited label file changes it while the config stays the same.
@@ -326,6 +346,7 @@ export class Daemon {
     await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
     this.runners.clear();
     await this.model?.close();
+    this.events?.close();
     await this.sink?.close(2000);
     await this.http?.close();
     await this.broker?.close();

@@ -22,7 +22,7 @@ import type { RetainedMessage } from './discovery.js';
 import { eventTypes, HomeAssistantDiscovery, type DiscoveryLabels } from './home-assistant.js';
 import { sinkMetrics, type PublishKind, type SinkMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
-import { infoPayload, scoresPayload, type ActionState, type ClipTopScores, type DaemonInfo } from './payloads.js';
+import { bridgeInfoPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores } from './payloads.js';
 import { RetainedState } from './retained-state.js';
 import { Spool } from './spool.js';
 import { sinkTopics, type SinkTopics } from './topics.js';
@@ -88,12 +88,12 @@ export interface MqttSink {
   publishState(state: ActionState): void;
   /** Retained `<base>/<camera>/recognition` `ON` / `OFF`; republished on every reconnect. */
   publishRecognition(camera: string, enabled: boolean): void;
-  /** Retained `<base>/info`; republished on every reconnect. */
-  publishInfo(info: DaemonInfo): void;
   /** The HTTP console's URL once it listens: Home Assistant's configuration_url (re-announced). */
   setConsoleUrl(url: string): void;
   /** `<base>/<camera>/scores` at QoS 0 when enabled and connected; otherwise skipped. */
   publishScores(scores: ClipTopScores): void;
+  /** Retained `<base>/info`; the latest is republished on every reconnect. */
+  publishInfo(info: BridgeInfo): void;
   /** Replaces the camera list: removed cameras' retained topics and discovery entities are cleared. */
   setCameras(cameras: readonly string[]): void;
   /** New labels (a reload): active topics follow; Home Assistant discovery is announced again with the new event_types. */
@@ -119,6 +119,7 @@ class MqttSinkImpl implements MqttSink {
   private readonly maxInflight: number;
   private readonly commandLog: BurstLog;
   private outbox: Outbox | undefined;
+  private info: BridgeInfo | undefined;
   private closing = false;
 
   constructor(private readonly options: MqttSinkOptions) {
@@ -218,10 +219,6 @@ class MqttSinkImpl implements MqttSink {
     this.retained.recognition(camera, enabled);
   }
 
-  publishInfo(info: DaemonInfo): void {
-    this.retained.info(JSON.stringify(infoPayload(info)));
-  }
-
   setConsoleUrl(url: string): void {
     this.discovery?.setDeviceInfo({ ...(this.options.version !== undefined ? { version: this.options.version } : {}), configurationUrl: url });
   }
@@ -235,6 +232,11 @@ class MqttSinkImpl implements MqttSink {
       return;
     }
     this.publish(topic, JSON.stringify(scoresPayload(scores)), 0, false, 'scores');
+  }
+
+  publishInfo(info: BridgeInfo): void {
+    this.info = info;
+    this.publishRetained({ topic: this.topics.bridgeInfo, payload: JSON.stringify(bridgeInfoPayload(info)) }, 'status');
   }
 
   setCameras(cameras: readonly string[]): void {
@@ -270,6 +272,7 @@ class MqttSinkImpl implements MqttSink {
   private onConnect(): void {
     this.metrics.connected.set(1);
     this.publishRetained({ topic: this.topics.bridgeStatus, payload: 'online' }, 'status');
+    if (this.info) this.publishInfo(this.info);
     this.discovery?.announceAll();
     this.retained.republish();
     const filters = [this.topics.recognitionSetFilter, ...this.retained.sweepFilters(), ...(this.discovery?.filters() ?? [])];

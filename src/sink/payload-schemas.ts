@@ -95,26 +95,23 @@ const recognition = onOff.meta({
     'Payload of <base>/<camera>/recognition (QoS 1, retained): ON while the camera\'s recognition runs, OFF while it is paused (the camera keeps streaming). The command is the same word published to <base>/<camera>/recognition/set (not retained; case and surrounding spaces do not matter); the switch is kept across restarts.',
 });
 
-const info = z
+const bridgeInfo = z
   .strictObject({
+    v: z.literal(1).describe('API version'),
     version: z.string().min(1).describe('The msta-edge version'),
-    model: z.strictObject({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).describe('The model bundle and the hash of its video graph'),
-    provider: z.string().min(1).describe('The execution provider the model runs on (cpu, cuda, tensorrt)'),
-    labels: z.array(z.string().min(1)).describe('The labels an event can carry (never the background label)'),
-    cameras: z.array(z.strictObject({ id: camera, recognition: onOff.describe('Whether the camera\'s recognition runs') })).describe('The configured, enabled cameras'),
+    model: z.strictObject({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).describe('The model bundle recognising'),
+    provider: z.string().min(1).describe('The onnxruntime execution provider in use: tensorrt, cuda or cpu'),
+    cameras: z.array(camera).describe('The configured, enabled cameras'),
   })
-  .meta({
-    title: 'Daemon info',
-    description: 'Payload of <base>/info (QoS 1, retained): what this daemon runs, published once the model is loaded and again on every reload or switch.',
-  });
+  .meta({ title: 'Daemon info', description: 'Payload of <base>/info (QoS 1, retained): what is running. Published once the model is loaded, again when the cameras change.' });
 
 /** Every payload schema by its file name (docs/schemas/<name>.schema.json). */
 export const PAYLOAD_SCHEMAS = {
   active,
   'bridge-status': bridgeStatus,
+  'bridge-info': bridgeInfo,
   'camera-status': cameraStatus,
   event,
-  info,
   recognition,
   scores,
   state,

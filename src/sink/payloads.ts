@@ -42,33 +42,24 @@ export interface ScoresPayload {
 
 export type BridgeStatusPayload = 'online' | 'offline';
 
-/** What `<base>/info` says about the running daemon. */
-export interface DaemonInfo {
-  version: string;
-  model: { name: string; sha256: string };
-  /** The execution provider the model runs on (cpu, cuda, tensorrt). */
-  provider: string;
-  /** The reportable labels (no background label). */
-  labels: string[];
-  cameras: { id: string; recognition: boolean }[];
-}
-
-export interface InfoPayload {
+/** What is running, as `<base>/info` says it (zigbee2mqtt's bridge/info, for this daemon). */
+export interface BridgeInfo {
   version: string;
   model: { name: string; sha256: string };
   provider: string;
-  labels: string[];
-  cameras: { id: string; recognition: 'ON' | 'OFF' }[];
+  cameras: readonly string[];
 }
 
-export function infoPayload(info: DaemonInfo): InfoPayload {
-  return {
-    version: info.version,
-    model: { name: info.model.name, sha256: info.model.sha256 },
-    provider: info.provider,
-    labels: [...info.labels],
-    cameras: info.cameras.map((c) => ({ id: c.id, recognition: c.recognition ? 'ON' : 'OFF' })),
-  };
+export interface BridgeInfoPayload {
+  v: 1;
+  version: string;
+  model: { name: string; sha256: string };
+  provider: string;
+  cameras: string[];
+}
+
+export function bridgeInfoPayload(info: BridgeInfo): BridgeInfoPayload {
+  return { v: 1, version: info.version, model: { name: info.model.name, sha256: info.model.sha256 }, provider: info.provider, cameras: [...info.cameras] };
 }
 
 /** ISO 8601 UTC with milliseconds, the one time format of the API. */

@@ -1,5 +1,5 @@
 // Retained per-camera state: the latest status, action state, per-label ON/OFF and recognition
-// switch of each configured camera, and the daemon's info, republished on every (re)connect (a
+// switch of each configured camera, republished on every (re)connect (a
 // broker restarted without persistence forgets retained messages), and the sweep that clears
 // retained topics no configured camera (or label) owns any more.
 import type { CameraStatus } from '../types.js';
@@ -29,7 +29,6 @@ export class RetainedState {
   private readonly statuses = new Map<string, CameraStatus>();
   private readonly states = new Map<string, ActionState>();
   private readonly recognitions = new Map<string, boolean>();
-  private infoPayload: string | undefined;
   private labels: string[];
 
   constructor(
@@ -69,15 +68,8 @@ export class RetainedState {
     this.deps.publish({ topic, payload: onOff(enabled) }, 'state');
   }
 
-  /** Retained JSON on `<base>/info`. */
-  info(payload: string): void {
-    this.infoPayload = payload;
-    this.deps.publish({ topic: this.deps.topics.info, payload }, 'info');
-  }
-
   /** Republishes every known value (on connect); labels of a camera with no state yet are OFF. */
   republish(): void {
-    if (this.infoPayload !== undefined) this.info(this.infoPayload);
     for (const status of this.statuses.values()) this.status(status);
     for (const [camera, enabled] of this.recognitions) this.recognition(camera, enabled);
     for (const camera of this.cameraSet) {

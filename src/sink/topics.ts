@@ -11,6 +11,8 @@ export type RetainedCameraLeaf = 'status' | 'state' | 'recognition';
 export interface SinkTopics {
   /** `<base>/status`: retained `online` / `offline` (the last will). */
   readonly bridgeStatus: string;
+  /** `<base>/info`: retained, what is running (version, model, provider, cameras). */
+  readonly bridgeInfo: string;
   cameraStatus(camera: string): string;
   events(camera: string): string;
   state(camera: string): string;
@@ -30,8 +32,6 @@ export interface SinkTopics {
   readonly recognitionSetFilter: string;
   /** The camera a `<base>/<camera>/recognition/set` topic names, or undefined for any other topic. */
   recognitionSetCamera(topic: string): string | undefined;
-  /** `<base>/info`: retained JSON about the daemon (version, model, cameras). */
-  readonly info: string;
   /** Filter matching a retained per-camera topic of every camera: `<base>/+/status`, `<base>/+/state`, ... */
   retainedCameraFilter(leaf: RetainedCameraLeaf): string;
   /** Home Assistant's own birth / last-will topic, `<prefix>/status`. */
@@ -92,6 +92,7 @@ export function sinkTopics(baseTopic = 'msta', discoveryPrefix = 'homeassistant'
   };
   return {
     bridgeStatus: `${baseTopic}/status`,
+    bridgeInfo: `${baseTopic}/info`,
     cameraStatus: (id) => camera(id, 'status'),
     events: (id) => camera(id, 'events'),
     state: (id) => camera(id, 'state'),
@@ -108,7 +109,6 @@ export function sinkTopics(baseTopic = 'msta', discoveryPrefix = 'homeassistant'
       const id = topic.slice(prefix.length, topic.length - suffix.length);
       return id !== '' && !id.includes('/') ? id : undefined;
     },
-    info: `${baseTopic}/info`,
     retainedCameraFilter: (leaf) => `${baseTopic}/+/${leaf}`,
     homeAssistantStatus: `${discoveryPrefix}/status`,
     discoveryConfig: (component, objectId) => {

@@ -15,10 +15,22 @@ import { CameraRunner } from '../camera-runner.js';
 import { DEMO_BUNDLE } from '../defaults.js';
 import { createLogger } from '../logger.js';
 import { buildRecognizer, configuredLabelSet } from '../recognizer.js';
-import { parseCommandArgs, type Command } from './command.js';
+import { parseCommandArgs, type Command, type OptionTable } from './command.js';
 
-const positive = (value: string | undefined, flag: string, fallback: number): number => {
-  if (value === undefined) return fallback;
+const OPTIONS = {
+  bundle: { type: 'string', value: 'DIR', help: 'model bundle directory (default: the test bundle that ships with msta-edge)' },
+  input: { type: 'string', multiple: true, value: 'URL_OR_FILE', help: 'a camera URL or video file (required)' },
+  labels: { type: 'string', value: 'A,B,...', help: "actions to score, comma-separated (default: the bundle's labels)" },
+  'labels-file': { type: 'string', multiple: true, value: 'FILE', help: 'a label file' },
+  providers: { type: 'string', value: 'LIST', default: 'tensorrt,cuda,cpu', help: 'execution providers in order of preference' },
+  top: { type: 'string', value: 'N', default: '5', help: 'scores printed per clip' },
+  clips: { type: 'string', value: 'N', help: 'stop after this many clips (default: when the inputs end)' },
+  stride: { type: 'string', value: 'N', default: '4', help: 'a new clip every this many sampled frames' },
+  'frame-interval-ms': { type: 'string', value: 'MS', help: "one frame sampled every this many ms (default: the bundle's)" },
+  'log-level': { type: 'string', value: 'LEVEL', default: 'warn', help: 'log level of the JSON log on stderr' },
+} satisfies OptionTable;
+
+const positive = (value: string, flag: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new MstaError('CLI_USAGE', `${flag} must be a positive number, got "${value}"`, { where: 'probe' });
   return n;
@@ -27,31 +39,21 @@ const positive = (value: string | undefined, flag: string, fallback: number): nu
 export const probeCommand: Command = {
   name: 'probe',
   summary: 'try labels on a camera or file: one JSON line per clip with the top scores',
+  options: OPTIONS,
   async run(argv) {
-    const { values } = parseCommandArgs('probe', argv, {
-      bundle: { type: 'string' },
-      input: { type: 'string', multiple: true },
-      labels: { type: 'string' },
-      'labels-file': { type: 'string', multiple: true },
-      providers: { type: 'string' },
-      top: { type: 'string' },
-      clips: { type: 'string' },
-      stride: { type: 'string' },
-      'frame-interval-ms': { type: 'string' },
-      'log-level': { type: 'string' },
-    });
+    const { values } = parseCommandArgs('probe', argv, OPTIONS);
     const inputs = values.input ?? [];
     if (inputs.length === 0) throw new MstaError('CLI_USAGE', '--input URL_OR_FILE is required (repeat it for several inputs)', { where: 'probe' });
-    const top = positive(values.top, '--top', 5);
-    const maxClips = positive(values.clips, '--clips', Infinity);
-    const stride = positive(values.stride, '--stride', 4);
+    const top = positive(values.top, '--top');
+    const maxClips = values.clips === undefined ? Infinity : positive(values.clips, '--clips');
+    const stride = positive(values.stride, '--stride');
     // Logs go to stderr: stdout carries only the JSON lines.
-    const log = createLogger({ level: values['log-level'] ?? 'warn', format: 'json', destination: process.stderr });
+    const log = createLogger({ level: values['log-level'], format: 'json', destination: process.stderr });
     const bundle = await readBundle(values.bundle ?? DEMO_BUNDLE);
     const m = bundle.manifest;
     const model = await openVideoModel(
       bundle,
-      { providers: (values.providers ?? 'tensorrt,cuda,cpu').split(',').map((p) => p.trim()), intraOpThreads: 0, interOpThreads: 0, tensorrt: { fp16: true, engineCacheDir: '.cache/tensorrt' }, workers: 1, maxBatch: 4, maxWaitMs: 5 },
+      { providers: values.providers.split(',').map((p) => p.trim()), intraOpThreads: 0, interOpThreads: 0, tensorrt: { fp16: true, engineCacheDir: '.cache/tensorrt' }, workers: 1, maxBatch: 4, maxWaitMs: 5 },
       { log, registry: new Registry() },
     );
     const registry = new Registry();
@@ -91,7 +93,8 @@ export const probeCommand: Command = {
           },
           onEvent: () => undefined,
         });
-        runner.start({ frameIntervalMs: positive(values['frame-interval-ms'], '--frame-interval-ms', m.frame_interval_ms ?? 125), stride });
+        const frameIntervalMs = values['frame-interval-ms'] === undefined ? (m.frame_interval_ms ?? 125) : positive(values['frame-interval-ms'], '--frame-interval-ms');
+        runner.start({ frameIntervalMs, stride });
         runner.setRecognizer(recognizer, { smoothing: 1, start: 1, end: 0, minClips: 1, minScore: 0, topK: top, updateEveryClips: 1, updateRise: 1, model: { name: m.name, sha256: bundle.sha256 } });
         runners.push(runner);
       });

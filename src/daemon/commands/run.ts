@@ -9,7 +9,17 @@ import { createLogger } from '../logger.js';
 import { applyRunFlags } from '../run-flags.js';
 import { createNotifier } from '../sd-notify.js';
 import { prepareConfig, withDefaultBundle } from '../validate-config.js';
-import { parseCommandArgs, type Command } from './command.js';
+import { parseCommandArgs, type Command, type OptionTable } from './command.js';
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c', value: 'FILE', help: 'the YAML config (`msta-edge schema` describes it); without it and --camera: the demo' },
+  bundle: { type: 'string', value: 'DIR', help: 'model bundle directory (overrides model.bundle)' },
+  camera: { type: 'string', multiple: true, value: 'ID=URL', help: 'a camera: rtsp://, file://, v4l2:// or test:// URL (replaces the configured cameras)' },
+  labels: { type: 'string', value: 'A,B,...', help: 'actions to recognise, comma-separated (replaces the configured labels)' },
+  'labels-file': { type: 'string', value: 'FILE', help: 'a label file (replaces the configured label files)' },
+  'mqtt-url': { type: 'string', value: 'URL', help: 'the MQTT broker (overrides mqtt.url)' },
+  http: { type: 'string', value: 'HOST:PORT', help: 'where /metrics, /healthz, /readyz and /api listen (overrides http.listen)' },
+} satisfies OptionTable;
 
 /** With no config and no flags: the demo video in a loop through the test bundle. */
 function demoConfig(config: Config): Config {
@@ -27,16 +37,9 @@ function demoConfig(config: Config): Config {
 export const runCommand: Command = {
   name: 'run',
   summary: 'run the daemon (no arguments: the demo on embedded defaults)',
+  options: OPTIONS,
   async run(argv) {
-    const { values } = parseCommandArgs('run', argv, {
-      config: { type: 'string', short: 'c' },
-      bundle: { type: 'string' },
-      camera: { type: 'string', multiple: true },
-      labels: { type: 'string' },
-      'labels-file': { type: 'string' },
-      'mqtt-url': { type: 'string' },
-      http: { type: 'string' },
-    });
+    const { values } = parseCommandArgs('run', argv, OPTIONS);
     const configFile = values.config;
     const load = (): Config => {
       let config = configFile ? loadConfigFile(configFile) : defaultConfig();
