@@ -20,7 +20,7 @@ const bundle = await readBundle(values.bundle);
 const m = bundle.manifest;
 const model = await openVideoModel(
   bundle,
-  { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, workers: Number(values.workers), maxBatch: 4, maxWaitMs: 2 },
+  { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, precision: 'auto', workers: Number(values.workers), maxBatch: 4, maxWaitMs: 2 },
   { log: pino({ level: 'warn' }), registry: new Registry() },
 );
 const clipBytes = m.frames * m.height * m.width * 3;

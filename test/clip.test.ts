@@ -30,10 +30,15 @@ function scheduler(): TestScheduler {
 
 test('sampling keeps one frame per interval of capture time, whatever the fps', () => {
   scheduler().run(({ cold, expectObservable }) => {
-    // 25 fps (40 ms) with a 100 ms interval: frames at 0,40,80 | 120,160 | 200,240,280 | 320 ...
+    // 25 fps (40 ms) with a 100 ms interval, slots starting 25 ms early: 0,40 | 80,120,160 | 200,240 | 280,320,360
     const frames = Array.from({ length: 10 }, (_, i) => frame(i, 1000 + i * 40));
     const source = cold('abcdefghij|', Object.fromEntries(frames.map((f, i) => ['abcdefghij'[i]!, f])));
-    expectObservable(source.pipe(sampleFrames(100), map((f) => f.seq))).toBe('a--d-f--i-|', { a: 0, d: 3, f: 5, i: 8 });
+    expectObservable(source.pipe(sampleFrames(100), map((f) => f.seq))).toBe('a-c--f-h--|', { a: 0, c: 2, f: 5, h: 7 });
+  });
+  scheduler().run(({ cold, expectObservable }) => {
+    // Frames the pipeline already sampled at the interval, up to 70 ms late or 20 ms early: all kept.
+    const source = cold('abcd|', { a: frame(0, 0), b: frame(1, 170), c: frame(2, 180), d: frame(3, 370) });
+    expectObservable(source.pipe(sampleFrames(100), map((f) => f.seq))).toBe('abcd|', { a: 0, b: 1, c: 2, d: 3 });
   });
   scheduler().run(({ cold, expectObservable }) => {
     // 5 fps (200 ms) with a 100 ms interval: every frame is kept, none invented.

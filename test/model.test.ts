@@ -19,7 +19,7 @@ import { labelScores } from '../src/recognize/label-scores.js';
 
 const BUNDLE = 'models/synthetic-actions';
 const reference = readBundleReference(BUNDLE);
-const OPTIONS: ModelOptions = { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, tensorrt: { fp16: true, engineCacheDir: '/tmp' }, workers: 1, maxBatch: 4, maxWaitMs: 5 };
+const OPTIONS: ModelOptions = { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, tensorrt: { fp16: true, engineCacheDir: '/tmp' }, precision: 'fp32', workers: 1, maxBatch: 4, maxWaitMs: 5 };
 
 function logCapture() {
   const lines: Record<string, unknown>[] = [];

@@ -56,11 +56,15 @@ const camera = z.strictObject({
     .string()
     .superRefine(check(cameraUrlProblem))
     .optional()
-    .describe('rtsp://user:pass@host/path, file:///path, v4l2:///dev/video0 or test://smpte; ${ENV} works here'),
+    .describe("rtsp://user:pass@host/path, file:///path, v4l2:///dev/video0 or test://smpte; ${ENV} works here. Prefer the camera's sub-stream (e.g. 640x360): the model sees 224x224 or less, and decoding a 1080p main stream costs several times more"),
   url_file: z.string().optional().describe('file holding the URL (a secret: it usually carries a password)'),
   transport: z.enum(['tcp', 'udp', 'auto']).default('tcp').describe('RTSP transport'),
   latency_ms: z.number().int().min(0).max(10_000).default(200).describe('RTSP jitter-buffer latency'),
-  decoder: z.string().min(1).default('auto').describe('auto (hardware decoder when present), software, or a GStreamer element name'),
+  decoder: z
+    .string()
+    .min(1)
+    .default('auto')
+    .describe('auto (a hardware decoder when present: nvv4l2decoder, nvh264dec, vah264dec, vaapih264dec, v4l2h264dec), software, or a GStreamer element name'),
   loop: z.boolean().default(false).describe('files only: start again at the end'),
   max_fps: z.number().positive().optional().describe('drop frames above this rate before decoding work downstream'),
   enabled: z.boolean().default(true),
@@ -81,6 +85,10 @@ const model = z.strictObject({
     .prefault({}),
   intra_op_threads: z.number().int().min(0).default(0).describe('0 = onnxruntime decides'),
   inter_op_threads: z.number().int().min(0).default(0),
+  precision: z
+    .enum(['auto', 'fp32'])
+    .default('auto')
+    .describe("auto: the bundle's int8 video graph when the CPU provider serves (about 2x faster at full size); fp32: always float"),
   workers: z.number().int().min(1).max(16).default(1).describe('inference worker threads'),
   max_batch: z.number().int().min(1).max(64).default(4).describe('clips from several cameras per inference'),
   max_wait_ms: z.number().min(0).max(1000).default(5).describe('how long a clip waits for a batch to fill'),
@@ -110,6 +118,12 @@ const recognition = z
   .strictObject({
     frame_interval_ms: z.number().positive().optional().describe("one frame sampled every this many ms; defaults to the bundle's"),
     stride: z.number().int().min(1).default(4).describe('a new clip every this many sampled frames'),
+    motion_gate: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('skip inference on still clips (counted in msta_clips_skipped_total{reason="still"}); an active action is still followed to its end'),
+        threshold: z.number().min(0).max(100).default(0.05).describe('a clip is still when no two consecutive frames differ in more than this percent of a sparse grid of pixels (by more than 16 grey levels); 0.05: any changed pixel'),
+      })
+      .prefault({}),
     smoothing: z.number().gt(0).max(1).default(0.5).describe('EMA weight of the newest clip (1 = no smoothing)'),
     start: z.number().min(0).max(1).default(0.6).describe('smoothed score at which an action starts'),
     end: z.number().min(0).max(1).default(0.4).describe('smoothed score below which it ends'),

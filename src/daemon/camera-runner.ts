@@ -2,7 +2,8 @@
 // events. The ingest half lives as long as the camera; the recognition half is rebuilt when the
 // labels change, without touching the stream. Recognition can be paused (an MQTT command): the
 // stream goes on, sampled frames are dropped before any clip is built, so nothing is inferred.
-import { filter, Subject, takeUntil, tap, type Subscription } from 'rxjs';
+import { concatMap, filter, Subject, takeUntil, tap, type Subscription } from 'rxjs';
+import { clipMotion } from '../clip/clip-motion.js';
 import type { Logger } from 'pino';
 import type { ClipMetrics } from '../clip/clip-metrics.js';
 import { latestWins } from '../clip/latest-wins.js';
@@ -18,6 +19,10 @@ import type { Recognizer } from './recognizer.js';
 export interface ClipSettings {
   frameIntervalMs: number;
   stride: number;
+  /** Offline processing: every clip is inferred in order (none replaced while one runs). */
+  everyClip?: boolean;
+  /** Clips whose motion (clipMotion) stays below this are not inferred while no action is active; none when absent. */
+  motionThreshold?: number;
 }
 
 export interface CameraRunnerDeps {
@@ -37,6 +42,8 @@ export class CameraRunner {
   private ingestEnded: () => void = () => undefined;
   private statusSub: Subscription | undefined;
   private paused = false;
+  /** Labels with an action started and not yet ended, for the motion gate. */
+  private readonly activeActions = new Set<string>();
   private recognition:
     | { input: Subject<ClipEmbedding>; sub: Subscription; recognizer: Recognizer; options: Omit<ActionEventOptions, 'labels'> }
     | undefined;
@@ -69,7 +76,13 @@ export class CameraRunner {
         ),
         // Every clip made is counted; those replaced while waiting are a subset, dropped.
         tap(() => clipMetrics.clip(this.camera)),
-        latestWins((c) => model.embedClip(c), () => clipMetrics.drop(this.camera, 'replaced')),
+        // Motion gate: a still clip is skipped, unless an action is active (its end needs clips).
+        filter((c) => {
+          if (clip.motionThreshold === undefined || this.activeActions.size > 0 || clipMotion(c) >= clip.motionThreshold) return true;
+          clipMetrics.skip(this.camera, 'still');
+          return false;
+        }),
+        clip.everyClip ? concatMap((c) => model.embedClip(c)) : latestWins((c) => model.embedClip(c), () => clipMetrics.drop(this.camera, 'replaced')),
       )
       .subscribe({
         // A clip that was in inference when recognition was paused starts nothing.
@@ -107,7 +120,11 @@ export class CameraRunner {
         actionEvents({ ...options, labels }),
       )
       .subscribe({
-        next: (event) => this.deps.onEvent(event),
+        next: (event) => {
+          if (event.type === 'start') this.activeActions.add(event.label);
+          else if (event.type === 'end') this.activeActions.delete(event.label);
+          this.deps.onEvent(event);
+        },
         error: (e: unknown) => this.deps.log.error({ camera: this.camera, err: (e as Error).message }, 'recognition failed'),
       });
     this.recognition = { input, sub, recognizer, options };

@@ -144,6 +144,7 @@ export class Daemon {
         intraOpThreads: c.model.intra_op_threads,
         interOpThreads: c.model.inter_op_threads,
         tensorrt: { fp16: c.model.tensorrt.fp16, engineCacheDir: c.model.tensorrt.engine_cache_dir },
+        precision: c.model.precision,
         workers: c.model.workers,
         maxBatch: c.model.max_batch,
         maxWaitMs: c.model.max_wait_ms,
@@ -188,6 +189,7 @@ export class Daemon {
     const { log } = this.deps;
     const c = this.config;
     const m = this.model!.bundle.manifest;
+    const frameIntervalMs = c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125;
     const source = cameraSource(
       {
         camera: camera.id,
@@ -198,6 +200,8 @@ export class Daemon {
         latencyMs: camera.latency_ms,
         decoder: camera.decoder,
         ...(camera.max_fps !== undefined ? { maxFps: Math.round(camera.max_fps) } : {}),
+        // The pipeline drops what the clip sampler would, before scaling and conversion.
+        sampleIntervalMs: frameIntervalMs,
         loop: camera.loop,
         stallTimeoutMs: c.source.stall_timeout_s * 1000,
         stopTimeoutMs: c.source.stop_timeout_ms,
@@ -223,7 +227,7 @@ export class Daemon {
     });
     if (!this.switches!.enabled(camera.id)) log.info({ camera: camera.id }, 'recognition paused (switched off over MQTT)');
     runner.setRecognitionEnabled(this.switches!.enabled(camera.id));
-    runner.start({ frameIntervalMs: c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125, stride: c.recognition.stride });
+    runner.start({ frameIntervalMs, stride: c.recognition.stride, ...(c.recognition.motion_gate.enabled ? { motionThreshold: c.recognition.motion_gate.threshold } : {}) });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
     this.runners.set(camera.id, { runner, camera });
   }

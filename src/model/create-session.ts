@@ -39,16 +39,20 @@ export function checkProviders(providers: string[]): Provider[] {
   return providers as Provider[];
 }
 
-/** Opens a graph with the first provider that works; reports each one that did not. */
+/**
+ * Opens a graph with the first provider that works; reports each one that did not. `cpuPath`: the
+ * graph the CPU provider opens instead (a bundle's int8 variant: GPU providers keep float).
+ */
 export async function createSession(
   path: string,
   options: SessionOptions,
+  cpuPath?: string,
 ): Promise<{ session: ort.InferenceSession; provider: Provider; fallbacks: Fallback[] }> {
   const fallbacks: Fallback[] = [];
   let lastError: unknown;
   for (const provider of checkProviders(options.providers)) {
     try {
-      const session = await ort.InferenceSession.create(path, {
+      const session = await ort.InferenceSession.create(provider === 'cpu' && cpuPath ? cpuPath : path, {
         executionProviders: [providerConfig(provider, options)],
         intraOpNumThreads: options.intraOpThreads,
         interOpNumThreads: options.interOpThreads,

@@ -12,6 +12,8 @@ import type { Bundle } from './read-bundle.js';
 import type { ReadyReply, ResultReply, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 export interface ModelOptions extends SessionOptions {
+  /** auto: the bundle's int8 video graph where the CPU provider serves and the bundle has one; fp32: never. */
+  precision: 'auto' | 'fp32';
   workers: number;
   maxBatch: number;
   maxWaitMs: number;
@@ -128,6 +130,7 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   const init: WorkerRequest = {
     kind: 'init',
     videoPath: bundle.videoPath,
+    ...(options.precision === 'auto' && bundle.int8VideoPath ? { cpuVideoPath: bundle.int8VideoPath } : {}),
     textPath: bundle.textPath,
     session: { providers: options.providers, intraOpThreads: options.intraOpThreads, interOpThreads: options.interOpThreads, tensorrt: options.tensorrt },
     clipShape: [m.frames, m.height, m.width, 3],
@@ -142,7 +145,8 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   }
   const first = ready[0]!;
   for (const f of first.fallbacks) log.warn({ provider: f.provider, reason: f.reason }, `execution provider ${f.provider} unavailable, falling back`);
-  log.info({ model: m.name, provider: first.provider, workers: threads.length, warmup_s: Number(first.warmupSeconds.toFixed(3)) }, 'model loaded and warmed up');
+  const precision = first.provider === 'cpu' && init.cpuVideoPath ? 'int8' : 'fp32';
+  log.info({ model: m.name, provider: first.provider, precision, workers: threads.length, warmup_s: Number(first.warmupSeconds.toFixed(3)) }, 'model loaded and warmed up');
 
   const metrics: ModelMetrics = registerModelMetrics(deps.registry, { name: m.name, provider: first.provider, sha256: bundle.sha256 });
   const clipBytes = m.frames * m.height * m.width * 3;

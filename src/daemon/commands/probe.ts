@@ -28,6 +28,7 @@ const OPTIONS = {
   stride: { type: 'string', value: 'N', default: '4', help: 'a new clip every this many sampled frames' },
   'frame-interval-ms': { type: 'string', value: 'MS', help: "one frame sampled every this many ms (default: the bundle's)" },
   'log-level': { type: 'string', value: 'LEVEL', default: 'warn', help: 'log level of the JSON log on stderr' },
+  offline: { type: 'boolean', help: 'files only: decode as fast as possible and infer every clip' },
 } satisfies OptionTable;
 
 const positive = (value: string, flag: string): number => {
@@ -47,13 +48,15 @@ export const probeCommand: Command = {
     const top = positive(values.top, '--top');
     const maxClips = values.clips === undefined ? Infinity : positive(values.clips, '--clips');
     const stride = positive(values.stride, '--stride');
+    // Files only: decode as fast as possible and infer every clip (none replaced while one runs).
+    const offline = values.offline ?? false;
     // Logs go to stderr: stdout carries only the JSON lines.
     const log = createLogger({ level: values['log-level'], format: 'json', destination: process.stderr });
     const bundle = await readBundle(values.bundle ?? DEMO_BUNDLE);
     const m = bundle.manifest;
     const model = await openVideoModel(
       bundle,
-      { providers: values.providers.split(',').map((p) => p.trim()), intraOpThreads: 0, interOpThreads: 0, tensorrt: { fp16: true, engineCacheDir: '.cache/tensorrt' }, workers: 1, maxBatch: 4, maxWaitMs: 5 },
+      { providers: values.providers.split(',').map((p) => p.trim()), intraOpThreads: 0, interOpThreads: 0, tensorrt: { fp16: true, engineCacheDir: '.cache/tensorrt' }, precision: 'auto', workers: 1, maxBatch: 4, maxWaitMs: 5 },
       { log, registry: new Registry() },
     );
     const registry = new Registry();
@@ -71,10 +74,11 @@ export const probeCommand: Command = {
       let finish: () => void = () => undefined;
       const enough = new Promise<void>((resolve) => (finish = resolve));
       const clipMetrics = registerClipMetrics(registry);
+      const frameIntervalMs = values['frame-interval-ms'] === undefined ? (m.frame_interval_ms ?? 125) : positive(values['frame-interval-ms'], '--frame-interval-ms');
       inputs.forEach((url, i) => {
         const camera = `input${i}`;
         const runner = new CameraRunner(camera, {
-          source: cameraSource({ camera, url, width: m.width, height: m.height }, { registry, log }),
+          source: cameraSource({ camera, url, width: m.width, height: m.height, sampleIntervalMs: frameIntervalMs, realtime: !offline }, { registry, log }),
           model,
           clipMetrics,
           log,
@@ -93,8 +97,7 @@ export const probeCommand: Command = {
           },
           onEvent: () => undefined,
         });
-        const frameIntervalMs = values['frame-interval-ms'] === undefined ? (m.frame_interval_ms ?? 125) : positive(values['frame-interval-ms'], '--frame-interval-ms');
-        runner.start({ frameIntervalMs, stride });
+        runner.start({ frameIntervalMs, stride, everyClip: offline });
         runner.setRecognizer(recognizer, { smoothing: 1, start: 1, end: 0, minClips: 1, minScore: 0, topK: top, updateEveryClips: 1, updateRise: 1, model: { name: m.name, sha256: bundle.sha256 } });
         runners.push(runner);
       });

@@ -14,6 +14,7 @@ const OPTIONS = {
   decoder: { type: 'string', value: 'NAME', help: 'auto (default), software, or a GStreamer element name' },
   timeout: { type: 'string', value: 'S', default: '30', help: 'give up after this many seconds' },
   stall: { type: 'string', value: 'S', default: '5', help: 'no frame for this long: reconnect' },
+  offline: { type: 'boolean', help: 'files only: decode as fast as possible, every frame, media-time capture times' },
 } satisfies OptionTable;
 
 function usageError(message: string): MstaError {
@@ -56,7 +57,7 @@ export const sourceProbeCommand: Command = {
     let source;
     try {
       source = cameraSource(
-        { camera: 'probe', url: values.url, width, height, transport: transport as Transport, stallTimeoutMs, ...(values.decoder ? { decoder: values.decoder } : {}) },
+        { camera: 'probe', url: values.url, width, height, transport: transport as Transport, stallTimeoutMs, realtime: !values.offline, ...(values.decoder ? { decoder: values.decoder } : {}) },
         { log: stderrLog },
       );
     } catch (e) {
