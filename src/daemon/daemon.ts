@@ -2,6 +2,8 @@
 // all started; reload of labels and cameras without touching the rest; orderly stop. Start,
 // reloads and stop run one at a time, in the order asked; a stop asked during start ends it at the
 // next phase.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -24,7 +26,7 @@ import { actionStateFromEvent } from '../sink/payloads.js';
 import { cameraSource, type CameraSource } from '../source/camera-source.js';
 import { killSourceChildren, reapSourceChildren } from '../source/child-process.js';
 import type { FairScheduler } from '../clip/fair-scheduler.js';
-import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionState } from '../types.js';
+import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionCommand, RecognitionState } from '../types.js';
 import { CameraRunner } from './camera-runner.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
@@ -32,6 +34,7 @@ import { daemonHealth, type ComponentCheck } from './health.js';
 import { modelOptions } from './model-options.js';
 import { clipScheduler, RecognitionControl } from './recognition-control.js';
 import { registerRecognitionMetrics, type RecognitionMetrics } from './recognition-metrics.js';
+import { RecognitionSwitches } from './recognition-switches.js';
 import { buildRecognizer, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
 import { prepareConfig, type PreparedConfig } from './validate-config.js';
@@ -47,6 +50,12 @@ export interface DaemonDeps {
 /** The background label never fires an event: Home Assistant discovery leaves it out of event_types. */
 function discoveryBackground(c: Config): { background?: string } {
   return c.labels.background !== undefined ? { background: c.labels.background } : {};
+}
+
+/** The console's URL from the address the HTTP server listens on (a wildcard bind: this host's name). */
+export function consoleUrl(address: string): string {
+  const wildcard = /^(0\.0\.0\.0|\[::\]):/.exec(address);
+  return `http://${wildcard ? address.replace(wildcard[1]!, hostname()) : address}/`;
 }
 
 export class Daemon {
@@ -67,6 +76,7 @@ export class Daemon {
   private model: VideoModel | undefined;
   private tokenizer: ClipTokenizer | undefined;
   private recognizer: Recognizer | undefined;
+  private switches: RecognitionSwitches | undefined;
   private started = false;
   private stopRequested = false;
   private stopped: Promise<void> | undefined;
@@ -140,12 +150,20 @@ export class Daemon {
       cameras: this.enabledCameras(c).map((cam) => cam.id),
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
-      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix, labels: labelNames, ...discoveryBackground(c) } } : {}),
+      labels: { labels: labelNames, ...discoveryBackground(c) },
+      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix } } : {}),
+      version: VERSION,
+      onCommand: (command) => this.onCommand(command),
       registry: this.registry,
       log: log.child({ stage: 'sink' }),
     });
     await this.sink.start();
     if (stopAsked()) return;
+    // Recognition switched off over MQTT stays off across restarts: kept beside the spool, whose
+    // lock (taken by start) makes this daemon its only writer.
+    const switches = RecognitionSwitches.load(join(c.mqtt.spool.dir, 'recognition.json'));
+    this.switches = switches;
+    for (const camera of this.enabledCameras(c)) this.sink.publishRecognition(camera.id, switches.enabled(camera.id));
 
     // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
     const routes = apiRoutes({
@@ -155,6 +173,7 @@ export class Daemon {
     });
     this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness(), routes });
     log.info({ listen: this.http.address }, 'serving /metrics, /healthz, /readyz');
+    this.sink.setConsoleUrl(consoleUrl(this.http.address));
     if (stopAsked()) return;
 
     // 3. The model, warmed up, then the labels embedded with it.
@@ -274,6 +293,8 @@ export class Daemon {
       onEvent: (event) => this.publishEvent(event),
     });
     this.recognitionMetrics.state(camera.id, runner.recognitionState);
+    if (!this.switches!.enabled(camera.id)) log.info({ camera: camera.id }, 'recognition paused (switched off over MQTT)');
+    runner.setRecognitionEnabled(this.switches!.enabled(camera.id));
     runner.start({ frameIntervalMs: this.frameIntervalMs(), stride: c.recognition.stride, ...(c.recognition.motion_gate.enabled ? { motionThreshold: c.recognition.motion_gate.threshold } : {}) });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
     this.runners.set(camera.id, { runner, camera });
@@ -283,6 +304,24 @@ export class Daemon {
   private reportableLabels(): string[] {
     const background = this.config.labels.background?.trim();
     return this.recognizer!.names.filter((n) => n.trim() !== background);
+  }
+
+  /** `<base>/<camera>/recognition/set`: the sink checked the camera and payload. */
+  private onCommand(command: RecognitionCommand): void {
+    const { log } = this.deps;
+    const { camera, enabled } = command;
+    let changed = this.switches!.enabled(camera) !== enabled;
+    try {
+      this.switches!.set(camera, enabled);
+    } catch (e) {
+      // Applied anyway; only the restart would forget it.
+      log.error({ camera, err: (e as Error).message }, 'recognition switch not saved: a restart goes back to the saved state');
+      changed = true;
+    }
+    this.runners.get(camera)?.runner.setRecognitionEnabled(enabled);
+    // Always echoed: a switch expects its state back even when nothing changed.
+    this.sink?.publishRecognition(camera, enabled);
+    if (changed) log.info({ camera, recognition: enabled ? 'ON' : 'OFF' }, enabled ? 'recognition resumed' : 'recognition paused; the camera keeps streaming');
   }
 
   private publishEvent(event: ActionEvent): void {
@@ -428,6 +467,7 @@ export class Daemon {
       log.info({ camera: camera.id }, 'camera started');
     }
     this.sink?.setCameras([...wanted.keys()]);
+    for (const id of wanted.keys()) this.sink?.publishRecognition(id, this.switches!.enabled(id));
     this.publishInfo();
   }
 
