@@ -18,7 +18,7 @@ from ..pretrain import pretrain
 from ..tokenizer import Tokenizer, learn_merges, write_merges
 from . import world
 
-PRETRAIN_STEPS = 300
+PRETRAIN_STEPS = 800
 PRETRAIN_BATCH = 32
 PRETRAIN_LR = 3e-3
 PRETRAIN_SEED = 11

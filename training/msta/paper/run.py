@@ -30,7 +30,8 @@ class Plan:
     few_shot_epochs: int = 20
     few_shot_lambda: float = 0.05
     val_epochs: int = 40
-    every: int = 5
+    every_val: int = 5  # validation: base / novel top-1 logged (and selectable) every 5 epochs
+    every: int = 10  # test runs: novel top-1 logged as training goes
 
     @staticmethod
     def quick() -> "Plan":
@@ -67,7 +68,8 @@ def paper_table(cache: Path, out: Path, plan: Plan, workers: int, log: Callable[
     with ProcessPoolExecutor(workers, initializer=jobs.init_worker) as pool:
         zero_f = pool.submit(jobs.zero_shot, setup)
         val_f = {(lam, a): pool.submit(jobs.base_to_novel, setup, "msta", 0,
-                                       jobs.with_lambda(base_cfg, lam, plan.val_epochs, a), "own", True, plan.every)
+                                       jobs.with_lambda(base_cfg, lam, plan.val_epochs, a), "own", True,
+                                       plan.every_val)
                  for lam in LAMBDAS for a in (0.0, 1.0)}
         few_f = {(m, k, s): pool.submit(jobs.few_shot, setup, m, k, s, few_cfg)
                  for k in plan.shots for s in range(plan.seeds) for m in ("msta", "msta-no-temporal", "linear-probe")}

@@ -37,10 +37,10 @@ def reversed_label(label: str) -> str:
     return label
 
 
-def source_concepts(square_motions: tuple[str, ...] = SQUARE_MOTIONS) -> list[tuple]:
+def source_concepts(square_motions: tuple[str, ...] | None = None) -> list[tuple]:
     """What pretraining sees: every colour on squares doing `square_motions`, green and yellow
     balls doing every motion, and the empty scene. No target composition is among them."""
-    out = [(c, "square", m) for c in synth.COLOURS for m in square_motions]
+    out = [(c, "square", m) for c in synth.COLOURS for m in (square_motions or SQUARE_MOTIONS)]
     out += [(c, "ball", m) for c in SOURCE_BALL_COLOURS for m in synth.MOTIONS]
     out.append((None, "ball", synth.IDLE))
     targets = {(c, "ball", m) for c in synth.LABEL_COLOURS for m in synth.MOTIONS}
@@ -79,7 +79,7 @@ def source_captions(concept: tuple) -> list[str]:
     return synth.captions(concept) + description_sentences(concept) + generic_captions(concept)
 
 
-def corpus(square_motions: tuple[str, ...] = SQUARE_MOTIONS) -> list[str]:
+def corpus(square_motions: tuple[str, ...] | None = None) -> list[str]:
     """The text the experiment's vocabulary is learned from (source concepts only)."""
     return [t for c in source_concepts(square_motions) for t in source_captions(c)]
 
