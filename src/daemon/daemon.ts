@@ -5,13 +5,11 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
 import type { CameraConfig, Config } from '../config/schema.js';
-import { MstaError } from '../errors.js';
 import { createRegistry } from '../metrics/create-registry.js';
 import { watchEventLoop } from '../metrics/event-loop-health.js';
 import { startHttpServer, type Check } from '../metrics/http-server.js';
 import { ClipTokenizer } from '../model/clip-tokenizer.js';
 import { loadClipVocab } from '../model/clip-vocab.js';
-import { readBundle } from '../model/read-bundle.js';
 import { openVideoModel, type VideoModel } from '../model/video-model.js';
 import type { ActionEventOptions } from '../recognize/action-events.js';
 import { formatEventLine } from '../recognize/format-event.js';
@@ -23,12 +21,18 @@ import type { ActionEvent, CameraStatus } from '../types.js';
 import { CameraRunner } from './camera-runner.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
-import { buildRecognizer, configuredLabelSet, type Recognizer } from './recognizer.js';
+import { buildRecognizer, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
+import { prepareConfig, type PreparedConfig } from './validate-config.js';
 
 export interface DaemonDeps {
   log: Logger;
   notifier: Notifier;
+}
+
+/** The background label never fires an event: Home Assistant discovery leaves it out of event_types. */
+function discoveryBackground(c: Config): { background?: string } {
+  return c.labels.background !== undefined ? { background: c.labels.background } : {};
 }
 
 export class Daemon {
@@ -56,14 +60,12 @@ export class Daemon {
     this.eventMetrics = registerEventMetrics(this.registry);
   }
 
-  async start(): Promise<void> {
+  /** Starts on a config prepareConfig accepted (run passes what check-config would print ok for). */
+  async start(prepared?: PreparedConfig): Promise<void> {
     const { log } = this.deps;
-    const c = this.config;
-    if (!c.model) throw new MstaError('CONFIG_INVALID', 'model.bundle is required', { where: 'model' });
-
-    // 0. The bundle's files verified and the labels read: cheap, and mistakes surface first.
-    const bundle = await readBundle(c.model.bundle);
-    const labelSet = configuredLabelSet(c.labels, bundle.manifest);
+    // 0. Every check before anything is connected: the bundle's files verified, the labels read.
+    const { config: c, bundle, labelSet } = prepared ?? (await prepareConfig(this.config, 'config'));
+    this.config = c;
     const labelNames = labelSet.labels.map((l) => l.name);
 
     // 1. The sink next: events made later must have somewhere to go (its spool works offline).
@@ -83,7 +85,7 @@ export class Daemon {
       cameras: this.enabledCameras(c).map((cam) => cam.id),
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
-      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix, labels: labelNames } } : {}),
+      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix, labels: labelNames, ...discoveryBackground(c) } } : {}),
       registry: this.registry,
       log: log.child({ stage: 'sink' }),
     });
@@ -160,6 +162,8 @@ export class Daemon {
       },
       { registry: this.registry, log: log.child({ stage: 'source' }) },
     );
+    this.clipMetrics.camera(camera.id);
+    this.eventMetrics.camera(camera.id, this.reportableLabels());
     const runner = new CameraRunner(camera.id, {
       source,
       model: this.model!,
@@ -179,6 +183,12 @@ export class Daemon {
     this.runners.set(camera.id, { runner, camera });
   }
 
+  /** The labels an event can carry: the recognizer's, less the background label. */
+  private reportableLabels(): string[] {
+    const background = this.config.labels.background?.trim();
+    return this.recognizer!.names.filter((n) => n.trim() !== background);
+  }
+
   private publishEvent(event: ActionEvent): void {
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
@@ -187,10 +197,11 @@ export class Daemon {
     sink.publishEvent(event).then(
       () => {
         this.eventMetrics.published(event);
-        // Logged once durable (spooled or sent): a readable line on a terminal, the ids in JSON.
+        // Logged once safe (durable in the spool, or acknowledged): a readable line on a terminal, the ids in JSON.
         this.deps.log.info({ event: fields }, formatEventLine(event));
       },
-      (e: unknown) => this.deps.log.error({ event: fields, err: (e as Error).message }, 'event could not be spooled'),
+      // The sink counts a lost event (msta_mqtt_events_lost_total) and logs once per burst; per event only at debug.
+      (e: unknown) => this.deps.log.debug({ event: fields, err: (e as Error).message }, 'event lost: neither spooled nor delivered'),
     );
   }
 
@@ -211,18 +222,24 @@ export class Daemon {
   }
 
   /** Applies a new config: labels and cameras change in place; other sections need a restart. */
-  async reload(next: Config): Promise<void> {
+  async reload(next: Config, origin = 'new config'): Promise<void> {
     const { log } = this.deps;
     const previous = this.config;
+    // Fully validated before anything running is touched: a bad label file or TLS file leaves all as
+    // it was. Labels are checked against the running model (a model change needs a restart).
+    const prepared = await prepareConfig(next, origin, this.model ? { bundle: this.model.bundle } : {});
     for (const key of ['model', 'mqtt', 'http', 'source'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
-    if (!isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(previous.recognition, next.recognition)) {
-      const set = configuredLabelSet(next.labels, this.model!.bundle.manifest);
-      const recognizer = await buildRecognizer(set, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }));
+    // The label set as read now: an edited label file changes it while the config stays the same.
+    const labelsChanged = !isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(this.recognizer?.set, prepared.labelSet);
+    if (labelsChanged || !isDeepStrictEqual(previous.recognition, next.recognition)) {
+      const recognizer = await buildRecognizer(prepared.labelSet, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }));
       this.config = { ...previous, labels: next.labels, recognition: next.recognition };
       this.recognizer = recognizer;
       for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());
+      this.sink?.updateLabels({ labels: recognizer.names, ...discoveryBackground(next) });
+      for (const id of this.runners.keys()) this.eventMetrics.camera(id, this.reportableLabels());
       log.info({ labels: recognizer.names.length }, 'labels reloaded');
     }
     const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));

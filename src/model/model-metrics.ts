@@ -22,6 +22,8 @@ export function registerModelMetrics(registry: Registry, model: { name: string; 
     registers: [registry],
   });
   const failures = new Counter({ name: 'msta_inference_failures_total', help: 'Inferences that failed', labelNames: ['model'], registers: [registry] });
+  // At 0 from the start, so increase() and rate() alerts see the series before the first failure.
+  failures.inc({ model: model.name }, 0);
   new Gauge({
     name: 'msta_model_info',
     help: 'The loaded model and the execution provider actually in use',
