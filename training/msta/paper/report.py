@@ -120,7 +120,8 @@ def render(raw: dict, plan, world) -> str:
         runs = list(got.values())
         s = stats.base_novel(_stack(runs, "base"), _stack(runs, "novel"))
         sec = np.mean([r["seconds_per_epoch"] for r in runs])
-        lines.append(f"| {label} | {_ci(s['base'])} | {_ci(s['novel'])} | {_ci(s['hm'])} | "
+        lines.append(f"| {label}{_n(got, seeds if label == 'MSTA' else plan.efficiency_seeds)} | "
+                     f"{_ci(s['base'])} | {_ci(s['novel'])} | {_ci(s['hm'])} | "
                      f"{runs[0]['trainable']:,} | {sec:.2f} |")
     lines += ["", "Validation grid (lambda x epochs, seed 0; base / novel top-1 with and without L_CC):", "",
               "| lambda | epochs | base a=1 | novel a=1 | HM a=1 | base a=0 | novel a=0 |",
