@@ -20,7 +20,7 @@ const bundle = await readBundle(values.bundle);
 const m = bundle.manifest;
 const model = await openVideoModel(
   bundle,
-  { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, workers: Number(values.workers), maxBatch: 4, maxWaitMs: 2 },
+  { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, spinning: false, cpus: 2, precision: 'auto', tensorrt: { fp16: false, engineCacheDir: '/tmp' }, workers: Number(values.workers), maxBatch: 4, maxWaitMs: 2, timeout: { factor: 10, minSeconds: 30 }, maxRestarts: 1 },
   { log: pino({ level: 'warn' }), registry: new Registry() },
 );
 const clipBytes = m.frames * m.height * m.width * 3;

@@ -17,13 +17,15 @@ export type ErrorCode =
   | 'PROVIDER_UNKNOWN'
   | 'PROVIDER_UNAVAILABLE'
   | 'INFERENCE_FAILED'
+  | 'MODEL_FAILED'
   | 'VOCAB_INVALID'
   | 'LABELS_INVALID'
   | 'MQTT_FAILED'
   | 'MQTT_TOPIC_INVALID'
   | 'SPOOL_FAILED'
   | 'SPOOL_LOCKED'
-  | 'HTTP_LISTEN_FAILED';
+  | 'HTTP_LISTEN_FAILED'
+  | 'EVENTS_DB_FAILED';
 
 export class MstaError extends Error {
   readonly code: ErrorCode;

@@ -16,6 +16,13 @@ export interface Frame {
 
 export type CameraState = 'connecting' | 'streaming' | 'stalled' | 'offline';
 
+/**
+ * Where a camera's recognition stands: no clip inferred yet (idle), its last clip inferred
+ * (recognizing), its last clip failed (failing), or its source not streaming (paused).
+ */
+export const RECOGNITION_STATES = ['idle', 'recognizing', 'failing', 'paused'] as const;
+export type RecognitionState = (typeof RECOGNITION_STATES)[number];
+
 export interface CameraStatus {
   camera: string;
   state: CameraState;
@@ -72,4 +79,42 @@ export interface ActionEvent {
   clip: { first_frame_at: string; last_frame_at: string; frames: number };
   top: LabelScore[];
   model: { name: string; sha256: string };
+}
+
+/**
+ * One occurrence of an action as the event history keeps it: its start, updates and end folded
+ * into one record. Times are epoch milliseconds.
+ */
+export interface StoredEvent {
+  id: string;
+  camera: string;
+  /** The region of the camera's frame it was seen in; null for the whole camera. */
+  region: string | null;
+  label: string;
+  startedAt: number;
+  /** null while the action lasts. */
+  endedAt: number | null;
+  /** The highest smoothed score the occurrence reached. */
+  peakScore: number;
+  /** The top-k scores of its best-scoring event. */
+  top: LabelScore[];
+  model: { name: string; sha256: string };
+  snapshot: { path: string; bytes: number } | null;
+}
+
+/** A query on the event history: newest first. */
+export interface EventFilter {
+  camera?: string;
+  label?: string;
+  /** Started at or after (epoch ms). */
+  since?: number;
+  /** Started before (epoch ms): the next page after the oldest one seen. */
+  before?: number;
+  limit: number;
+}
+
+/** What reads the event history (the HTTP API) needs of it. */
+export interface EventHistory {
+  query(filter: EventFilter): StoredEvent[];
+  get(id: string): StoredEvent | undefined;
 }

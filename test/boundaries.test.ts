@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const SRC = resolve('src');
-const STAGES = ['source', 'clip', 'model', 'recognize', 'sink', 'metrics', 'config'];
+const STAGES = ['source', 'clip', 'model', 'recognize', 'sink', 'metrics', 'config', 'events', 'api'];
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

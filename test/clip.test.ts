@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestScheduler } from 'rxjs/testing';
-import { map, of, timer } from 'rxjs';
+import { map, of } from 'rxjs';
 import { Registry } from 'prom-client';
 import { sampleFrames } from '../src/clip/sample-frames.js';
 import { slidingClips } from '../src/clip/sliding-clips.js';
 import { ClipWindow } from '../src/clip/clip-window.js';
-import { latestWins } from '../src/clip/latest-wins.js';
 import { registerClipMetrics } from '../src/clip/clip-metrics.js';
 import type { Clip, DropReason, Frame } from '../src/types.js';
 
@@ -30,10 +29,15 @@ function scheduler(): TestScheduler {
 
 test('sampling keeps one frame per interval of capture time, whatever the fps', () => {
   scheduler().run(({ cold, expectObservable }) => {
-    // 25 fps (40 ms) with a 100 ms interval: frames at 0,40,80 | 120,160 | 200,240,280 | 320 ...
+    // 25 fps (40 ms) with a 100 ms interval, slots starting 25 ms early: 0,40 | 80,120,160 | 200,240 | 280,320,360
     const frames = Array.from({ length: 10 }, (_, i) => frame(i, 1000 + i * 40));
     const source = cold('abcdefghij|', Object.fromEntries(frames.map((f, i) => ['abcdefghij'[i]!, f])));
-    expectObservable(source.pipe(sampleFrames(100), map((f) => f.seq))).toBe('a--d-f--i-|', { a: 0, d: 3, f: 5, i: 8 });
+    expectObservable(source.pipe(sampleFrames(100), map((f) => f.seq))).toBe('a-c--f-h--|', { a: 0, c: 2, f: 5, h: 7 });
+  });
+  scheduler().run(({ cold, expectObservable }) => {
+    // Frames the pipeline already sampled at the interval, up to 70 ms late or 20 ms early: all kept.
+    const source = cold('abcd|', { a: frame(0, 0), b: frame(1, 170), c: frame(2, 180), d: frame(3, 370) });
+    expectObservable(source.pipe(sampleFrames(100), map((f) => f.seq))).toBe('abcd|', { a: 0, b: 1, c: 2, d: 3 });
   });
   scheduler().run(({ cold, expectObservable }) => {
     // 5 fps (200 ms) with a 100 ms interval: every frame is kept, none invented.
@@ -89,29 +93,6 @@ test('each clip owns its buffer: later frames do not change an emitted clip', ()
   const first = window.push(frame(1, 100)) as Clip;
   window.push(frame(2, 200));
   assert.deepEqual(seqsIn(first), [0, 1]);
-});
-
-test('latest wins: while work is busy a newer value replaces the waiting one, and each replacement is counted', () => {
-  const replaced: string[] = [];
-  scheduler().run(({ cold, expectObservable }) => {
-    // Work takes 3 frames of virtual time. b waits, c replaces it, d replaces c; then e arrives after.
-    const source = cold('abcd------e|');
-    const out = source.pipe(latestWins((v) => timer(3).pipe(map(() => v)), (v) => replaced.push(v)));
-    expectObservable(out).toBe('---a--d------(e|)');
-  });
-  assert.deepEqual(replaced, ['b', 'c']);
-});
-
-test('latest wins hands values straight through when work keeps up, and completes after the last', () => {
-  const seen: number[] = [];
-  const replaced: number[] = [];
-  let completed = false;
-  of(1, 2, 3)
-    .pipe(latestWins((v) => of(v * 10), (v) => replaced.push(v)))
-    .subscribe({ next: (v) => seen.push(v), complete: () => (completed = true) });
-  assert.deepEqual(seen, [10, 20, 30]);
-  assert.deepEqual(replaced, []);
-  assert.equal(completed, true);
 });
 
 test('clip metrics count clips and drops per camera on the registry given', async () => {

@@ -280,6 +280,7 @@ test('compose.yaml wires the four services to files that exist and to each other
     assert.ok(f.startsWith('/etc/msta-edge/labels/') && existsSync(join(labelsDir, posix.basename(f))), `label file ${f}`);
   }
   assert.ok(config.mqtt.spool.dir.startsWith('/var/lib/msta-edge/') && daemonMounts.get('/var/lib/msta-edge') === 'msta-state');
+  assert.ok(config.events.path.startsWith('/var/lib/msta-edge/'), 'the event history on the state volume');
   assert.ok(config.model!.tensorrt.engine_cache_dir.startsWith('/var/cache/msta-edge/') && daemonMounts.get('/var/cache/msta-edge') === 'msta-cache');
   assert.ok(parseInt(daemon.stop_grace_period!, 10) > config.shutdown_timeout_s, 'Docker waits longer than the daemon\'s shutdown timeout');
 

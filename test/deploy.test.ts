@@ -224,7 +224,7 @@ test('example configs pass check-config, use existing label files, and write onl
     const config = loadConfigFile(join('configs', f), ENV);
     for (const file of config.labels.files) assert.ok(existsSync(file), `${f}: label file ${file} does not exist`);
     // The engine cache only matters where TensorRT is asked for.
-    const writable = [config.mqtt.spool.dir, config.labels.cache_dir, ...(config.model!.providers.includes('tensorrt') ? [config.model!.tensorrt.engine_cache_dir] : [])];
+    const writable = [config.mqtt.spool.dir, config.labels.cache_dir, config.events.path, ...(config.model!.providers.includes('tensorrt') ? [config.model!.tensorrt.engine_cache_dir] : [])];
     for (const dir of writable) assert.match(dir, /^\/var\/(lib|cache)\/msta-edge\//, `${f}: ${dir} is read-only under ProtectSystem=strict`);
     assert.equal(config.http.listen, '127.0.0.1:9464', `${f}: metrics on loopback by default`);
   }

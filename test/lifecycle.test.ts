@@ -42,7 +42,9 @@ test('SIGHUP applies new labels and cameras without restarting the others; a bad
       const r = await readyz(address);
       return r.status === 200 ? r : undefined;
     }, 60_000, 'ready');
-    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['cameras', 'model', 'mqtt', 'started']);
+    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['cameras', 'events', 'model', 'mqtt', 'recognition', 'started']);
+    const recognition = ready.body.checks.recognition as { cameras?: Record<string, string> } | undefined;
+    assert.ok(['idle', 'recognizing'].includes(recognition?.cameras?.a ?? ''), `camera a's recognition state: ${JSON.stringify(recognition)}`);
     const childOfA = (await daemon.waitForLine((l) => l.msg === 'source child started' && l.camera === 'a')).pid;
 
     config(dir, 'cameras:\n  - id: a\n    url: test://ball\n  - id: b\n    url: test://smpte\nlabels:\n  actions: [red ball moving up, red ball moving down, blue ball blinking]\n');

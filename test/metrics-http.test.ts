@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { Counter } from 'prom-client';
 import { createRegistry } from '../src/metrics/create-registry.js';
 import { startHttpServer } from '../src/metrics/http-server.js';
@@ -35,6 +36,22 @@ test('/metrics serves the registry in a form promtool accepts; /healthz, /readyz
     const other = await fetch(`${base}/admin`);
     assert.equal(other.status, 404);
     assert.equal((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
+  } finally {
+    await http.close();
+  }
+});
+
+test('a request target that is not a URL is a 400, and the server keeps serving', async () => {
+  const http = await startHttpServer('127.0.0.1:0', { registry: createRegistry(), health: () => ({ ok: true, checks: {} }), ready: () => ({ ok: true, checks: {} }) });
+  try {
+    const [host, port] = [http.address.slice(0, http.address.lastIndexOf(':')), Number(http.address.slice(http.address.lastIndexOf(':') + 1))];
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(port, host, () => socket.end('GET http://a:99999/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'));
+      socket.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(text)).on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.equal((await fetch(`http://${http.address}/healthz`)).status, 200);
   } finally {
     await http.close();
   }

@@ -19,7 +19,7 @@ import { labelScores } from '../src/recognize/label-scores.js';
 
 const BUNDLE = 'models/synthetic-actions';
 const reference = readBundleReference(BUNDLE);
-const OPTIONS: ModelOptions = { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, tensorrt: { fp16: true, engineCacheDir: '/tmp' }, workers: 1, maxBatch: 4, maxWaitMs: 5 };
+const OPTIONS: ModelOptions = { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, spinning: false, cpus: 2, precision: 'fp32', tensorrt: { fp16: true, engineCacheDir: '/tmp' }, workers: 1, maxBatch: 4, maxWaitMs: 5, timeout: { factor: 10, minSeconds: 30 }, maxRestarts: 2 };
 
 function logCapture() {
   const lines: Record<string, unknown>[] = [];
@@ -50,7 +50,8 @@ test('clips batched through worker threads give the PyTorch reference embeddings
   const bundle = await readBundle(BUNDLE);
   const { log, lines } = logCapture();
   const registry = new Registry();
-  const model = await openVideoModel(bundle, OPTIONS, { log, registry });
+  // A long wait: on a loaded host the four clips still leave as one batch (it leaves when full).
+  const model = await openVideoModel(bundle, { ...OPTIONS, maxWaitMs: 1000 }, { log, registry });
   try {
     assert.equal(model.provider, 'cpu');
     assert.ok(lines.some((l) => l.msg === 'model loaded and warmed up' && typeof l.warmup_s === 'number'), 'warm-up is timed and logged');
@@ -72,7 +73,7 @@ test('clips batched through worker threads give the PyTorch reference embeddings
     const metrics = await registry.metrics();
     assert.match(metrics, /msta_model_info\{model="synthetic-actions",provider="cpu",sha256="[0-9a-f]{64}"\} 1/);
     // maxBatch is 4: the reference clips (up to 4) leave together as one micro-batch.
-    assert.ok(n! <= OPTIONS.maxBatch);
+    assert.ok(n! <= model.settings.maxBatch);
     assert.match(metrics, new RegExp(`msta_inference_batch_size_sum\\{model="synthetic-actions"\\} ${n}\n`), 'the clips went as one micro-batch');
     assert.match(metrics, /msta_inference_batch_size_count\{model="synthetic-actions"\} 1\n/);
 
@@ -172,4 +173,26 @@ test('a missing vocabulary, a missing bundle.json and an invalid bundle.json are
     m.format = 'msta-bundle/9';
   });
   await rejectsWith(readBundle(bad), 'BUNDLE_INVALID', /format: .*msta-bundle\/1.*embed_dim/);
+});
+
+test('"auto" inference settings are resolved from the host and the provider in use, and logged at start', async () => {
+  const bundle = await readBundle(BUNDLE);
+  const { log, lines } = logCapture();
+  const auto: ModelOptions = { ...OPTIONS, providers: ['cuda', 'cpu'], workers: 'auto', intraOpThreads: 'auto', maxBatch: 'auto', spinning: 'auto', cpus: 2 };
+  const model = await openVideoModel(bundle, auto, { log, registry: new Registry() });
+  try {
+    // The test bundle is small (a 1.5 MB graph): batches of 4.
+    assert.deepEqual(model.settings, { workers: 2, intraOpThreads: 1, maxBatch: 4, spinning: false, pipeline: 2, auto: ['workers', 'intraOpThreads', 'maxBatch', 'spinning'] });
+    const logged = lines.find((l) => l.msg === 'inference settings');
+    assert.ok(logged, 'the choice is logged');
+    assert.equal(logged.provider, 'cpu');
+    assert.equal(logged.workers, 2);
+    assert.equal(logged.spinning, false);
+    assert.equal(model.health().ready, 2, 'both workers loaded (the second straight on the provider that worked)');
+    assert.equal(lines.filter((l) => l.level === 40 && l.provider === 'cuda').length, 1, 'the fallback is tried and logged once, not per worker');
+    const [a, b] = await Promise.all([0, 1].map((seq) => model.embedClip({ camera: 'c', seq, frames: 8, height: 64, width: 64, data: new Uint8Array(8 * 64 * 64 * 3), firstFrameAt: 0, lastFrameAt: 0 })));
+    assert.deepEqual(a!.embedding, b!.embedding);
+  } finally {
+    await model.close();
+  }
 });

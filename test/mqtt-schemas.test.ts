@@ -36,6 +36,7 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
   const t = sinkTopics();
   const address = (name: string): string => api.channels[name]!.address.replace('{camera}', 'cam');
   assert.equal(address('bridgeStatus'), t.bridgeStatus);
+  assert.equal(address('bridgeInfo'), t.bridgeInfo);
   assert.equal(address('cameraStatus'), t.cameraStatus('cam'));
   assert.equal(address('events'), t.events('cam'));
   assert.equal(address('state'), t.state('cam'));
@@ -52,6 +53,7 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
   );
   assert.deepEqual(delivery, {
     bridgeStatus: { qos: 1, retain: true, bindingVersion: '0.2.0' },
+    bridgeInfo: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     cameraStatus: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     events: { qos: 1, retain: false, bindingVersion: '0.2.0' },
     state: { qos: 1, retain: true, bindingVersion: '0.2.0' },

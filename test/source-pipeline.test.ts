@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPipelineDescription, decoderElements, quoteValue, type PipelineOptions } from '../src/source/pipeline-description.js';
+import { autoDecoder, buildPipelineDescription, decoderElements, hardwareDecoderRanks, intervalFramerate, quoteValue, RANKED_HARDWARE_DECODERS, type PipelineOptions } from '../src/source/pipeline-description.js';
 import { parseSourceUrl } from '../src/source-url.js';
 
 const o: PipelineOptions = { width: 224, height: 160, transport: 'tcp', latencyMs: 200, decoder: 'auto', realtime: true };
@@ -63,4 +63,34 @@ test('the crop keeps the target aspect ratio in lowest terms', () => {
 
 test('quoted values escape quotes and backslashes', () => {
   assert.equal(quoteValue('a\\b"c'), '"a\\\\b\\"c"');
+});
+
+test('the sampling interval drops frames by timestamp before scaling and conversion', () => {
+  const d = buildPipelineDescription(parseSourceUrl('rtsp://cam/s'), { ...o, sampleIntervalMs: 160 }, none);
+  assert.match(d, /decodebin [^!]*! videorate drop-only=true ! video\/x-raw,framerate=25\/4 ! aspectratiocrop/);
+  // Offline files drop the same way (no frame invented), into an appsink that keeps every frame.
+  assert.match(buildPipelineDescription(parseSourceUrl('/m/a.mp4'), { ...o, sampleIntervalMs: 160, realtime: false }, none), /videorate drop-only=true ! video\/x-raw,framerate=25\/4 ! .* drop=false sync=false/);
+  // A lower fps cap wins over the sampling rate; a higher one changes nothing.
+  assert.match(buildPipelineDescription(parseSourceUrl('rtsp://cam/s'), { ...o, sampleIntervalMs: 160, maxFps: 5 }, none), /videorate drop-only=true ! video\/x-raw,framerate=5\/1 ! /);
+  assert.match(buildPipelineDescription(parseSourceUrl('rtsp://cam/s'), { ...o, sampleIntervalMs: 160, maxFps: 10 }, none), /framerate=25\/4 ! /);
+  assert.deepEqual(intervalFramerate(125), { num: 8, den: 1 });
+  assert.deepEqual(intervalFramerate(33.333), { num: 1_000_000, den: 33_333 });
+});
+
+test('decoder: auto picks hardware by element presence: Jetson, NVDEC, VA-API, V4L2 (Raspberry Pi), else software', () => {
+  const rtsp = parseSourceUrl('rtsp://cam/s');
+  const present = (...names: string[]) => (e: string) => names.includes(e);
+  assert.equal(autoDecoder(rtsp, jetson), 'nvv4l2decoder');
+  assert.equal(autoDecoder(rtsp, present('nvh264dec', 'vah264dec')), 'nvh264dec');
+  assert.equal(autoDecoder(rtsp, present('vah264dec', 'vaapih264dec')), 'vah264dec');
+  assert.equal(autoDecoder(rtsp, present('vaapih264dec', 'v4l2h264dec')), 'vaapih264dec');
+  assert.equal(autoDecoder(parseSourceUrl('/m/a.mp4'), present('v4l2h264dec')), 'v4l2h264dec');
+  assert.equal(autoDecoder(rtsp, none), undefined);
+  assert.equal(autoDecoder(parseSourceUrl('/dev/video0'), present('vah264dec')), undefined, 'V4L2 cameras send raw or MJPEG');
+  // Codec-specific decoders are reached through decodebin by rank (any codec the camera sends).
+  assert.match(buildPipelineDescription(rtsp, o, present('vah264dec')), /media=video ! decodebin caps/);
+  const ranks = hardwareDecoderRanks().split(',').map((r) => r.split(':'));
+  assert.deepEqual(ranks.map(([e]) => e), [...RANKED_HARDWARE_DECODERS]);
+  assert.ok(ranks.every(([, r], i) => Number(r) > 256 && (i === 0 || Number(r) < Number(ranks[i - 1]![1]))), 'above PRIMARY, in preference order');
+  assert.equal(hardwareDecoderRanks('avdec_h264:1').split(',').at(-1), 'avdec_h264:1', "the user's own ranks are kept, last (they win)");
 });

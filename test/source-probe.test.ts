@@ -113,6 +113,17 @@ test('a file shorter than N frames: all its frames, then exit 0', { skip: exists
   assert.equal(p.frameCount(), summary.frames);
 });
 
+test('--offline: every frame of a file, decoded as fast as it goes, stamped with media time', { skip: existsSync(CLIP) ? false : `needs ${CLIP}` }, async () => {
+  const started = Date.now();
+  const p = probe(['--url', CLIP, '--frames', '1000', '--size', '32x32', '--offline']);
+  assert.equal(await p.exit, 0, p.stderr());
+  const summary = JSON.parse(p.lines.at(-1)!) as { frames: number; fps: number; drops: number };
+  assert.equal(summary.frames, 32, 'every frame, none dropped');
+  assert.equal(summary.drops, 0);
+  // The file's own rate from the capture times, whatever the decoding speed.
+  assert.ok(Math.abs(summary.fps - 30) < 0.5, `fps ${summary.fps} from media time (wall ${Date.now() - started} ms)`);
+});
+
 test('no frames before --timeout: the summary, then exit 1', async () => {
   const p = probe(['--url', 'rtsp://127.0.0.1:9/none', '--frames', '5', '--timeout', '2']);
   assert.equal(await p.exit, 1);

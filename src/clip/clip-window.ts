@@ -26,9 +26,11 @@ export class ClipWindow {
   private next = 0;
   private sinceClip = 0;
   private clipSeq = 0;
+  private strideNow: number;
 
   constructor(private readonly options: ClipWindowOptions) {
     if (options.frames < 1 || options.stride < 1) throw new RangeError('frames and stride must be >= 1');
+    this.strideNow = options.stride;
     this.frameBytes = options.width * options.height * 3;
     this.ring = new Uint8Array(this.frameBytes * options.frames);
     this.times = new Float64Array(options.frames);
@@ -48,9 +50,19 @@ export class ClipWindow {
     this.sinceClip += 1;
     if (this.held < T) return undefined;
     // The first full window makes a clip at once; after that one every `stride` frames.
-    if (this.clipSeq > 0 && this.sinceClip < this.options.stride) return undefined;
+    if (this.clipSeq > 0 && this.sinceClip < this.strideNow) return undefined;
     this.sinceClip = 0;
     return this.copyOut();
+  }
+
+  /** A new stride from the next clip on (the scheduler adapts it to the model's capacity). */
+  set stride(n: number) {
+    if (!(n >= 1)) throw new RangeError('stride must be >= 1');
+    this.strideNow = Math.round(n);
+  }
+
+  get stride(): number {
+    return this.strideNow;
   }
 
   reset(): void {

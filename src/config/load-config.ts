@@ -85,6 +85,7 @@ function resolvePaths(config: Config, base: string): void {
   config.labels.files = config.labels.files.map(abs);
   config.labels.cache_dir = abs(config.labels.cache_dir);
   config.mqtt.spool.dir = abs(config.mqtt.spool.dir);
+  config.events.path = abs(config.events.path);
   const tls = config.mqtt.tls;
   if (tls) for (const k of ['ca', 'cert', 'key'] as const) if (tls[k]) tls[k] = abs(tls[k]);
 }

@@ -56,11 +56,15 @@ const camera = z.strictObject({
     .string()
     .superRefine(check(cameraUrlProblem))
     .optional()
-    .describe('rtsp://user:pass@host/path, file:///path, v4l2:///dev/video0 or test://smpte; ${ENV} works here'),
+    .describe("rtsp://user:pass@host/path, file:///path, v4l2:///dev/video0 or test://smpte; ${ENV} works here. Prefer the camera's sub-stream (e.g. 640x360): the model sees 224x224 or less, and decoding a 1080p main stream costs several times more"),
   url_file: z.string().optional().describe('file holding the URL (a secret: it usually carries a password)'),
   transport: z.enum(['tcp', 'udp', 'auto']).default('tcp').describe('RTSP transport'),
   latency_ms: z.number().int().min(0).max(10_000).default(200).describe('RTSP jitter-buffer latency'),
-  decoder: z.string().min(1).default('auto').describe('auto (hardware decoder when present), software, or a GStreamer element name'),
+  decoder: z
+    .string()
+    .min(1)
+    .default('auto')
+    .describe('auto (a hardware decoder when present: nvv4l2decoder, nvh264dec, vah264dec, vaapih264dec, v4l2h264dec), software, or a GStreamer element name'),
   loop: z.boolean().default(false).describe('files only: start again at the end'),
   max_fps: z.number().positive().optional().describe('drop frames above this rate before decoding work downstream'),
   enabled: z.boolean().default(true),
@@ -79,11 +83,25 @@ const model = z.strictObject({
       engine_cache_dir: z.string().default('.cache/tensorrt'),
     })
     .prefault({}),
-  intra_op_threads: z.number().int().min(0).default(0).describe('0 = onnxruntime decides'),
+  intra_op_threads: z.union([z.literal('auto'), z.number().int().min(0)]).default('auto')
+    .describe('threads per inference worker; auto = 1 per worker up to 4 cores, cores / workers beyond; 0 = onnxruntime decides'),
   inter_op_threads: z.number().int().min(0).default(0),
-  workers: z.number().int().min(1).max(16).default(1).describe('inference worker threads'),
-  max_batch: z.number().int().min(1).max(64).default(4).describe('clips from several cameras per inference'),
+  precision: z
+    .enum(['auto', 'fp32'])
+    .default('auto')
+    .describe("auto: the bundle's int8 video graph when the CPU provider serves (about 2x faster at full size); fp32: always float"),
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(16)]).default('auto')
+    .describe('inference worker threads; auto = one per core up to 4 on a CPU provider, 1 on a GPU'),
+  max_batch: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto')
+    .describe('clips from several cameras per inference; auto = 1 on a CPU provider, 8 on a GPU'),
+  spinning: z.union([z.literal('auto'), z.boolean()]).default('auto')
+    .describe("onnxruntime's threads spin-wait between runs (intra_op/inter_op allow_spinning); auto = off"),
   max_wait_ms: z.number().min(0).max(1000).default(5).describe('how long a clip waits for a batch to fill'),
+  timeout_factor: z.number().min(1).default(10)
+    .describe('an inference running longer than this many times the warm-up inference (per clip of its batch) fails, and its worker is replaced'),
+  timeout_min_s: z.number().positive().default(5).describe('the inference timeout is never shorter than this'),
+  max_restarts: z.number().int().min(1).max(100).default(3)
+    .describe('consecutive failed attempts to start a replacement worker before msta-edge exits (status 1) for its supervisor to restart it'),
 });
 
 const action = z.union([
@@ -109,7 +127,18 @@ const labels = z
 const recognition = z
   .strictObject({
     frame_interval_ms: z.number().positive().optional().describe("one frame sampled every this many ms; defaults to the bundle's"),
-    stride: z.number().int().min(1).default(4).describe('a new clip every this many sampled frames'),
+    stride: z.number().int().min(1).default(4).describe('a new clip every this many sampled frames (the clips wanted)'),
+    stride_max: z.number().int().min(1).default(32)
+      .describe('when the model cannot infer every camera\'s clips, the stride is raised up to this (clips stay evenly spaced; their times stay true)'),
+    adapt_interval_s: z.number().positive().default(5).describe('how often the stride is adapted and coverage measured'),
+    coverage_warn_below: z.number().min(0).max(1).default(0.5)
+      .describe('warn once when a camera\'s clips inferred / clips wanted falls below this (and log its recovery)'),
+    motion_gate: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('skip inference on still clips (counted in msta_clips_skipped_total{reason="still"}); an active action is still followed to its end'),
+        threshold: z.number().min(0).max(100).default(0.05).describe('a clip is still when no two consecutive frames differ in more than this percent of a sparse grid of pixels (by more than 16 grey levels); 0.05: any changed pixel'),
+      })
+      .prefault({}),
     smoothing: z.number().gt(0).max(1).default(0.5).describe('EMA weight of the newest clip (1 = no smoothing)'),
     start: z.number().min(0).max(1).default(0.6).describe('smoothed score at which an action starts'),
     end: z.number().min(0).max(1).default(0.4).describe('smoothed score below which it ends'),
@@ -120,7 +149,8 @@ const recognition = z
     update_rise: z.number().gt(0).max(1).default(0.1).describe('...or at once when its score rises by this much'),
   })
   .prefault({})
-  .refine((r) => r.end <= r.start, { message: 'end must not be above start (hysteresis)', path: ['end'] });
+  .refine((r) => r.end <= r.start, { message: 'end must not be above start (hysteresis)', path: ['end'] })
+  .refine((r) => r.stride_max >= r.stride, { message: 'must not be below stride', path: ['stride_max'] });
 
 const source = z
   .strictObject({
@@ -179,6 +209,22 @@ const http = z
   })
   .prefault({});
 
+const events = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('keep the history of events in an SQLite database, served on /api/events'),
+    path: z.string().min(1).default('.cache/events.db').describe('the SQLite database file; relative paths are relative to the config file'),
+    flush_ms: z.number().int().min(0).max(10_000).default(100).describe('events are written together, in one transaction, every this many ms'),
+    retention: z
+      .strictObject({
+        max_age_days: z.number().positive().default(30).describe('events that started longer ago are deleted'),
+        max_events: z.number().int().positive().default(100_000).describe('most events kept; the oldest are deleted first'),
+        max_snapshot_bytes: z.number().int().positive().default(1024 ** 3).describe('most bytes of snapshot files kept; the oldest events lose theirs first'),
+        interval_s: z.number().positive().default(60).describe('how often retention runs while events are written (and at start)'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 const logging = z
   .strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -195,6 +241,7 @@ export const configSchema = z
     source,
     mqtt,
     http,
+    events,
     logging,
     shutdown_timeout_s: z.number().positive().default(5),
   })

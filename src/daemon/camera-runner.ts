@@ -1,80 +1,154 @@
-// One camera's pipeline: source -> sampled frames -> clips -> model (latest wins) -> scores ->
-// events. The ingest half lives as long as the camera; the recognition half is rebuilt when the
-// labels change, without touching the stream.
-import { Subject, takeUntil, tap, type Subscription } from 'rxjs';
+// One camera's pipeline: source -> sampled frames -> clips -> the shared scheduler (latest wins,
+// round-robin across cameras) -> model -> scores -> events. The ingest half lives as long as the
+// camera; the recognition half is rebuilt when the labels change, without touching the stream.
+// A failed inference fails that clip only (the model counts and logs it): the next clip runs.
+import { concatMap, EMPTY, filter, from, Subject, takeUntil, tap, type Subscription } from 'rxjs';
+import { clipMotion } from '../clip/clip-motion.js';
 import type { Logger } from 'pino';
 import type { ClipMetrics } from '../clip/clip-metrics.js';
-import { latestWins } from '../clip/latest-wins.js';
+import { Coverage } from '../clip/coverage.js';
+import type { FairScheduler } from '../clip/fair-scheduler.js';
 import { sampleFrames } from '../clip/sample-frames.js';
 import { slidingClips } from '../clip/sliding-clips.js';
 import type { VideoModel } from '../model/video-model.js';
 import { actionEvents, type ActionEventOptions } from '../recognize/action-events.js';
 import { scoreClips, type ClipScores } from '../recognize/score-clips.js';
 import type { CameraSource } from '../source/camera-source.js';
-import type { ActionEvent, CameraStatus, ClipEmbedding } from '../types.js';
+import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionState } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 
 export interface ClipSettings {
   frameIntervalMs: number;
   stride: number;
+  /** Offline processing: every clip is inferred in order (none replaced while one runs). */
+  everyClip?: boolean;
+  /** Clips whose motion (clipMotion) stays below this are not inferred while no action is active; none when absent. */
+  motionThreshold?: number;
 }
 
 export interface CameraRunnerDeps {
   source: CameraSource;
   model: VideoModel;
+  scheduler: FairScheduler<Clip, ClipEmbedding>;
   clipMetrics: ClipMetrics;
   log: Logger;
   onStatus(status: CameraStatus): void;
   onScores(scores: ClipScores, recognizer: Recognizer): void;
   onEvent(event: ActionEvent): void;
+  onRecognitionState?(state: RecognitionState): void;
 }
+
+/** Ticks of the coverage window (the daemon ticks every few seconds). */
+const COVERAGE_TICKS = 12;
 
 export class CameraRunner {
   private readonly stopping = new Subject<void>();
-  /** Resolves when the ingest ends: a file played to its end, or stop(). */
+  /** Resolves when the ingest ends (a file played to its end, or stop()) and its clips are done. */
   ingestDone: Promise<void> = Promise.resolve();
   private ingestEnded: () => void = () => undefined;
   private statusSub: Subscription | undefined;
   private recognition:
     | { input: Subject<ClipEmbedding>; sub: Subscription; recognizer: Recognizer; options: Omit<ActionEventOptions, 'labels'> }
     | undefined;
+  private state: RecognitionState = 'idle';
+  private streaming = false;
+  private lastInference: 'none' | 'ok' | 'failed' = 'none';
+  /** Sampled frames between clips now: the configured stride, or more when the model cannot keep up. */
+  stride = 1;
+  private coverageNow: Coverage | undefined;
+  private readonly activeActions = new Set<string>();
 
   constructor(
     readonly camera: string,
     private readonly deps: CameraRunnerDeps,
   ) {}
 
+  get recognitionState(): RecognitionState {
+    return this.state;
+  }
+
+  /** Closes a coverage tick: clips inferred / clips wanted over the window; undefined with no frames. */
+  tickCoverage(): number | undefined {
+    return this.coverageNow?.tick();
+  }
+
   start(clip: ClipSettings): void {
-    const { source, model, clipMetrics, log } = this.deps;
+    const { source, model, scheduler, clipMetrics, log } = this.deps;
     const m = model.bundle.manifest;
+    this.stride = clip.stride;
+    const coverage = new Coverage({ wantedStride: clip.stride, windowTicks: COVERAGE_TICKS });
+    this.coverageNow = coverage;
     this.statusSub = source.status.subscribe((s) => {
+      this.streaming = s.state === 'streaming';
       // No clips come while a camera is down: end its action now rather than leave it hanging.
-      if (s.state !== 'streaming' && this.recognition) this.setRecognizer(this.recognition.recognizer, this.recognition.options);
+      if (!this.streaming && this.recognition) this.setRecognizer(this.recognition.recognizer, this.recognition.options);
+      this.updateState();
       this.deps.onStatus(s);
     });
+    const handlers = {
+      result: (embedding: ClipEmbedding) => {
+        coverage.inferred();
+        this.lastInference = 'ok';
+        this.updateState();
+        this.recognition?.input.next(embedding);
+      },
+      // Counted and logged (once per burst) by the model; the camera goes on with its next clip.
+      failed: () => {
+        this.lastInference = 'failed';
+        this.updateState();
+      },
+      replaced: () => clipMetrics.drop(this.camera, 'replaced'),
+    };
+    // Offline (probe --offline): every clip in order, straight to the model; else the shared scheduler.
+    const stream = clip.everyClip ? undefined : scheduler.add(this.camera, handlers);
     this.ingestDone = new Promise((resolve) => (this.ingestEnded = resolve));
+    const finish = (): void => void (stream ? stream.end() : Promise.resolve()).then(() => this.ingestEnded());
     source.frames
       .pipe(
         // Stopping completes the stream rather than cutting it: the clip in inference finishes.
         takeUntil(this.stopping),
         sampleFrames(clip.frameIntervalMs),
+        tap(() => coverage.sampled()),
         slidingClips(
           // A gap of a few intervals (a stall, a reconnect) starts a fresh window.
           { camera: this.camera, frames: m.frames, stride: clip.stride, width: m.width, height: m.height, maxGapMs: clip.frameIntervalMs * 4 },
           (reason) => clipMetrics.drop(this.camera, reason),
+          () => this.stride,
         ),
         // Every clip made is counted; those replaced while waiting are a subset, dropped.
         tap(() => clipMetrics.clip(this.camera)),
-        latestWins((c) => model.embedClip(c), () => clipMetrics.drop(this.camera, 'replaced')),
+        // Motion gate: a still clip is skipped, unless an action is active (its end needs clips).
+        filter((c) => {
+          if (clip.motionThreshold === undefined || this.activeActions.size > 0 || clipMotion(c) >= clip.motionThreshold) return true;
+          clipMetrics.skip(this.camera, 'still');
+          return false;
+        }),
+        concatMap((c) => {
+          if (!stream) return from(model.embedClip(c).then(handlers.result, handlers.failed));
+          stream.submit(c);
+          return EMPTY;
+        }),
       )
       .subscribe({
-        next: (embedding) => this.recognition?.input.next(embedding),
         error: (e: unknown) => {
-          log.error({ camera: this.camera, err: (e as Error).message }, 'camera pipeline failed');
-          this.ingestEnded();
+          log.error({ camera: this.camera, err: (e as Error).message }, 'camera frames failed');
+          finish();
         },
-        complete: () => this.ingestEnded(),
+        complete: finish,
       });
+  }
+
+  private updateState(): void {
+    const next: RecognitionState = !this.streaming
+      ? 'paused'
+      : this.lastInference === 'ok'
+        ? 'recognizing'
+        : this.lastInference === 'failed'
+          ? 'failing'
+          : 'idle';
+    if (next === this.state) return;
+    this.state = next;
+    this.deps.onRecognitionState?.(next);
   }
 
   /** Swaps the label set: the old recognition ends its active action (an `end` event) first. */
@@ -89,7 +163,11 @@ export class CameraRunner {
         actionEvents({ ...options, labels }),
       )
       .subscribe({
-        next: (event) => this.deps.onEvent(event),
+        next: (event) => {
+          if (event.type === 'start') this.activeActions.add(event.label);
+          else if (event.type === 'end') this.activeActions.delete(event.label);
+          this.deps.onEvent(event);
+        },
         error: (e: unknown) => this.deps.log.error({ camera: this.camera, err: (e as Error).message }, 'recognition failed'),
       });
     this.recognition = { input, sub, recognizer, options };

@@ -1,9 +1,10 @@
 // `msta-edge <command> [options]`: one file per command in ./commands, listed here.
 import { exitCodeOf, isMstaError } from '../errors.js';
-import type { Command } from './commands/command.js';
+import { commandHelp, type Command } from './commands/command.js';
+import { VERSION } from './version.js';
 
 // Loaded on demand: check-config need not load onnxruntime, GStreamer and MQTT to validate a file.
-const COMMANDS: Record<string, () => Promise<Command>> = {
+export const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
   'check-config': async () => (await import('./commands/check-config.js')).checkConfigCommand,
   schema: async () => (await import('./commands/schema.js')).schemaCommand,
@@ -15,7 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 async function usage(): Promise<string> {
   const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
   const lines = commands.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`);
-  return `usage: msta-edge <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+  return `usage: msta-edge <command> [options]\n       msta-edge <command> --help   that command's options\n       msta-edge --version\n\ncommands:\n${lines.join('\n')}\n`;
 }
 
 /** Runs one command; returns the process exit code (0 ok, 1 runtime failure, 2 usage, config or input error). */
@@ -25,10 +26,18 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stdout.write(await usage());
     return name === undefined ? 2 : 0;
   }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`msta-edge ${VERSION}\n`);
+    return 0;
+  }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
     process.stderr.write(`msta-edge: unknown command "${name}"\n\n${await usage()}`);
     return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(commandHelp(await load()));
+    return 0;
   }
   try {
     return await (await load()).run(rest);

@@ -3,8 +3,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { apiRoutes } from '../api/api-routes.js';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
 import type { CameraConfig, Config } from '../config/schema.js';
+import { EventStore } from '../events/event-store.js';
+import { registerBuildInfo } from '../metrics/build-info.js';
 import { createRegistry } from '../metrics/create-registry.js';
 import { watchEventLoop } from '../metrics/event-loop-health.js';
 import { startHttpServer, type Check } from '../metrics/http-server.js';
@@ -17,17 +20,24 @@ import { topK } from '../recognize/top-k.js';
 import { createMqttSink, type MqttSink } from '../sink/mqtt-sink.js';
 import { actionStateFromEvent } from '../sink/payloads.js';
 import { cameraSource } from '../source/camera-source.js';
-import type { ActionEvent, CameraStatus } from '../types.js';
+import type { FairScheduler } from '../clip/fair-scheduler.js';
+import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionState } from '../types.js';
 import { CameraRunner } from './camera-runner.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
+import { modelOptions } from './model-options.js';
+import { clipScheduler, RecognitionControl } from './recognition-control.js';
+import { registerRecognitionMetrics, type RecognitionMetrics } from './recognition-metrics.js';
 import { buildRecognizer, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
 import { prepareConfig, type PreparedConfig } from './validate-config.js';
+import { VERSION } from './version.js';
 
 export interface DaemonDeps {
   log: Logger;
   notifier: Notifier;
+  /** Something the daemon cannot recover from (the model lost): the process must exit non-zero. */
+  onFatal?: (e: Error) => void;
 }
 
 /** The background label never fires an event: Home Assistant discovery leaves it out of event_types. */
@@ -39,11 +49,16 @@ export class Daemon {
   readonly registry: Registry = createRegistry();
   private readonly clipMetrics: ClipMetrics;
   private readonly eventMetrics: EventMetrics;
+  private readonly recognitionMetrics: RecognitionMetrics;
+  private scheduler: FairScheduler<Clip, ClipEmbedding> | undefined;
+  private control: RecognitionControl | undefined;
+  private controlTimer: NodeJS.Timeout | undefined;
   private readonly loop = watchEventLoop();
   private readonly runners = new Map<string, { runner: CameraRunner; camera: CameraConfig }>();
   private readonly statuses = new Map<string, CameraStatus>();
   private broker: EmbeddedBroker | undefined;
   private sink: MqttSink | undefined;
+  private events: EventStore | undefined;
   private http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   private model: VideoModel | undefined;
   private tokenizer: ClipTokenizer | undefined;
@@ -58,6 +73,8 @@ export class Daemon {
   ) {
     this.clipMetrics = registerClipMetrics(this.registry);
     this.eventMetrics = registerEventMetrics(this.registry);
+    this.recognitionMetrics = registerRecognitionMetrics(this.registry);
+    registerBuildInfo(this.registry, { version: VERSION, node: process.version });
   }
 
   /** Starts on a config prepareConfig accepted (run passes what check-config would print ok for). */
@@ -67,6 +84,17 @@ export class Daemon {
     const { config: c, bundle, labelSet } = prepared ?? (await prepareConfig(this.config, 'config'));
     this.config = c;
     const labelNames = labelSet.labels.map((l) => l.name);
+    if (c.events.enabled) {
+      const e = c.events;
+      this.events = EventStore.open({
+        path: e.path,
+        flushMs: e.flush_ms,
+        retention: { maxAgeMs: e.retention.max_age_days * 86_400_000, maxEvents: e.retention.max_events, maxSnapshotBytes: e.retention.max_snapshot_bytes },
+        pruneEveryMs: e.retention.interval_s * 1000,
+        log: log.child({ stage: 'events' }),
+        registry: this.registry,
+      });
+    }
 
     // 1. The sink next: events made later must have somewhere to go (its spool works offline).
     if (c.mqtt.url === undefined) {
@@ -92,25 +120,26 @@ export class Daemon {
     await this.sink.start();
 
     // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
-    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness() });
+    const routes = apiRoutes({
+      events: this.events,
+      cameras: () => this.enabledCameras(this.config).map((cam) => ({ id: cam.id, status: this.statuses.get(cam.id) })),
+      onError: (e, path) => log.error({ path, err: e.message }, 'API request failed'),
+    });
+    this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness(), routes });
     log.info({ listen: this.http.address }, 'serving /metrics, /healthz, /readyz');
 
     // 3. The model, warmed up, then the labels embedded with it.
-    this.model = await openVideoModel(
-      bundle,
-      {
-        providers: c.model.providers,
-        intraOpThreads: c.model.intra_op_threads,
-        interOpThreads: c.model.inter_op_threads,
-        tensorrt: { fp16: c.model.tensorrt.fp16, engineCacheDir: c.model.tensorrt.engine_cache_dir },
-        workers: c.model.workers,
-        maxBatch: c.model.max_batch,
-        maxWaitMs: c.model.max_wait_ms,
-      },
-      { log: log.child({ stage: 'model' }), registry: this.registry },
-    );
+    this.model = await openVideoModel(bundle, modelOptions(c.model), {
+      log: log.child({ stage: 'model' }),
+      registry: this.registry,
+      ...(this.deps.onFatal ? { onFatal: this.deps.onFatal } : {}),
+    });
+    this.scheduler = clipScheduler(() => this.model!);
+    this.startRecognitionControl();
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
     this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
+
+    this.publishInfo();
 
     // 4. Sources last: frames arriving now have a model and labels waiting.
     for (const camera of this.enabledCameras(c)) this.startCamera(camera);
@@ -118,6 +147,24 @@ export class Daemon {
     this.started = true;
     this.deps.notifier.ready(`${this.runners.size} camera(s), model ${bundle.manifest.name} on ${this.model.provider}`);
     this.deps.notifier.startWatchdog(() => this.health().ok);
+  }
+
+  private frameIntervalMs(): number {
+    return this.config.recognition.frame_interval_ms ?? this.model!.bundle.manifest.frame_interval_ms ?? 125;
+  }
+
+  /** Strides adapted to the model's capacity and coverage measured, every adapt_interval_s. */
+  private startRecognitionControl(): void {
+    const r = this.config.recognition;
+    const control = new RecognitionControl(() => this.model!, this.recognitionMetrics, this.deps.log.child({ stage: 'schedule' }), {
+      strideFloor: r.stride,
+      strideCeiling: r.stride_max,
+      frameIntervalMs: this.frameIntervalMs(),
+      warnBelow: r.coverage_warn_below,
+    });
+    this.control = control;
+    this.controlTimer = setInterval(() => control.tick([...this.runners.values()].map((x) => x.runner)), r.adapt_interval_s * 1000);
+    this.controlTimer.unref();
   }
 
   private enabledCameras(c: Config): CameraConfig[] {
@@ -145,6 +192,7 @@ export class Daemon {
     const { log } = this.deps;
     const c = this.config;
     const m = this.model!.bundle.manifest;
+    const frameIntervalMs = c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125;
     const source = cameraSource(
       {
         camera: camera.id,
@@ -155,6 +203,8 @@ export class Daemon {
         latencyMs: camera.latency_ms,
         decoder: camera.decoder,
         ...(camera.max_fps !== undefined ? { maxFps: Math.round(camera.max_fps) } : {}),
+        // The pipeline drops what the clip sampler would, before scaling and conversion.
+        sampleIntervalMs: frameIntervalMs,
         loop: camera.loop,
         stallTimeoutMs: c.source.stall_timeout_s * 1000,
         stopTimeoutMs: c.source.stop_timeout_ms,
@@ -167,7 +217,9 @@ export class Daemon {
     const runner = new CameraRunner(camera.id, {
       source,
       model: this.model!,
+      scheduler: this.scheduler!,
       clipMetrics: this.clipMetrics,
+      onRecognitionState: (state) => this.recognitionMetrics.state(camera.id, state),
       log: log.child({ stage: 'recognize', camera: camera.id }),
       onStatus: (status) => {
         this.statuses.set(camera.id, status);
@@ -178,7 +230,8 @@ export class Daemon {
       },
       onEvent: (event) => this.publishEvent(event),
     });
-    runner.start({ frameIntervalMs: c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125, stride: c.recognition.stride });
+    this.recognitionMetrics.state(camera.id, runner.recognitionState);
+    runner.start({ frameIntervalMs: this.frameIntervalMs(), stride: c.recognition.stride, ...(c.recognition.motion_gate.enabled ? { motionThreshold: c.recognition.motion_gate.threshold } : {}) });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
     this.runners.set(camera.id, { runner, camera });
   }
@@ -190,6 +243,7 @@ export class Daemon {
   }
 
   private publishEvent(event: ActionEvent): void {
+    this.events?.record(event);
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
     // id + type + clip end identify one message (start, updates and end share the occurrence id).
@@ -205,9 +259,41 @@ export class Daemon {
     );
   }
 
+  /** Retained `<base>/info`: what is running, once the model is loaded. */
+  private publishInfo(): void {
+    const model = this.model;
+    if (!model) return;
+    this.sink?.publishInfo({
+      version: VERSION,
+      model: { name: model.bundle.manifest.name, sha256: model.bundle.sha256 },
+      provider: model.provider,
+      cameras: this.enabledCameras(this.config).map((c) => c.id),
+    });
+  }
+
   health(): Check {
     const loop = this.loop.ok();
-    return { ok: loop.ok, checks: { event_loop: loop } };
+    const checks: Check['checks'] = { event_loop: loop };
+    if (this.model) checks.model = this.modelHealth();
+    return { ok: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  /** The model workers answering within the timeout, and the last inference succeeded. */
+  modelHealth(): { ok: boolean; detail: string } {
+    if (!this.model) return { ok: false, detail: 'loading' };
+    const h = this.model.health();
+    return { ok: h.ok, detail: h.detail };
+  }
+
+  /** Each camera's recognition state (idle, recognizing, failing, paused); not ok while one is failing. */
+  recognitionStates(): { ok: boolean; detail: string; cameras: Record<string, RecognitionState> } {
+    const cameras = Object.fromEntries([...this.runners].map(([id, { runner }]) => [id, runner.recognitionState]));
+    const failing = Object.entries(cameras).filter(([, s]) => s === 'failing').map(([id]) => id);
+    return {
+      ok: failing.length === 0,
+      detail: Object.entries(cameras).map(([id, s]) => `${id}: ${s}`).join(', ') || 'no cameras',
+      cameras,
+    };
   }
 
   readiness(): Check {
@@ -216,7 +302,9 @@ export class Daemon {
       model: { ok: this.model !== undefined && this.recognizer !== undefined, detail: this.model ? `${this.model.bundle.manifest.name} on ${this.model.provider}` : 'loading' },
       mqtt: { ok: this.sink !== undefined, detail: this.sink ? (this.sink.connected ? 'connected' : `spooling (${this.sink.spooled} events)`) : 'starting' },
       cameras: { ok: streaming > 0, detail: `${streaming} of ${this.runners.size} streaming` },
+      recognition: this.recognitionStates(),
       started: { ok: this.started },
+      ...(this.events ? { events: this.events.status() } : {}),
     };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
@@ -228,7 +316,7 @@ export class Daemon {
     // Fully validated before anything running is touched: a bad label file or TLS file leaves all as
     // it was. Labels are checked against the running model (a model change needs a restart).
     const prepared = await prepareConfig(next, origin, this.model ? { bundle: this.model.bundle } : {});
-    for (const key of ['model', 'mqtt', 'http', 'source'] as const) {
+    for (const key of ['model', 'mqtt', 'http', 'source', 'events'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
     // The label set as read now: an edited label file changes it while the config stays the same.
@@ -249,6 +337,7 @@ export class Daemon {
         await runner.stop();
         this.runners.delete(id);
         this.statuses.delete(id);
+        this.control?.forget(id);
         log.info({ camera: id }, wanted.has(id) ? 'camera changed: restarting it' : 'camera removed');
       }
     }
@@ -259,6 +348,7 @@ export class Daemon {
       }
     }
     this.sink?.setCameras([...wanted.keys()]);
+    this.publishInfo();
   }
 
   /** Stops sources, lets in-flight inference finish and its events reach the spool, then says offline. */
@@ -266,7 +356,9 @@ export class Daemon {
     this.deps.notifier.stopping();
     await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
     this.runners.clear();
+    clearInterval(this.controlTimer);
     await this.model?.close();
+    this.events?.close();
     await this.sink?.close(2000);
     await this.http?.close();
     await this.broker?.close();

@@ -1,5 +1,5 @@
-// /metrics, /healthz and /readyz; everything else on the port is a 404.
-import { createServer, type Server } from 'node:http';
+// /metrics, /healthz and /readyz, and the routes the daemon adds (the /api); the rest is a 404.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { MstaError } from '../errors.js';
@@ -16,6 +16,8 @@ export interface HttpEndpoints {
   health: () => Check;
   /** Ready: model loaded, MQTT connected or spooling, at least one camera streaming. */
   ready: () => Check;
+  /** More routes: true when it answered the request. */
+  routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 }
 
 function parseListen(listen: string): { host: string; port: number } {
@@ -25,11 +27,20 @@ function parseListen(listen: string): { host: string; port: number } {
 
 export async function startHttpServer(listen: string, endpoints: HttpEndpoints): Promise<{ server: Server; address: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      // An absolute-form target URL cannot parse ("http://a:99999/"): the client's mistake, not a crash.
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request target\n');
+      return;
+    }
+    const path = url.pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
+    if (endpoints.routes?.(req, res, url)) return;
     if (path === '/metrics') {
       endpoints.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': endpoints.registry.contentType }).end(text),

@@ -16,6 +16,8 @@ export const bundleManifestSchema = z.object({
   pixel: z.object({ mean: z.array(z.number()).length(3), std: z.array(z.number()).length(3) }).optional(),
   frame_interval_ms: z.number().positive().optional(),
   labels: z.array(z.string()).optional(),
+  /** Optional graphs beside the fp32 ones: `int8.video` is a dynamically quantised video graph for CPU hosts. */
+  variants: z.object({ int8: z.object({ video: z.string().min(1) }).optional() }).optional(),
   files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')),
 });
 

@@ -8,8 +8,11 @@ export type Provider = (typeof PROVIDERS)[number];
 
 export interface SessionOptions {
   providers: string[];
+  /** 0 = onnxruntime decides. */
   intraOpThreads: number;
   interOpThreads: number;
+  /** Spin-wait in onnxruntime's thread pools between runs (burns CPU; off unless measured better). */
+  spinning: boolean;
   tensorrt: { fp16: boolean; engineCacheDir: string };
 }
 
@@ -39,20 +42,25 @@ export function checkProviders(providers: string[]): Provider[] {
   return providers as Provider[];
 }
 
-/** Opens a graph with the first provider that works; reports each one that did not. */
+/**
+ * Opens a graph with the first provider that works; reports each one that did not. `cpuPath`: the
+ * graph the CPU provider opens instead (a bundle's int8 variant: GPU providers keep float).
+ */
 export async function createSession(
   path: string,
   options: SessionOptions,
+  cpuPath?: string,
 ): Promise<{ session: ort.InferenceSession; provider: Provider; fallbacks: Fallback[] }> {
   const fallbacks: Fallback[] = [];
   let lastError: unknown;
   for (const provider of checkProviders(options.providers)) {
     try {
-      const session = await ort.InferenceSession.create(path, {
+      const session = await ort.InferenceSession.create(provider === 'cpu' && cpuPath ? cpuPath : path, {
         executionProviders: [providerConfig(provider, options)],
         intraOpNumThreads: options.intraOpThreads,
         interOpNumThreads: options.interOpThreads,
         graphOptimizationLevel: 'all',
+        ...(options.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
       });
       return { session, provider, fallbacks };
     } catch (e) {

@@ -40,7 +40,7 @@ async function handle(request: WorkerRequest): Promise<void> {
   switch (request.kind) {
     case 'init': {
       clipShape = request.clipShape;
-      const v = await createSession(request.videoPath, request.session);
+      const v = await createSession(request.videoPath, request.session, request.cpuVideoPath);
       // The text graph is small and runs once at start-up: the video graph's provider serves it.
       const t = await createSession(request.textPath, { ...request.session, providers: [v.provider, ...request.session.providers.filter((p) => p !== v.provider)] });
       checkGraph(request.videoPath, signature(v.session), request.expected.video);

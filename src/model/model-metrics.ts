@@ -1,40 +1,79 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
+import { zeroSeries } from '../metric-series.js';
+import { INFERENCE_FAILURE_REASONS, type InferenceFailureReason } from './inference-failure.js';
 
 export interface ModelMetrics {
   inference(seconds: number, batch: number): void;
-  failed(): void;
+  /** `clips` clips whose inference failed for `reason`. */
+  failed(reason: InferenceFailureReason, clips: number): void;
+  workers(ready: number): void;
+  restarted(): void;
+  /** Removes this model's series (a model swapped out, or closed). */
+  remove(): void;
+}
+
+/** The registry's metric of that name, or a new one: a second model (a hot swap) shares them. */
+function shared<M extends Metric>(registry: Registry, name: string, make: () => M): M {
+  return (registry.getSingleMetric(name) as M | undefined) ?? make();
 }
 
 /** Inference metrics for one loaded model, registered on the given registry. */
 export function registerModelMetrics(registry: Registry, model: { name: string; provider: string; sha256: string }): ModelMetrics {
-  const seconds = new Histogram({
+  const registers = [registry];
+  const seconds = shared(registry, 'msta_inference_seconds', () => new Histogram({
     name: 'msta_inference_seconds',
     help: 'Time for one batched video inference',
     labelNames: ['model', 'provider'],
     buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
-    registers: [registry],
-  });
-  const batch = new Histogram({
+    registers,
+  }));
+  const batch = shared(registry, 'msta_inference_batch_size', () => new Histogram({
     name: 'msta_inference_batch_size',
     help: 'Clips per inference',
     labelNames: ['model'],
     buckets: [1, 2, 4, 8, 16, 32, 64],
-    registers: [registry],
-  });
-  const failures = new Counter({ name: 'msta_inference_failures_total', help: 'Inferences that failed', labelNames: ['model'], registers: [registry] });
-  // At 0 from the start, so increase() and rate() alerts see the series before the first failure.
-  failures.inc({ model: model.name }, 0);
-  new Gauge({
+    registers,
+  }));
+  const failures = shared(registry, 'msta_inference_failures_total', () => new Counter({
+    name: 'msta_inference_failures_total',
+    help: 'Clips whose inference failed, by reason (error: the graph failed; timeout: no answer in time; worker_exit: the worker died)',
+    labelNames: ['model', 'reason'],
+    registers,
+  }));
+  const workers = shared(registry, 'msta_inference_workers_ready', () => new Gauge({
+    name: 'msta_inference_workers_ready',
+    help: 'Inference workers loaded and answering',
+    labelNames: ['model'],
+    registers,
+  }));
+  const restarts = shared(registry, 'msta_inference_worker_restarts_total', () => new Counter({
+    name: 'msta_inference_worker_restarts_total',
+    help: 'Inference workers replaced after they died or hung',
+    labelNames: ['model'],
+    registers,
+  }));
+  const info = shared(registry, 'msta_model_info', () => new Gauge({
     name: 'msta_model_info',
     help: 'The loaded model and the execution provider actually in use',
     labelNames: ['model', 'provider', 'sha256'],
-    registers: [registry],
-  }).set({ model: model.name, provider: model.provider, sha256: model.sha256 }, 1);
+    registers,
+  }));
+  const byModel = { model: model.name };
+  info.set({ model: model.name, provider: model.provider, sha256: model.sha256 }, 1);
+  // Every reason has a sample from the start, so rate() and increase() alerts see the first one.
+  zeroSeries(failures, { model: [model.name], reason: INFERENCE_FAILURE_REASONS });
+  restarts.inc(byModel, 0);
   return {
     inference(s, b) {
       seconds.observe({ model: model.name, provider: model.provider }, s);
-      batch.observe({ model: model.name }, b);
+      batch.observe(byModel, b);
     },
-    failed: () => failures.inc({ model: model.name }),
+    failed: (reason, clips) => failures.inc({ ...byModel, reason }, clips),
+    workers: (ready) => workers.set(byModel, ready),
+    restarted: () => restarts.inc(byModel),
+    remove() {
+      info.remove({ model: model.name, provider: model.provider, sha256: model.sha256 });
+      workers.remove(byModel);
+    },
   };
 }

@@ -13,6 +13,8 @@ export interface Bundle {
   /** sha256 of bundle.json, which pins every file's hash: the bundle's identity in events and caches. */
   sha256: string;
   videoPath: string;
+  /** The int8 video graph, where the bundle has one (CPU hosts). */
+  int8VideoPath?: string;
   textPath: string;
   vocabPath: string;
 }
@@ -48,7 +50,8 @@ export async function readBundle(dir: string): Promise<Bundle> {
     throw new MstaError('BUNDLE_INVALID', problems.join('; '), { where: manifestPath });
   }
   const manifest = parsed.data;
-  for (const required of [VIDEO_GRAPH, TEXT_GRAPH, manifest.tokenizer.vocab]) {
+  const int8Video = manifest.variants?.int8?.video;
+  for (const required of [VIDEO_GRAPH, TEXT_GRAPH, manifest.tokenizer.vocab, ...(int8Video ? [int8Video] : [])]) {
     if (!(required in manifest.files)) {
       throw new MstaError('BUNDLE_INVALID', `"files" does not list ${required}`, { where: manifestPath });
     }
@@ -72,6 +75,7 @@ export async function readBundle(dir: string): Promise<Bundle> {
     manifest,
     sha256: createHash('sha256').update(text).digest('hex'),
     videoPath: join(dir, VIDEO_GRAPH),
+    ...(int8Video ? { int8VideoPath: join(dir, int8Video) } : {}),
     textPath: join(dir, TEXT_GRAPH),
     vocabPath: join(dir, manifest.tokenizer.vocab),
   };

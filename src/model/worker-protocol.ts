@@ -7,6 +7,8 @@ import type { Fallback, Provider, SessionOptions } from './create-session.js';
 export interface InitRequest {
   kind: 'init';
   videoPath: string;
+  /** Opened instead of videoPath when the CPU provider serves (the bundle's int8 graph). */
+  cpuVideoPath?: string;
   textPath: string;
   session: SessionOptions;
   /** One clip's [T,H,W,3] dims, for the warm-up run. */

@@ -19,7 +19,7 @@ import type { RetainedMessage } from './discovery.js';
 import { HomeAssistantDiscovery, type DiscoveryLabels } from './home-assistant.js';
 import { sinkMetrics, type PublishKind, type SinkMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
-import { scoresPayload, type ActionState, type ClipTopScores } from './payloads.js';
+import { bridgeInfoPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores } from './payloads.js';
 import { RetainedState } from './retained-state.js';
 import { Spool } from './spool.js';
 import { sinkTopics, type SinkTopics } from './topics.js';
@@ -76,6 +76,8 @@ export interface MqttSink {
   publishState(state: ActionState): void;
   /** `<base>/<camera>/scores` at QoS 0 when enabled and connected; otherwise skipped. */
   publishScores(scores: ClipTopScores): void;
+  /** Retained `<base>/info`; the latest is republished on every reconnect. */
+  publishInfo(info: BridgeInfo): void;
   /** Replaces the camera list: removed cameras' retained topics and discovery entities are cleared. */
   setCameras(cameras: readonly string[]): void;
   /** New labels (a reload): Home Assistant discovery is announced again with the new event_types. */
@@ -100,6 +102,7 @@ class MqttSinkImpl implements MqttSink {
   private readonly discovery: HomeAssistantDiscovery | undefined;
   private readonly maxInflight: number;
   private outbox: Outbox | undefined;
+  private info: BridgeInfo | undefined;
   private closing = false;
 
   constructor(private readonly options: MqttSinkOptions) {
@@ -197,6 +200,11 @@ class MqttSinkImpl implements MqttSink {
     this.publish(topic, JSON.stringify(scoresPayload(scores)), 0, false, 'scores');
   }
 
+  publishInfo(info: BridgeInfo): void {
+    this.info = info;
+    this.publishRetained({ topic: this.topics.bridgeInfo, payload: JSON.stringify(bridgeInfoPayload(info)) }, 'status');
+  }
+
   setCameras(cameras: readonly string[]): void {
     const added = this.retained.setCameras(cameras);
     for (const camera of added) this.discovery?.announce(camera);
@@ -229,6 +237,7 @@ class MqttSinkImpl implements MqttSink {
   private onConnect(): void {
     this.metrics.connected.set(1);
     this.publishRetained({ topic: this.topics.bridgeStatus, payload: 'online' }, 'status');
+    if (this.info) this.publishInfo(this.info);
     this.discovery?.announceAll();
     this.retained.republish();
     this.connection.subscribe([...this.retained.sweepFilters(), ...(this.discovery?.filters() ?? [])], (err) =>

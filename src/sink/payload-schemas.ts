@@ -81,9 +81,20 @@ const state = z
   })
   .meta({ title: 'Current action', description: 'Payload of <base>/<camera>/state (QoS 1, retained): the action going on now.' });
 
+const bridgeInfo = z
+  .strictObject({
+    v: z.literal(1).describe('API version'),
+    version: z.string().min(1).describe('The msta-edge version'),
+    model: z.strictObject({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).describe('The model bundle recognising'),
+    provider: z.string().min(1).describe('The onnxruntime execution provider in use: tensorrt, cuda or cpu'),
+    cameras: z.array(camera).describe('The configured, enabled cameras'),
+  })
+  .meta({ title: 'Daemon info', description: 'Payload of <base>/info (QoS 1, retained): what is running. Published once the model is loaded, again when the cameras change.' });
+
 /** Every payload schema by its file name (docs/schemas/<name>.schema.json). */
 export const PAYLOAD_SCHEMAS = {
   'bridge-status': bridgeStatus,
+  'bridge-info': bridgeInfo,
   'camera-status': cameraStatus,
   event,
   scores,

@@ -42,6 +42,26 @@ export interface ScoresPayload {
 
 export type BridgeStatusPayload = 'online' | 'offline';
 
+/** What is running, as `<base>/info` says it (zigbee2mqtt's bridge/info, for this daemon). */
+export interface BridgeInfo {
+  version: string;
+  model: { name: string; sha256: string };
+  provider: string;
+  cameras: readonly string[];
+}
+
+export interface BridgeInfoPayload {
+  v: 1;
+  version: string;
+  model: { name: string; sha256: string };
+  provider: string;
+  cameras: string[];
+}
+
+export function bridgeInfoPayload(info: BridgeInfo): BridgeInfoPayload {
+  return { v: 1, version: info.version, model: { name: info.model.name, sha256: info.model.sha256 }, provider: info.provider, cameras: [...info.cameras] };
+}
+
 /** ISO 8601 UTC with milliseconds, the one time format of the API. */
 export function isoTime(epochMs: number): string {
   return new Date(epochMs).toISOString();

@@ -8,6 +8,8 @@ export type DiscoveryComponent = 'event' | 'sensor';
 export interface SinkTopics {
   /** `<base>/status`: retained `online` / `offline` (the last will). */
   readonly bridgeStatus: string;
+  /** `<base>/info`: retained, what is running (version, model, provider, cameras). */
+  readonly bridgeInfo: string;
   cameraStatus(camera: string): string;
   events(camera: string): string;
   state(camera: string): string;
@@ -64,6 +66,7 @@ export function sinkTopics(baseTopic = 'msta', discoveryPrefix = 'homeassistant'
   };
   return {
     bridgeStatus: `${baseTopic}/status`,
+    bridgeInfo: `${baseTopic}/info`,
     cameraStatus: (id) => camera(id, 'status'),
     events: (id) => camera(id, 'events'),
     state: (id) => camera(id, 'state'),

@@ -29,6 +29,8 @@ export interface CameraSourceOptions {
   decoder?: string;
   /** Drop frames above this rate (integer fps; default: camera rate). */
   maxFps?: number;
+  /** The clip sampler's interval: only about one frame per interval reaches the parent (default: every frame). */
+  sampleIntervalMs?: number;
   /** Files: play again from the start at the end (default false). */
   loop?: boolean;
   /** Files: pace at the file's rate (default true); false = every frame, as fast as taken. */
@@ -77,6 +79,9 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
   positiveInt(options.width, 'width', camera);
   positiveInt(options.height, 'height', camera);
   if (options.maxFps !== undefined) positiveInt(options.maxFps, 'maxFps', camera);
+  if (options.sampleIntervalMs !== undefined && !(options.sampleIntervalMs > 0)) {
+    throw new MstaError('CONFIG_INVALID', `sampleIntervalMs must be positive, got ${options.sampleIntervalMs}`, { where: `camera ${camera}` });
+  }
   const request: ChildRequest = {
     url: options.url,
     width: options.width,
@@ -85,6 +90,7 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
     latencyMs: options.latencyMs ?? 200,
     decoder: options.decoder ?? 'auto',
     ...(options.maxFps !== undefined ? { maxFps: options.maxFps } : {}),
+    ...(options.sampleIntervalMs !== undefined ? { sampleIntervalMs: options.sampleIntervalMs } : {}),
     realtime: options.realtime ?? true,
     loop: options.loop ?? false,
   };

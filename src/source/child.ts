@@ -8,14 +8,22 @@ import { createInterface } from 'node:readline';
 import type { AppSink, BusMessage, Pipeline as PipelineType } from 'gstreamer-superficial';
 import { STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-protocol.js';
 import { encodeRecordHeader, RecordKind } from './frame-record.js';
-import { APPSINK_NAME, buildPipelineDescription, decoderElements } from './pipeline-description.js';
+import { APPSINK_NAME, buildPipelineDescription, decoderElements, hardwareDecoderRanks, isOffline } from './pipeline-description.js';
 import { scrubSecrets } from './secrets.js';
 import { parseSourceUrl } from '../source-url.js';
 
+// Before GStreamer starts (loading the addon starts it): decodebin then prefers hardware decoders.
+process.env.GST_PLUGIN_FEATURE_RANK = hardwareDecoderRanks(process.env.GST_PLUGIN_FEATURE_RANK);
 // A native addon: ESM cannot import it by name.
 const { Pipeline } = createRequire(import.meta.url)('gstreamer-superficial') as typeof import('gstreamer-superficial');
 
 const GST_SEEK_FLAG_FLUSH = 1;
+
+/** Milliseconds per frame from caps' framerate ("25/4"), or undefined for a variable rate (0/1). */
+function frameDurationMs(caps: Record<string, unknown>): number | undefined {
+  const [num, den] = String(caps.framerate ?? '').split('/').map(Number);
+  return num && den ? (1000 * den) / num : undefined;
+}
 
 const out = new Socket({ fd: 3, readable: false, writable: true });
 let request: ChildRequest | undefined;
@@ -95,6 +103,25 @@ function start(req: ChildRequest): void {
   send({ type: 'started', pipeline: scrub(description) });
   pipeline.pollBus(onBus);
   pipeline.play();
+  // Offline, frames come as fast as they decode, so arrival would squeeze a clip's span: their
+  // capture time is media time, one caps frame duration apart (the rate limiter's output rate,
+  // or the file's own), counted from the first frame's arrival. The binding gives no buffer
+  // timestamps; the pipeline's position (which runs up to a frame ahead while the appsink refills)
+  // only moves time on where frames come sparser than the caps say.
+  const offline = isOffline(spec, req);
+  let mediaOrigin: number | undefined;
+  let lastMediaMs: number | undefined;
+  const mediaTime = (caps: Record<string, unknown>): number => {
+    const step = frameDurationMs(caps);
+    const position = Math.max(0, pipeline!.queryPosition() * 1000);
+    let ms: number;
+    if (lastMediaMs === undefined) ms = 0;
+    else if (step === undefined) ms = Math.max(position, lastMediaMs + 1);
+    else ms = Math.max(lastMediaMs + step, position - 2 * step);
+    lastMediaMs = ms;
+    mediaOrigin ??= Date.now();
+    return mediaOrigin + ms;
+  };
 
   const pull = (): void => {
     if (!stopping) sink.pull(onSample);
@@ -107,7 +134,7 @@ function start(req: ChildRequest): void {
       if (req.loop) setTimeout(pull, 20);
       return;
     }
-    const capturedAt = Date.now();
+    const capturedAt = offline ? mediaTime(caps) : Date.now();
     const frameSeq = seq++;
     // Realtime: latest frame wins; a frame is dropped (a gap in seq) while the parent is behind.
     // Offline: wait for the pipe instead, so no frame is lost.

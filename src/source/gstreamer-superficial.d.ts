@@ -23,6 +23,8 @@ declare module 'gstreamer-superficial' {
     /** Seeks to `seconds`; flags are GstSeekFlags (1 = FLUSH). */
     seek(seconds: number, flags: number): boolean;
     findChild(name: string): AppSink | undefined;
+    /** The stream position in seconds (-1 when unknown). */
+    queryPosition(): number;
     /** Calls back for every bus message until the pipeline is stopped. */
     pollBus(callback: (msg: BusMessage) => void): void;
   }

@@ -18,16 +18,45 @@ export interface PipelineOptions {
   /** Drop frames above this rate (none when undefined). */
   maxFps?: number;
   /**
+   * The clip sampler's interval: the pipeline keeps about one frame per interval of media time
+   * before scaling and conversion, so frames nobody samples are never converted or sent.
+   */
+  sampleIntervalMs?: number;
+  /**
    * Files only: true plays at the file's own rate like a camera, keeping only the latest frame;
    * false decodes as fast as the reader takes frames and drops none (offline processing).
    */
   realtime: boolean;
 }
 
-/** Hardware decoders tried by `auto`, each with the element that copies its output to system memory. */
+/** Hardware decoders `auto` puts in the pipeline itself, each with the element that copies its output to system memory. */
 export const HARDWARE_DECODERS: ReadonlyArray<{ element: string; download?: string }> = [
+  // Jetson: one element for every codec; its output needs nvvidconv to reach system memory.
   { element: 'nvv4l2decoder', download: 'nvvidconv' },
 ];
+
+/**
+ * Codec-specific hardware decoders, most preferred first: desktop NVDEC, VA-API (the va plugin,
+ * then gstreamer-vaapi), V4L2 stateful (Raspberry Pi). Under `auto`, decodebin picks one by rank
+ * for whatever codec the camera sends, so the source child raises their ranks above the software
+ * decoders' (GST_PLUGIN_FEATURE_RANK, read when GStreamer starts); absent ones are ignored.
+ */
+export const RANKED_HARDWARE_DECODERS: readonly string[] = [
+  'nvh264dec', 'nvh265dec', 'vah264dec', 'vah265dec', 'vaapih264dec', 'vaapih265dec', 'v4l2h264dec', 'v4l2h265dec',
+];
+
+/** GST_PLUGIN_FEATURE_RANK for the source child: ranks above PRIMARY (256), in preference order, after any the user set. */
+export function hardwareDecoderRanks(existing?: string): string {
+  const ours = RANKED_HARDWARE_DECODERS.map((e, i) => `${e}:${512 - i}`).join(',');
+  return existing ? `${ours},${existing}` : ours;
+}
+
+/** The hardware decoder `auto` ends up with for an H.264 camera, by element presence (undefined: software). */
+export function autoDecoder(spec: SourceSpec, installed: (element: string) => boolean): string | undefined {
+  if (spec.kind === 'test' || spec.kind === 'v4l2') return undefined;
+  const direct = HARDWARE_DECODERS.find((d) => installed(d.element) && (!d.download || installed(d.download)));
+  return direct?.element ?? RANKED_HARDWARE_DECODERS.find((e) => e.includes('264') && installed(e));
+}
 
 /** The appsink's name in every description. */
 export const APPSINK_NAME = 'frames';
@@ -39,6 +68,32 @@ export function quoteValue(value: string): string {
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
+}
+
+/** A file decoded for offline use: every (sampled) frame, as fast as it is taken, never paced. */
+export function isOffline(spec: SourceSpec, o: Pick<PipelineOptions, 'realtime'>): boolean {
+  return spec.kind === 'file' && !o.realtime;
+}
+
+/** The rate an interval asks for, as a GStreamer fraction in lowest terms (160 ms -> 25/4). */
+export function intervalFramerate(intervalMs: number): { num: number; den: number } {
+  // Microsecond resolution: exact for whole and fractional millisecond intervals alike.
+  const us = Math.max(1, Math.round(intervalMs * 1000));
+  const d = gcd(1_000_000, us);
+  return { num: 1_000_000 / d, den: us / d };
+}
+
+/**
+ * Drops frames by their timestamps before any scaling or conversion. Drop-only: real frames keep
+ * their own timestamps (each kept frame is the one nearest the interval grid, so its arrival at a
+ * synced appsink is its true capture time) and none is invented (a full videorate would duplicate
+ * frames up to a container's stated end, seconds past the last frame of some AVI files).
+ */
+function rateSegment(o: PipelineOptions): string | undefined {
+  const sampled = o.sampleIntervalMs !== undefined ? intervalFramerate(o.sampleIntervalMs) : undefined;
+  const rate = sampled && o.maxFps !== undefined && o.maxFps * sampled.den < sampled.num ? { num: o.maxFps, den: 1 } : sampled;
+  if (!rate) return o.maxFps !== undefined ? `videorate drop-only=true max-rate=${o.maxFps}` : undefined;
+  return `videorate drop-only=true ! video/x-raw,framerate=${rate.num}/${rate.den}`;
 }
 
 /** The elements a decoder choice needs, so the child can check they are installed before building. */
@@ -57,9 +112,10 @@ function decodeSegment(spec: SourceSpec, decoder: DecoderChoice, installed: (ele
   if (decoder === 'software') return `${decodebin} force-sw-decoders=true`;
   let chosen = decoder;
   if (decoder === 'auto') {
-    const hw = spec.kind === 'v4l2' ? undefined : HARDWARE_DECODERS.find((d) => installed(d.element) && (!d.download || installed(d.download)));
-    if (!hw) return decodebin;
-    chosen = hw.element;
+    const hw = autoDecoder(spec, installed);
+    // Not a multi-codec element: decodebin, which picks the ranked hardware decoders where present.
+    if (!hw || !HARDWARE_DECODERS.some((d) => d.element === hw)) return decodebin;
+    chosen = hw;
   }
   const download = HARDWARE_DECODERS.find((d) => d.element === chosen)?.download;
   return ['parsebin', chosen, ...(download ? [download] : [])].join(' ! ');
@@ -89,7 +145,8 @@ export function buildPipelineDescription(spec: SourceSpec, o: PipelineOptions, i
   const d = gcd(o.width, o.height);
   const parts = [sourceSegment(spec, o)];
   if (spec.kind !== 'test') parts.push(decodeSegment(spec, o.decoder, installed));
-  if (o.maxFps !== undefined) parts.push(`videorate drop-only=true max-rate=${o.maxFps}`);
+  const rate = rateSegment(o);
+  if (rate) parts.push(rate);
   parts.push(
     // Crop to the target's display aspect ratio (pixel aspect ratio included), then scale: the
     // shorter side fills the target and the longer is centre-cropped. Scaling before the RGB
@@ -104,7 +161,7 @@ export function buildPipelineDescription(spec: SourceSpec, o: PipelineOptions, i
   // synced too: released at their timestamps rather than when decoding happens to finish, so
   // arrival (the only capture time this binding gives) keeps the camera's timing under CPU load.
   const paced = (spec.kind === 'file' && o.realtime) || spec.kind === 'rtsp';
-  const keepAll = spec.kind === 'file' && !o.realtime;
+  const keepAll = isOffline(spec, o);
   parts.push(
     `appsink name=${APPSINK_NAME} max-buffers=1 drop=${keepAll ? 'false' : 'true'} sync=${paced ? 'true' : 'false'} enable-last-sample=false`,
   );

@@ -29,7 +29,7 @@ export function sourceMetrics(registry: Registry): SourceMetrics {
   if (!m) {
     const registers = [registry];
     m = {
-      frames: new Counter({ name: 'msta_source_frames_total', help: 'Frames received from the camera pipeline.', labelNames: ['camera'], registers }),
+      frames: new Counter({ name: 'msta_source_frames_total', help: 'Frames delivered to the parent by the camera pipeline (after its rate limit to the sampling interval; frames it drops by rate are not counted, nor errors).', labelNames: ['camera'], registers }),
       dropped: new Counter({
         name: 'msta_source_frames_dropped_total',
         help: 'Frames the source dropped, by reason (overflow: the daemon was behind the camera).',

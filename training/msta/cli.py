@@ -167,7 +167,7 @@ def cmd_export(args) -> int:
     from .export import export_bundle, reference_frames
     model, blob = load_checkpoint(Path(args.checkpoint))
     ref = reference_frames(model.cfg.image_size, model.cfg.frames, blob["meta"]["frame_interval_ms"])
-    bundle = export_bundle(Path(args.checkpoint), Path(args.out), ref)
+    bundle = export_bundle(Path(args.checkpoint), Path(args.out), ref, int8=args.int8)
     size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
     print(f"wrote {args.out}: {bundle['format']} {bundle['name']}, {size / 1e6:.2f} MB with reference/")
     return 0
@@ -269,6 +269,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write an msta-bundle/1 directory")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--int8", action="store_true", help="also write the int8 video graph for CPU hosts (video.int8.onnx)")
     p.set_defaults(fn=cmd_export)
 
     p = sub.add_parser("base2novel", help="base-to-novel experiment, with and without L_CC")

@@ -22,6 +22,7 @@ from .tokenizer import Tokenizer
 
 BUNDLE_FORMAT = "msta-bundle/1"
 VOCAB_FILE = "bpe_vocab.txt.gz"
+INT8_VIDEO = "video.int8.onnx"
 OPSET = 14
 
 
@@ -115,8 +116,9 @@ def reference_frames(size: int, frames: int, interval_ms: float) -> np.ndarray:
     return np.stack(out)
 
 
-def export_bundle(checkpoint: Path, out: Path, sample_frames: np.ndarray) -> dict[str, Any]:
-    """sample_frames: uint8 [B, T, H, W, 3], a few real decoded clips for reference/."""
+def export_bundle(checkpoint: Path, out: Path, sample_frames: np.ndarray, int8: bool = False) -> dict[str, Any]:
+    """sample_frames: uint8 [B, T, H, W, 3], a few real decoded clips for reference/. int8: also
+    write video.int8.onnx (quantize.py), named in bundle.json under variants.int8."""
     model, blob = load_checkpoint(checkpoint)
     meta = blob["meta"]
     labels = meta.get("labels") or []
@@ -131,6 +133,11 @@ def export_bundle(checkpoint: Path, out: Path, sample_frames: np.ndarray) -> dic
         raise ValueError(f"{checkpoint}: vocabulary has {tokenizer.vocab_size} tokens, the model {model.cfg.vocab_size}")
     model.eval()
     export_onnx(model, out)
+    graphs = ["video.onnx", "text.onnx"]
+    if int8:
+        from .quantize import quantize_file
+        quantize_file(out / "video.onnx", out / INT8_VIDEO)
+        graphs.append(INT8_VIDEO)
     c = model.cfg
     bundle = {
         "format": BUNDLE_FORMAT,
@@ -147,8 +154,10 @@ def export_bundle(checkpoint: Path, out: Path, sample_frames: np.ndarray) -> dic
         "pixel": {"mean": list(c.pixel_mean), "std": list(c.pixel_std)},
         "frame_interval_ms": meta["frame_interval_ms"],
         "labels": labels,
-        "files": {name: sha256(out / name) for name in ("video.onnx", "text.onnx", VOCAB_FILE)},
+        "files": {name: sha256(out / name) for name in (*graphs, VOCAB_FILE)},
     }
+    if int8:
+        bundle["variants"] = {"int8": {"video": INT8_VIDEO}}
     (out / "bundle.json").write_text(json.dumps(bundle, indent=1) + "\n")
     texts = [meta["template"].format(label) for label in labels]
     write_reference(model, tokenizer, out, sample_frames, texts)

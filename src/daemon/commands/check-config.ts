@@ -2,13 +2,18 @@ import { loadConfigFile } from '../../config/load-config.js';
 import { redactUrl } from '../../redact.js';
 import { MstaError } from '../../errors.js';
 import { prepareConfig } from '../validate-config.js';
-import { parseCommandArgs, type Command } from './command.js';
+import { parseCommandArgs, type Command, type OptionTable } from './command.js';
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c', value: 'FILE', help: 'the config file to validate (required)' },
+} satisfies OptionTable;
 
 export const checkConfigCommand: Command = {
   name: 'check-config',
   summary: 'validate a config as run would (schema, bundle, labels, files, listen address): exit 0, or 2 with every error',
+  options: OPTIONS,
   async run(argv) {
-    const { values } = parseCommandArgs('check-config', argv, { config: { type: 'string', short: 'c' } });
+    const { values } = parseCommandArgs('check-config', argv, OPTIONS);
     if (!values.config) throw new MstaError('CLI_USAGE', '--config FILE is required', { where: 'check-config' });
     // The same checks as run, so "ok" means run accepts it (nothing is connected to).
     const { config, bundle, labelSet } = await prepareConfig(loadConfigFile(values.config), values.config);

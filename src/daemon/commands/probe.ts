@@ -2,6 +2,7 @@
 // one JSON line per clip on stdout: the command a user runs to try labels on a camera.
 import { Registry } from 'prom-client';
 import { registerClipMetrics } from '../../clip/clip-metrics.js';
+import { configSchema } from '../../config/schema.js';
 import { MstaError } from '../../errors.js';
 import { ClipTokenizer } from '../../model/clip-tokenizer.js';
 import { loadClipVocab } from '../../model/clip-vocab.js';
@@ -14,11 +15,26 @@ import { cameraSource } from '../../source/camera-source.js';
 import { CameraRunner } from '../camera-runner.js';
 import { DEMO_BUNDLE } from '../defaults.js';
 import { createLogger } from '../logger.js';
+import { modelOptions } from '../model-options.js';
+import { clipScheduler } from '../recognition-control.js';
 import { buildRecognizer, configuredLabelSet } from '../recognizer.js';
-import { parseCommandArgs, type Command } from './command.js';
+import { parseCommandArgs, type Command, type OptionTable } from './command.js';
 
-const positive = (value: string | undefined, flag: string, fallback: number): number => {
-  if (value === undefined) return fallback;
+const OPTIONS = {
+  bundle: { type: 'string', value: 'DIR', help: 'model bundle directory (default: the test bundle that ships with msta-edge)' },
+  input: { type: 'string', multiple: true, value: 'URL_OR_FILE', help: 'a camera URL or video file (required)' },
+  labels: { type: 'string', value: 'A,B,...', help: "actions to score, comma-separated (default: the bundle's labels)" },
+  'labels-file': { type: 'string', multiple: true, value: 'FILE', help: 'a label file' },
+  providers: { type: 'string', value: 'LIST', default: 'tensorrt,cuda,cpu', help: 'execution providers in order of preference' },
+  top: { type: 'string', value: 'N', default: '5', help: 'scores printed per clip' },
+  clips: { type: 'string', value: 'N', help: 'stop after this many clips (default: when the inputs end)' },
+  stride: { type: 'string', value: 'N', default: '4', help: 'a new clip every this many sampled frames' },
+  'frame-interval-ms': { type: 'string', value: 'MS', help: "one frame sampled every this many ms (default: the bundle's)" },
+  'log-level': { type: 'string', value: 'LEVEL', default: 'warn', help: 'log level of the JSON log on stderr' },
+  offline: { type: 'boolean', help: 'files only: decode as fast as possible and infer every clip' },
+} satisfies OptionTable;
+
+const positive = (value: string, flag: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new MstaError('CLI_USAGE', `${flag} must be a positive number, got "${value}"`, { where: 'probe' });
   return n;
@@ -27,31 +43,27 @@ const positive = (value: string | undefined, flag: string, fallback: number): nu
 export const probeCommand: Command = {
   name: 'probe',
   summary: 'try labels on a camera or file: one JSON line per clip with the top scores',
+  options: OPTIONS,
   async run(argv) {
-    const { values } = parseCommandArgs('probe', argv, {
-      bundle: { type: 'string' },
-      input: { type: 'string', multiple: true },
-      labels: { type: 'string' },
-      'labels-file': { type: 'string', multiple: true },
-      providers: { type: 'string' },
-      top: { type: 'string' },
-      clips: { type: 'string' },
-      stride: { type: 'string' },
-      'frame-interval-ms': { type: 'string' },
-      'log-level': { type: 'string' },
-    });
+    const { values } = parseCommandArgs('probe', argv, OPTIONS);
     const inputs = values.input ?? [];
     if (inputs.length === 0) throw new MstaError('CLI_USAGE', '--input URL_OR_FILE is required (repeat it for several inputs)', { where: 'probe' });
-    const top = positive(values.top, '--top', 5);
-    const maxClips = positive(values.clips, '--clips', Infinity);
-    const stride = positive(values.stride, '--stride', 4);
+    const top = positive(values.top, '--top');
+    const maxClips = values.clips === undefined ? Infinity : positive(values.clips, '--clips');
+    const stride = positive(values.stride, '--stride');
+    // Files only: decode as fast as possible and infer every clip (none replaced while one runs).
+    const offline = values.offline ?? false;
     // Logs go to stderr: stdout carries only the JSON lines.
-    const log = createLogger({ level: values['log-level'] ?? 'warn', format: 'json', destination: process.stderr });
+    const log = createLogger({ level: values['log-level'], format: 'json', destination: process.stderr });
     const bundle = await readBundle(values.bundle ?? DEMO_BUNDLE);
     const m = bundle.manifest;
     const model = await openVideoModel(
       bundle,
-      { providers: (values.providers ?? 'tensorrt,cuda,cpu').split(',').map((p) => p.trim()), intraOpThreads: 0, interOpThreads: 0, tensorrt: { fp16: true, engineCacheDir: '.cache/tensorrt' }, workers: 1, maxBatch: 4, maxWaitMs: 5 },
+      {
+        // The config's model defaults: probe infers as `run` does.
+        ...modelOptions(configSchema.parse({ model: { bundle: bundle.dir } }).model!),
+        providers: values.providers.split(',').map((p) => p.trim()),
+      },
       { log, registry: new Registry() },
     );
     const registry = new Registry();
@@ -69,11 +81,14 @@ export const probeCommand: Command = {
       let finish: () => void = () => undefined;
       const enough = new Promise<void>((resolve) => (finish = resolve));
       const clipMetrics = registerClipMetrics(registry);
+      const frameIntervalMs = values['frame-interval-ms'] === undefined ? (m.frame_interval_ms ?? 125) : positive(values['frame-interval-ms'], '--frame-interval-ms');
+      const scheduler = clipScheduler(() => model);
       inputs.forEach((url, i) => {
         const camera = `input${i}`;
         const runner = new CameraRunner(camera, {
-          source: cameraSource({ camera, url, width: m.width, height: m.height }, { registry, log }),
+          source: cameraSource({ camera, url, width: m.width, height: m.height, sampleIntervalMs: frameIntervalMs, realtime: !offline }, { registry, log }),
           model,
+          scheduler,
           clipMetrics,
           log,
           onStatus: (s) => s.state === 'stalled' && log.warn({ input: redactUrl(url) }, 'input stalled'),
@@ -91,7 +106,7 @@ export const probeCommand: Command = {
           },
           onEvent: () => undefined,
         });
-        runner.start({ frameIntervalMs: positive(values['frame-interval-ms'], '--frame-interval-ms', m.frame_interval_ms ?? 125), stride });
+        runner.start({ frameIntervalMs, stride, everyClip: offline });
         runner.setRecognizer(recognizer, { smoothing: 1, start: 1, end: 0, minClips: 1, minScore: 0, topK: top, updateEveryClips: 1, updateRise: 1, model: { name: m.name, sha256: bundle.sha256 } });
         runners.push(runner);
       });

@@ -9,7 +9,17 @@ import { createLogger } from '../logger.js';
 import { applyRunFlags } from '../run-flags.js';
 import { createNotifier } from '../sd-notify.js';
 import { prepareConfig, withDefaultBundle } from '../validate-config.js';
-import { parseCommandArgs, type Command } from './command.js';
+import { parseCommandArgs, type Command, type OptionTable } from './command.js';
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c', value: 'FILE', help: 'the YAML config (`msta-edge schema` describes it); without it and --camera: the demo' },
+  bundle: { type: 'string', value: 'DIR', help: 'model bundle directory (overrides model.bundle)' },
+  camera: { type: 'string', multiple: true, value: 'ID=URL', help: 'a camera: rtsp://, file://, v4l2:// or test:// URL (replaces the configured cameras)' },
+  labels: { type: 'string', value: 'A,B,...', help: 'actions to recognise, comma-separated (replaces the configured labels)' },
+  'labels-file': { type: 'string', value: 'FILE', help: 'a label file (replaces the configured label files)' },
+  'mqtt-url': { type: 'string', value: 'URL', help: 'the MQTT broker (overrides mqtt.url)' },
+  http: { type: 'string', value: 'HOST:PORT', help: 'where /metrics, /healthz, /readyz and /api listen (overrides http.listen)' },
+} satisfies OptionTable;
 
 /** With no config and no flags: the demo video in a loop through the test bundle. */
 function demoConfig(config: Config): Config {
@@ -27,16 +37,9 @@ function demoConfig(config: Config): Config {
 export const runCommand: Command = {
   name: 'run',
   summary: 'run the daemon (no arguments: the demo on embedded defaults)',
+  options: OPTIONS,
   async run(argv) {
-    const { values } = parseCommandArgs('run', argv, {
-      config: { type: 'string', short: 'c' },
-      bundle: { type: 'string' },
-      camera: { type: 'string', multiple: true },
-      labels: { type: 'string' },
-      'labels-file': { type: 'string' },
-      'mqtt-url': { type: 'string' },
-      http: { type: 'string' },
-    });
+    const { values } = parseCommandArgs('run', argv, OPTIONS);
     const configFile = values.config;
     const load = (): Config => {
       let config = configFile ? loadConfigFile(configFile) : defaultConfig();
@@ -57,7 +60,15 @@ export const runCommand: Command = {
     const secrets = [config.mqtt.password, config.mqtt.username].filter((s): s is string => !!s);
     const log = createLogger({ level: config.logging.level, format: config.logging.format, secrets });
     const notifier = createNotifier(process.env, (e) => log.warn({ err: e.message }, 'sd_notify failed'));
-    const daemon = new Daemon(config, { log, notifier });
+    const daemon = new Daemon(config, {
+      log,
+      notifier,
+      // Stopped in order, then status 1: systemd (Restart=on-failure) starts a fresh process.
+      onFatal: (e) => {
+        log.fatal({ err: e.message }, 'cannot recover: exiting with status 1');
+        void stop('fatal').then(() => process.exit(1));
+      },
+    });
 
     let stopping: Promise<number> | undefined;
     const stop = (signal: string): Promise<number> => {

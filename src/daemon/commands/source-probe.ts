@@ -2,23 +2,32 @@ import { isMstaError, MstaError } from '../../errors.js';
 import { cameraSource, type SourceLog } from '../../source/camera-source.js';
 import type { Transport } from '../../source/pipeline-description.js';
 import type { Frame } from '../../types.js';
-import { parseCommandArgs, type Command } from './command.js';
+import { parseCommandArgs, type Command, type OptionTable } from './command.js';
 
 const NAME = 'source-probe';
+
+const OPTIONS = {
+  url: { type: 'string', value: 'URL', help: 'the camera: rtsp://, a file, v4l2:// or test:// URL (required)' },
+  frames: { type: 'string', value: 'N', default: '30', help: 'frames to print before the summary' },
+  size: { type: 'string', value: 'WxH', default: '224x224', help: 'frame size after scaling and centre-cropping' },
+  transport: { type: 'string', value: 'tcp|udp|auto', default: 'tcp', help: 'RTSP transport' },
+  decoder: { type: 'string', value: 'NAME', help: 'auto (default), software, or a GStreamer element name' },
+  timeout: { type: 'string', value: 'S', default: '30', help: 'give up after this many seconds' },
+  stall: { type: 'string', value: 'S', default: '5', help: 'no frame for this long: reconnect' },
+  offline: { type: 'boolean', help: 'files only: decode as fast as possible, every frame, media-time capture times' },
+} satisfies OptionTable;
 
 function usageError(message: string): MstaError {
   return new MstaError('CLI_USAGE', message, { where: NAME });
 }
 
-function positiveNumber(value: string | undefined, fallback: number, flag: string, integer: boolean): number {
-  if (value === undefined) return fallback;
+function positiveNumber(value: string, flag: string, integer: boolean): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw usageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}"`);
   return n;
 }
 
-function parseSize(value: string | undefined): { width: number; height: number } {
-  if (value === undefined) return { width: 224, height: 224 };
+function parseSize(value: string): { width: number; height: number } {
   const m = /^(\d+)x(\d+)$/.exec(value);
   if (!m || Number(m[1]) === 0 || Number(m[2]) === 0) throw usageError(`--size must be WIDTHxHEIGHT (e.g. 224x224), got "${value}"`);
   return { width: Number(m[1]), height: Number(m[2]) };
@@ -34,28 +43,21 @@ const stderrLog: SourceLog = {
 export const sourceProbeCommand: Command = {
   name: NAME,
   summary: 'print one JSON line per frame from a camera URL, then a summary (checks a camera)',
+  options: OPTIONS,
   async run(argv) {
-    const { values } = parseCommandArgs(NAME, argv, {
-      url: { type: 'string' },
-      frames: { type: 'string' },
-      size: { type: 'string' },
-      transport: { type: 'string' },
-      decoder: { type: 'string' },
-      timeout: { type: 'string' },
-      stall: { type: 'string' },
-    });
+    const { values } = parseCommandArgs(NAME, argv, OPTIONS);
     if (!values.url) throw usageError('--url URL is required (rtsp://, file, v4l2:// or test:// URL)');
-    const wanted = positiveNumber(values.frames, 30, '--frames', true);
+    const wanted = positiveNumber(values.frames, '--frames', true);
     const { width, height } = parseSize(values.size);
-    const transport = values.transport ?? 'tcp';
+    const transport = values.transport;
     if (!['tcp', 'udp', 'auto'].includes(transport)) throw usageError(`--transport must be tcp, udp or auto, got "${transport}"`);
-    const timeoutMs = positiveNumber(values.timeout, 30, '--timeout', false) * 1000;
-    const stallTimeoutMs = positiveNumber(values.stall, 5, '--stall', false) * 1000;
+    const timeoutMs = positiveNumber(values.timeout, '--timeout', false) * 1000;
+    const stallTimeoutMs = positiveNumber(values.stall, '--stall', false) * 1000;
 
     let source;
     try {
       source = cameraSource(
-        { camera: 'probe', url: values.url, width, height, transport: transport as Transport, stallTimeoutMs, ...(values.decoder ? { decoder: values.decoder } : {}) },
+        { camera: 'probe', url: values.url, width, height, transport: transport as Transport, stallTimeoutMs, realtime: !values.offline, ...(values.decoder ? { decoder: values.decoder } : {}) },
         { log: stderrLog },
       );
     } catch (e) {

@@ -1,0 +1,122 @@
+// Benchmark: N cameras through the daemon's ingest and clip path (source child with in-pipeline
+// sampling -> sampleFrames -> slidingClips -> the daemon's fair scheduler -> model workers) for a while:
+//  - coverage: clips inferred / clips made (the rest replaced while waiting), per camera count;
+//  - cameras sustained: the most cameras whose coverage stays >= --goal while each still makes
+//    clips at >= --goal of the first (smallest) camera count's per-camera rate (its baseline);
+//  - event-loop lag p99, parent and child RSS, and the parent's RSS growth after the first minute
+//    (a soak: --seconds 1800 for the 30-minute figure).
+//   node --import tsx bench/cameras.ts [--bundle DIR] [--cameras 1,2,4,8] [--seconds 30]
+//     [--url FILE] [--workers 2] [--threads 1] [--stride 4] [--goal 0.95]
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+import { Registry } from 'prom-client';
+import { pino } from 'pino';
+import { tap } from 'rxjs';
+import { sampleFrames } from '../src/clip/sample-frames.js';
+import { slidingClips } from '../src/clip/sliding-clips.js';
+import { readBundle } from '../src/model/read-bundle.js';
+import { openVideoModel } from '../src/model/video-model.js';
+import { clipScheduler } from '../src/daemon/recognition-control.js';
+import { cameraSource } from '../src/source/camera-source.js';
+import { median, spread } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    bundle: { type: 'string', default: 'models/synthetic-actions' },
+    cameras: { type: 'string', default: '1,2,4,8' },
+    seconds: { type: 'string', default: '30' },
+    url: { type: 'string', default: resolve('models/demo/actions-demo.mp4') },
+    workers: { type: 'string', default: '2' },
+    threads: { type: 'string', default: '1' },
+    stride: { type: 'string', default: '4' },
+    goal: { type: 'string', default: '0.95' },
+    precision: { type: 'string', default: 'auto' },
+  },
+});
+const bundle = await readBundle(values.bundle);
+const m = bundle.manifest;
+const interval = m.frame_interval_ms ?? 125;
+const log = pino({ level: 'warn' });
+const children = new Set<number>();
+
+function rssMb(pid: number | 'self'): number | undefined {
+  try {
+    const r = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return r ? Number(r[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function run(cameras: number, seconds: number) {
+  const model = await openVideoModel(
+    bundle,
+    { providers: ['cpu'], intraOpThreads: Number(values.threads), interOpThreads: 1, spinning: false, cpus: 2, timeout: { factor: 10, minSeconds: 30 }, maxRestarts: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, precision: values.precision as 'auto' | 'fp32', workers: Number(values.workers), maxBatch: 4, maxWaitMs: 5 },
+    { log, registry: new Registry() },
+  );
+  const scheduler = clipScheduler(() => model);
+  const made = new Array<number>(cameras).fill(0);
+  const inferred = new Array<number>(cameras).fill(0);
+  const subs = Array.from({ length: cameras }, (_, i) => {
+    const source = cameraSource(
+      { camera: `cam${i}`, url: values.url, width: m.width, height: m.height, loop: true, sampleIntervalMs: interval },
+      { log: { debug: (o: object, msg: string) => msg === 'source child started' && children.add((o as { pid: number }).pid), info: () => undefined, warn: () => undefined } },
+    );
+    const stream = scheduler.add(`cam${i}`, { result: () => inferred[i]!++, failed: () => undefined, replaced: () => undefined });
+    return source.frames
+      .pipe(
+        sampleFrames(interval),
+        slidingClips({ camera: `cam${i}`, frames: m.frames, stride: Number(values.stride), width: m.width, height: m.height, maxGapMs: interval * 4 }),
+        tap(() => made[i]!++),
+      )
+      .subscribe((c) => stream.submit(c));
+  });
+  const lag = monitorEventLoopDelay({ resolution: 1 });
+  lag.enable();
+  const rss: { t: number; parent: number }[] = [];
+  const childRss: number[] = [];
+  const started = Date.now();
+  const every = Math.min(10_000, (seconds * 1000) / 6);
+  while (Date.now() - started < seconds * 1000) {
+    await new Promise((r) => setTimeout(r, every));
+    rss.push({ t: (Date.now() - started) / 1000, parent: rssMb('self')! });
+    for (const pid of children) {
+      const v = rssMb(pid);
+      if (v === undefined) children.delete(pid);
+      else childRss.push(v);
+    }
+  }
+  lag.disable();
+  subs.forEach((s) => s.unsubscribe());
+  await model.close();
+  const coverage = made.map((n, i) => (n === 0 ? 0 : inferred[i]! / n));
+  const afterMinute = rss.filter((r) => r.t >= Math.min(60, seconds / 3));
+  const first = afterMinute[0] ?? rss[0]!;
+  const last = rss.at(-1)!;
+  const growthPerMin = last.t > first.t ? ((last.parent - first.parent) / (last.t - first.t)) * 60 : 0;
+  return { cameras, made: made.reduce((a, b) => a + b, 0), inferred: inferred.reduce((a, b) => a + b, 0), coverage, lagP99: lag.percentile(99) / 1e6, rss, childRss, growthPerMin, first, last };
+}
+
+const seconds = Number(values.seconds);
+console.log(`cores ${cpus().length} (${cpus()[0]?.model}); bundle ${m.name} ${m.frames}x${m.height}x${m.width} (${bundle.int8VideoPath ? 'has int8' : 'fp32 only'}, precision ${values.precision}), ${values.workers} workers x ${values.threads} threads; ${values.url} looped; 1 frame / ${interval} ms, a clip every ${values.stride}; ${seconds} s per camera count`);
+let sustained = 0;
+let baselineRate: number | undefined;
+for (const n of values.cameras.split(',').map(Number)) {
+  const r = await run(n, seconds);
+  const wanted = r.made / seconds;
+  const perCamera = wanted / n;
+  baselineRate ??= perCamera;
+  console.log(
+    `${n} cameras: clips made ${wanted.toFixed(2)}/s (per camera ${(perCamera / baselineRate).toFixed(2)} of the first run's), inferred ${(r.inferred / seconds).toFixed(2)}/s; coverage (inferred / made) per camera ${spread(r.coverage, 2)} (min / median / max), overall ${(r.inferred / Math.max(1, r.made)).toFixed(2)}; ` +
+      `event-loop lag p99 ${r.lagP99.toFixed(1)} ms; parent RSS ${r.first.parent.toFixed(0)} MB at ${r.first.t.toFixed(0)} s -> ${r.last.parent.toFixed(0)} MB at ${r.last.t.toFixed(0)} s (${r.growthPerMin.toFixed(2)} MB/min, ${(((r.last.parent - r.first.parent) / r.first.parent) * 100).toFixed(1)}%); ` +
+      `child RSS median ${r.childRss.length ? median(r.childRss).toFixed(0) : '-'} MB`,
+  );
+  // The series shows whether growth levels off (one sample a minute, or every sample in shorter runs).
+  const step = Math.max(1, Math.round(60 / (r.rss[1] ? r.rss[1].t - r.rss[0]!.t : 60)));
+  console.log(`  parent RSS over time: ${r.rss.filter((_, k) => k % step === step - 1).map((x) => `${x.t.toFixed(0)} s ${x.parent.toFixed(0)} MB`).join(', ')}`);
+  if (Math.min(...r.coverage) >= Number(values.goal) && perCamera >= Number(values.goal) * baselineRate) sustained = n;
+}
+console.log(`cameras sustained (coverage >= ${values.goal} and clip rate >= ${values.goal} of the first run's): ${sustained} of those tried (${values.cameras})`);

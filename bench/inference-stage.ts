@@ -1,0 +1,196 @@
+// Benchmark: the daemon's inference stage with its default ("auto") settings, against the best
+// raw session.run() configuration on the same host, in the same run:
+//   nice -n 10 node --import tsx bench/inference-stage.ts [--bundle DIR] [--repeats 3] [--seconds 8]
+//     [--cameras 8] [--configs 2x1b1,1x2b1s,...]
+// A config WxTbB[s]: W worker threads, T intra-op threads each, batch B, s = spinning on.
+// The stage runs clips from --cameras cameras (each submits its next clip when its last one is
+// back) through the fair scheduler and the model's workers, exactly as the daemon does. Every
+// session is loaded once; the measured windows are interleaved (stage, each raw config) per
+// repeat. Prints clips/s and clips per CPU-second of each, and the stage / best-raw ratios,
+// min/median/max over the repeats.
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { configSchema } from '../src/config/schema.js';
+import { modelOptions } from '../src/daemon/model-options.js';
+import { clipScheduler } from '../src/daemon/recognition-control.js';
+import { readBundle } from '../src/model/read-bundle.js';
+import { openVideoModel } from '../src/model/video-model.js';
+import type { Clip } from '../src/types.js';
+
+const { values } = parseArgs({
+  options: {
+    bundle: { type: 'string', default: 'models/synthetic-actions' },
+    repeats: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '8' },
+    cameras: { type: 'string', default: '8' },
+    configs: { type: 'string' },
+  },
+});
+const repeats = Number(values.repeats);
+const seconds = Number(values.seconds);
+const cameras = Number(values.cameras);
+const host = availableParallelism();
+
+interface RawConfig { workers: number; threads: number; batch: number; spinning: boolean; name: string }
+function parseConfig(name: string): RawConfig {
+  const m = /^(\d+)x(\d+)b(\d+)(s?)$/.exec(name);
+  if (!m) throw new Error(`bad config "${name}": expected WxTbB[s], e.g. 2x1b1 or 1x2b4s`);
+  return { workers: Number(m[1]), threads: Number(m[2]), batch: Number(m[3]), spinning: m[4] === 's', name };
+}
+// Every split of the host's cores into workers x threads, batch 1 and 4, spinning off and on
+// where a worker has threads to spin.
+const defaults = [...new Set([1, host].flatMap((w) => [`${w}x${Math.max(1, host / w)}`]))].flatMap((wt) =>
+  ['b1', 'b4'].flatMap((b) => (wt.endsWith('x1') ? [`${wt}${b}`] : [`${wt}${b}`, `${wt}${b}s`])),
+);
+const configs = (values.configs?.split(',') ?? defaults).map(parseConfig);
+
+const bundle = await readBundle(values.bundle);
+const m = bundle.manifest;
+const clipShape = [m.frames, m.height, m.width, 3];
+const clipBytes = clipShape.reduce((a, b) => a * b, 1);
+const template = new Uint8Array(clipBytes).map((_, i) => (i * 31) & 255);
+
+interface Window {
+  clipsPerSecond: number;
+  /** Clips per CPU-second of this process (all its threads): stable when other load varies. */
+  clipsPerCpuSecond: number;
+}
+
+/** Times `run` (which reports how many clips it made) by wall clock and by this process's CPU time. */
+async function timed(run: () => Promise<number>): Promise<Window> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const clips = await run();
+  const wall = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { clipsPerSecond: clips / wall, clipsPerCpuSecond: clips / ((used.user + used.system) / 1e6) };
+}
+
+/** A raw configuration: its sessions loaded once, then measured window by window. */
+async function rawConfig(c: RawConfig): Promise<{ measure: () => Promise<Window>; stop: () => Promise<void> }> {
+  const workers = Array.from({ length: c.workers }, () => new Worker(new URL('./raw-session-worker.mjs', import.meta.url), {
+    workerData: { path: bundle.videoPath, intraOpThreads: c.threads, spinning: c.spinning, batch: c.batch, clipShape },
+  }));
+  const reply = (w: Worker) => new Promise<{ clips: number; seconds: number }>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  await Promise.all(workers.map(reply));
+  return {
+    measure: () => timed(async () => {
+      const done = workers.map(reply);
+      // Every session loaded and warm: all start together.
+      for (const w of workers) w.postMessage({ seconds, minRuns: 2 });
+      return (await Promise.all(done)).reduce((a, r) => a + r.clips, 0);
+    }),
+    stop: async () => void (await Promise.all(workers.map((w) => w.terminate()))),
+  };
+}
+
+/** The daemon's stage with its own defaults, fed by `cameras` cameras while a window is open. */
+async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings: string; stop: () => Promise<void> }> {
+  const options = modelOptions(configSchema.parse({ model: { bundle: bundle.dir, providers: ['cpu'] } }).model!);
+  const model = await openVideoModel(bundle, options, { log: pino({ level: 'warn' }), registry: new Registry() });
+  const s = model.settings;
+  const scheduler = clipScheduler(() => model);
+  let active = false;
+  let done = 0;
+  let inFlight = 0;
+  let drained: () => void = () => undefined;
+  const streams = Array.from({ length: cameras }, (_, i) => {
+    let seq = 0;
+    const settle = (): void => {
+      inFlight--;
+      if (active) submit();
+      else if (inFlight === 0) drained();
+    };
+    const stream = scheduler.add(`cam${i}`, {
+      result: () => {
+        done++;
+        settle();
+      },
+      failed: (e) => {
+        console.error(`cam${i}: ${(e as Error).message}`);
+        settle();
+      },
+      replaced: () => {
+        inFlight--;
+        if (!active && inFlight === 0) drained();
+      },
+    });
+    // As in the daemon under load, each camera always has a clip waiting: two at the start, and
+    // a new one whenever one is back.
+    const submit = (): void => {
+      inFlight++;
+      stream.submit({ camera: `cam${i}`, seq: seq++, frames: m.frames, height: m.height, width: m.width, data: template.slice(), firstFrameAt: 0, lastFrameAt: 0 } satisfies Clip);
+    };
+    return { submit, end: () => stream.end() };
+  });
+  return {
+    settings: `${s.workers}x${s.intraOpThreads}b${s.maxBatch}${s.spinning ? 's' : ''}`,
+    measure: () => timed(async () => {
+      active = true;
+      done = 0;
+      for (const st of streams) {
+        st.submit();
+        st.submit();
+      }
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      active = false;
+      // Clips finishing after the window still count (a full-size clip can outlast the window):
+      // the wait for them is timed too.
+      await new Promise<void>((resolve) => (inFlight === 0 ? resolve() : (drained = resolve)));
+      return done;
+    }),
+    stop: async () => {
+      await Promise.all(streams.map((st) => st.end()));
+      await model.close();
+    },
+  };
+}
+
+const summary = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0]!, median: s[Math.floor((s.length - 1) / 2)]!, max: s[s.length - 1]! };
+};
+const fmt = (x: { min: number; median: number; max: number }, d = 3) => `${x.min.toFixed(d)} / ${x.median.toFixed(d)} / ${x.max.toFixed(d)}`;
+
+console.log(`host: ${cpus()[0]?.model ?? 'unknown CPU'}, ${host} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`bundle: ${m.name} (${m.frames}x${m.height}x${m.width}), ${repeats} repeats of ${seconds} s, stage with ${cameras} cameras`);
+const runners = [];
+for (const c of configs) runners.push({ name: `raw ${c.name}`, ...(await rawConfig(c)) });
+const stage = await stageRunner();
+const all = [{ name: `stage ${stage.settings}`, ...stage }, ...runners];
+const rates = new Map<string, Window[]>(all.map((r) => [r.name, []]));
+const ratios: number[] = [];
+const cpuRatios: number[] = [];
+const likeForLike: number[] = [];
+// Windows interleaved (stage, then each raw config) so that other load on the host hits them alike.
+for (let r = 0; r < repeats; r++) {
+  const got = new Map<string, Window>();
+  for (const x of all) got.set(x.name, await x.measure());
+  for (const [k, w] of got) rates.get(k)!.push(w);
+  const st = got.get(all[0]!.name)!;
+  const raws = runners.map((x) => got.get(x.name)!);
+  const best = Math.max(...raws.map((w) => w.clipsPerSecond));
+  const bestCpu = Math.max(...raws.map((w) => w.clipsPerCpuSecond));
+  ratios.push(st.clipsPerSecond / best);
+  cpuRatios.push(st.clipsPerCpuSecond / bestCpu);
+  const same = got.get(`raw ${stage.settings}`);
+  if (same) likeForLike.push(st.clipsPerSecond / same.clipsPerSecond);
+  console.log(`repeat ${r + 1}: stage ${st.clipsPerSecond.toFixed(2)} clips/s, best raw ${best.toFixed(2)}, ratio ${(st.clipsPerSecond / best).toFixed(3)}; per CPU-second ${(st.clipsPerCpuSecond / bestCpu).toFixed(3)}`);
+}
+console.log('\nclips/s and clips per CPU-second, min / median / max:');
+for (const x of all) {
+  const w = rates.get(x.name)!;
+  console.log(`  ${x.name.padEnd(16)} ${fmt(summary(w.map((v) => v.clipsPerSecond)))}   per CPU-s ${fmt(summary(w.map((v) => v.clipsPerCpuSecond)))}`);
+}
+console.log(`stage / best raw, clips/s (same repeat):      ${fmt(summary(ratios))}  (goal >= 0.95)`);
+console.log(`stage / best raw, clips per CPU-second:       ${fmt(summary(cpuRatios))}`);
+if (likeForLike.length > 0) console.log(`stage / raw at the stage's own settings:      ${fmt(summary(likeForLike))}`);
+await stage.stop();
+for (const x of runners) await x.stop();
+process.exit(0);
