@@ -13,6 +13,6 @@ $SUDO apt-get install -y --no-install-recommends \
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
   gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-rtsp-server-1.0 python3-gi \
   mosquitto mosquitto-clients openssl prometheus systemd \
-  python3-torch python3-onnx python3-numpy python3-pytest python3-tqdm libopenblas0-pthread \
+  python3-torch python3-onnx python3-numpy python3-pytest python3-tqdm python3-jinja2 libopenblas0-pthread \
   ffmpeg x264 chromium \
   make g++ python3 ca-certificates

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'MQTT_TOPIC_INVALID'
   | 'SPOOL_FAILED'
   | 'SPOOL_LOCKED'
+  | 'STATE_FAILED'
   | 'HTTP_LISTEN_FAILED'
   | 'EVENTS_DB_FAILED';
 

@@ -118,3 +118,11 @@ export interface EventHistory {
   query(filter: EventFilter): StoredEvent[];
   get(id: string): StoredEvent | undefined;
 }
+
+/** A command received over MQTT, as the daemon acts on it. */
+export interface RecognitionCommand {
+  type: 'recognition';
+  camera: string;
+  /** true: recognise (`ON`); false: pause recognition, the camera keeps streaming (`OFF`). */
+  enabled: boolean;
+}

@@ -2,11 +2,12 @@
 // in place (an invalid config is refused, the running one kept), SIGTERM twice stops once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DaemonProcess } from './support/daemon-process.js';
 import { runCliProcess } from './support/cli.js';
+import { waitGone } from './support/process-gone.js';
 
 function config(dir: string, body: string): string {
   const file = join(dir, 'msta-edge.yaml');
@@ -42,7 +43,7 @@ test('SIGHUP applies new labels and cameras without restarting the others; a bad
       const r = await readyz(address);
       return r.status === 200 ? r : undefined;
     }, 60_000, 'ready');
-    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['cameras', 'events', 'model', 'mqtt', 'recognition', 'started']);
+    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['camera:a', 'cameras', 'events', 'model', 'mqtt', 'recognition', 'started']);
     const recognition = ready.body.checks.recognition as { cameras?: Record<string, string> } | undefined;
     assert.ok(['idle', 'recognizing'].includes(recognition?.cameras?.a ?? ''), `camera a's recognition state: ${JSON.stringify(recognition)}`);
     const childOfA = (await daemon.waitForLine((l) => l.msg === 'source child started' && l.camera === 'a')).pid;
@@ -85,4 +86,100 @@ test('start failures exit 2 with a clear message, for config errors and for a mi
   assert.equal(noBundle.code, 2);
   assert.match(noBundle.stderr, /model\.bundle: .*nowhere\/bundle\.json: no bundle\.json/);
   assert.doesNotMatch(noBundle.stderr, /\n\s+at /, 'no stack trace');
+});
+
+/** Resolves once the process has a handler for `signal` (SigCgt in /proc): main's first moment. */
+async function untilSignalCaught(pid: number, signal: number): Promise<void> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    // After the exec (a fresh fork still has its parent's handlers).
+    const execed = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('main.ts');
+    const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
+    if (execed && (BigInt(`0x${caught}`) >> BigInt(signal - 1)) & 1n) return;
+    if (Date.now() > end) throw new Error(`process ${pid} never handled signal ${signal}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+async function metric(address: string, line: RegExp): Promise<string | undefined> {
+  const text = await (await fetch(`http://${address}/metrics`)).text();
+  return line.exec(text)?.[1];
+}
+
+test('two SIGHUPs at once start a new camera once; a bad camera URL keeps the camera running; a source child that hangs at stop is killed, and the daemon still exits in time', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'msta-life-'));
+  const file = config(dir, 'shutdown_timeout_s: 5\nsource:\n  stop_timeout_ms: 1000\ncameras:\n  - id: a\n    url: test://ball\n');
+  const daemon = DaemonProcess.start(['--config', file]);
+  try {
+    const address = await daemon.httpAddress();
+    await daemon.waitForLine((l) => l.msg === 'camera streaming' && l.camera === 'a', 60_000, 'camera a streaming');
+    const childOfA = (await daemon.waitForLine((l) => l.msg === 'source child started' && l.camera === 'a')).pid as number;
+    const childrenOf = (camera: string) => daemon.lines.filter((l) => l.msg === 'source child started' && l.camera === camera).map((l) => l.pid);
+
+    // Two reloads close together, the first still stopping camera a (changed) when the second
+    // comes: serialised, so a restarts once and b starts once.
+    config(dir, 'shutdown_timeout_s: 5\nsource:\n  stop_timeout_ms: 1000\ncameras:\n  - id: a\n    url: test://ball\n    latency_ms: 100\n  - id: b\n    url: test://smpte\n');
+    daemon.child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 30)); // two signals sent at once would arrive as one
+    daemon.child.kill('SIGHUP');
+    await daemon.waitForLine((l) => l.msg === 'camera streaming' && l.camera === 'b', 30_000, 'camera b streaming');
+    await daemon.waitForLine((l) => l.msg === 'config reloaded', 30_000, 'reloaded');
+    await new Promise((r) => setTimeout(r, 2000)); // time for a second, overlapping start to show
+    assert.equal(daemon.lines.filter((l) => l.msg === 'camera started' && l.camera === 'b').length, 1, 'camera b started once');
+    assert.equal(daemon.lines.filter((l) => l.msg === 'camera changed: restarting it' && l.camera === 'a').length, 1, 'camera a restarted once');
+    assert.equal(childrenOf('b').length, 1, 'one source child for camera b');
+    assert.equal(childrenOf('a').length, 2, 'camera a: its first child and one more');
+    const secondOfA = childrenOf('a')[1] as number;
+    assert.ok(await waitGone(childOfA, 3000), 'the first child of camera a is gone');
+
+    // A camera URL with no host: refused before anything running is touched.
+    config(dir, 'shutdown_timeout_s: 5\nsource:\n  stop_timeout_ms: 1000\ncameras:\n  - id: a\n    url: "rtsp://"\n    latency_ms: 100\n  - id: b\n    url: test://smpte\n');
+    daemon.child.kill('SIGHUP');
+    const linesBefore = daemon.lines.length;
+    const refused = await daemon.waitForLine((l) => /^SIGHUP: (new config rejected, keeping the running one|reload failed, keeping the running config)$/.test(l.msg), 30_000, 'bad URL refused');
+    assert.match(JSON.stringify(refused), /rtsp:\/\//, 'the message names the URL');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(childrenOf('a'), [childOfA, secondOfA], 'camera a still on the same child');
+    assert.equal(daemon.lines.slice(linesBefore).filter((l) => l.msg === 'camera removed' || l.msg === 'camera changed: restarting it').length, 0);
+    assert.equal(await metric(address, /^msta_source_up\{camera="a"\} (\d)$/m), '1', 'camera a still streaming');
+
+    // A child that cannot stop (frozen): killed after stop_timeout_ms; the daemon exits within shutdown_timeout_s.
+    process.kill(secondOfA, 'SIGSTOP');
+    const stopAt = Date.now();
+    daemon.child.kill('SIGTERM');
+    const { code } = await daemon.exited;
+    const took = Date.now() - stopAt;
+    assert.equal(code, 0, daemon.raw.slice(-2000));
+    assert.ok(took < 5000, `stopped in ${took} ms`);
+    for (const pid of [...childrenOf('a'), ...childrenOf('b')] as number[]) assert.ok(await waitGone(pid, 1000), `source child ${pid} gone`);
+  } finally {
+    await daemon.stop('SIGKILL');
+  }
+});
+
+test('SIGTERM at any moment of start-up logs why and exits 0', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'msta-life-'));
+  const file = config(dir, 'cameras:\n  - id: a\n    url: test://ball\n');
+  // Before the modules have loaded, while the model warms up, and just after the cameras start.
+  const moments: Array<{ what: string; when: (d: DaemonProcess) => Promise<unknown> }> = [
+    // Node catches SIGTERM itself from the start (to restore the terminal); SIGHUP only once
+    // main's handlers, all installed together, are in.
+    { what: 'as soon as main handles signals', when: (d) => untilSignalCaught(d.pid, 1) },
+    { what: 'while the model loads', when: (d) => d.httpAddress() },
+    { what: 'once a camera started', when: (d) => d.waitForLine((l) => l.msg === 'source child started', 60_000, 'a source child') },
+  ];
+  for (const { what, when } of moments) {
+    const daemon = DaemonProcess.start(['--config', file]);
+    try {
+      await when(daemon);
+      daemon.child.kill('SIGTERM');
+      const { code, signal } = await daemon.exited;
+      assert.equal(signal, null, what);
+      assert.equal(code, 0, `${what}: ${daemon.raw.slice(-2000)}`);
+      assert.match(daemon.raw, /SIGTERM/, `${what}: the stop is logged`);
+      for (const l of daemon.lines.filter((x) => x.msg === 'source child started')) assert.ok(await waitGone(l.pid as number, 1000), `${what}: child gone`);
+    } finally {
+      await daemon.stop('SIGKILL');
+    }
+  }
 });

@@ -41,6 +41,9 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
   assert.equal(address('events'), t.events('cam'));
   assert.equal(address('state'), t.state('cam'));
   assert.equal(address('scores'), t.scores('cam'));
+  assert.equal(address('active').replace('{label}', 'waving hand'), t.active('cam', 'waving hand'));
+  assert.equal(address('recognition'), t.recognition('cam'));
+  assert.equal(address('recognitionSet'), t.recognitionSet('cam'));
   assert.equal(address('homeAssistantStatus'), t.homeAssistantStatus);
   assert.equal(
     api.channels.homeAssistantDiscovery!.address.replace('{component}', 'event').replace('{objectId}', 'cam_action'),
@@ -58,6 +61,8 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
     events: { qos: 1, retain: false, bindingVersion: '0.2.0' },
     state: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     scores: { qos: 0, retain: false, bindingVersion: '0.2.0' },
+    active: { qos: 1, retain: true, bindingVersion: '0.2.0' },
+    recognition: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     homeAssistantDiscovery: { qos: 1, retain: true, bindingVersion: '0.2.0' },
   });
 });
@@ -111,6 +116,7 @@ test('events from the real recognition operator, published through the sink and 
     spool: { dir: tmp },
     registry: new Registry(),
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    labels: { labels },
   });
   try {
     await sink.start();
@@ -119,6 +125,9 @@ test('events from the real recognition operator, published through the sink and 
       await sink.publishEvent(e);
       sink.publishState(actionStateFromEvent(e));
     }
+    sink.publishRecognition('cam1', false);
+    sink.publishInfo({ version: '0.1.0', model: events[0]!.model, provider: 'cpu', cameras: ['cam1'] });
+    await sub.waitFor((m) => m.topic === 'msta/info', 5000, 'info');
     await sub.waitFor((m) => m.topic === 'msta/cam1/events' && (JSON.parse(m.payload) as ActionEvent).type === 'end', 5000, 'the end event');
     await sub.waitFor((m) => m.topic === 'msta/cam1/state' && (JSON.parse(m.payload) as { label: unknown }).label === null, 5000, 'state none');
 
@@ -132,6 +141,14 @@ test('events from the real recognition operator, published through the sink and 
     const states = sub.on('msta/cam1/state').map((m) => JSON.parse(m.payload) as unknown);
     assert.ok(states.length >= 2);
     for (const s of states) assert.ok(stateSchema(s), `${JSON.stringify(s)}: ${JSON.stringify(stateSchema.errors)}`);
+    const [activeSchema, recognitionSchema, infoSchema] = [validate('active'), validate('recognition'), validate('bridge-info')];
+    const active = sub.messages.filter((m) => m.topic.startsWith('msta/cam1/active/'));
+    assert.deepEqual([...new Set(active.map((m) => m.payload))].sort(), ['OFF', 'ON']);
+    for (const m of active) assert.ok(activeSchema(m.payload), m.payload);
+    for (const m of sub.on('msta/cam1/recognition')) assert.ok(recognitionSchema(m.payload), m.payload);
+    const info = JSON.parse(sub.on('msta/info').at(-1)!.payload) as unknown;
+    assert.ok(infoSchema(info), JSON.stringify(infoSchema.errors));
+    assert.equal(infoSchema({ ...(info as object), extra: 1 }), false);
   } finally {
     await sink.close(1000);
     await sub.close();

@@ -1,31 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNotifier, notifySocketPath, watchdogIntervalMs } from '../src/daemon/sd-notify.js';
-
-/** A real unix datagram socket, as systemd holds, read by Debian's python3: one line per datagram. */
-function listen(path: string): Promise<{ messages: string[]; stop(): Promise<void> }> {
-  const py = spawn('/usr/bin/python3', ['-u', '-c', `
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-print("listening", flush=True)
-while True:
-    print(s.recv(4096).decode().replace("\\n", "|"), flush=True)
-`, path]);
-  const messages: string[] = [];
-  return new Promise((resolve) => {
-    py.stdout.setEncoding('utf8').on('data', (d: string) => {
-      for (const line of d.split('\n').filter(Boolean)) {
-        if (line === 'listening') resolve({ messages, stop: async () => { py.kill(); } });
-        else messages.push(line);
-      }
-    });
-  });
-}
+import { listenNotifySocket } from './support/notify-socket.js';
 
 async function until(check: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -37,18 +16,22 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 
 test('READY, STATUS, WATCHDOG and STOPPING reach a real unix datagram socket', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'msta-notify-')), 'notify.sock');
-  const server = await listen(path);
+  const server = await listenNotifySocket(path);
   const notifier = createNotifier({ NOTIFY_SOCKET: path, WATCHDOG_USEC: '100000', WATCHDOG_PID: String(process.pid) });
   try {
     notifier.ready('streaming 2 cameras');
     let healthy = true;
-    notifier.startWatchdog(() => healthy);
+    notifier.startWatchdog(() => (healthy ? { ok: true } : { ok: false, reason: 'camera:a: dead' }));
     await until(() => server.messages.filter((m) => m === 'WATCHDOG=1').length >= 2);
     healthy = false;
     await new Promise((r) => setTimeout(r, 60));
     const pings = server.messages.filter((m) => m === 'WATCHDOG=1').length;
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(server.messages.filter((m) => m === 'WATCHDOG=1').length, pings, 'no pings while unhealthy');
+    assert.ok(server.messages.includes('STATUS=unhealthy: camera:a: dead'), 'says why, once');
+    assert.equal(server.messages.filter((m) => m.startsWith('STATUS=unhealthy')).length, 1);
+    healthy = true;
+    await until(() => server.messages.includes('WATCHDOG=1|STATUS=healthy again'));
     notifier.stopping();
     await until(() => server.messages.includes('STOPPING=1'));
     assert.equal(server.messages[0], `READY=1|MAINPID=${process.pid}|STATUS=streaming 2 cameras`);
@@ -61,7 +44,7 @@ test('READY, STATUS, WATCHDOG and STOPPING reach a real unix datagram socket', a
 test('nothing is sent and nothing fails outside systemd', () => {
   const notifier = createNotifier({});
   notifier.ready();
-  notifier.startWatchdog(() => true);
+  notifier.startWatchdog(() => ({ ok: true }));
   notifier.close();
   assert.equal(notifySocketPath({}), undefined);
   assert.equal(notifySocketPath({ NOTIFY_SOCKET: '@abstract' }), '\0abstract');

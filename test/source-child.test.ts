@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { lastValueFrom, filter, take, toArray, type Observable, type Subscription } from 'rxjs';
 import { isMstaError } from '../src/errors.js';
 import type { ChildRequest } from '../src/source/child-protocol.js';
-import { childCommand, runSourceChild, type ChildEvent, type ChildFrame } from '../src/source/child-process.js';
+import { childCommand, reapSourceChildren, runSourceChild, sourceChildCount, type ChildEvent, type ChildFrame } from '../src/source/child-process.js';
 import { isAlive, waitGone } from './support/process-gone.js';
 
 const MEDIA = resolve('../shared/media');
@@ -92,6 +92,27 @@ test('a child that does not stop when told is killed', async () => {
   assert.ok(await waitGone(pid, 3000), 'killed after the stop timeout');
 });
 
+test('reaping: waits for every child, SIGKILLs one still alive after the bound, and resolves once it is gone', async () => {
+  const pids: number[] = [];
+  const subs: Subscription[] = [];
+  for (let i = 0; i < 2; i++) {
+    await new Promise<void>((streaming) => {
+      subs.push(child('test://ball', {}, 60_000).subscribe((e) => {
+        if (e.type === 'spawned') pids.push(e.pid);
+        if (e.type === 'frame') streaming();
+      }));
+    });
+  }
+  assert.equal(sourceChildCount(), 2);
+  process.kill(pids[0]!, 'SIGSTOP'); // cannot stop by itself; its own kill timer is a minute away
+  for (const s of subs) s.unsubscribe();
+  const started = Date.now();
+  assert.equal(await reapSourceChildren(1000), 1, 'one child killed');
+  assert.ok(Date.now() - started < 3000);
+  assert.equal(sourceChildCount(), 0);
+  for (const pid of pids) assert.ok(!isAlive(pid), `child ${pid} gone when the reaping resolves`);
+});
+
 test('a decoder element that is not installed is refused as unsupported, naming it', async () => {
   await assert.rejects(
     lastValueFrom(child('rtsp://127.0.0.1:9/x', { decoder: 'nosuchdec' })),
@@ -101,6 +122,10 @@ test('a decoder element that is not installed is refused as unsupported, naming 
 
 test('a missing file fails with a GStreamer reason', async () => {
   await assert.rejects(lastValueFrom(child('/nonexistent/clip.mp4')), (e: unknown) => isMstaError(e, 'SOURCE_FAILED') && /not found|No such file/i.test(e.message));
+});
+
+test('a missing V4L2 device fails with GStreamer\'s own error (the pipeline never leaves NULL)', async () => {
+  await assert.rejects(lastValueFrom(child('v4l2:///dev/video99')), (e: unknown) => isMstaError(e, 'SOURCE_FAILED') && /Cannot identify device '\/dev\/video99'/.test(e.message));
 });
 
 test('files: odd names, loop, end of stream', { skip: existsSync(MEDIA) ? false : 'needs ../shared/media (real clips)' }, async () => {

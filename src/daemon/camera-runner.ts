@@ -2,6 +2,8 @@
 // round-robin across cameras) -> model -> scores -> events. The ingest half lives as long as the
 // camera; the recognition half is rebuilt when the labels change, without touching the stream.
 // A failed inference fails that clip only (the model counts and logs it): the next clip runs.
+// Recognition can be paused (an MQTT command): the stream goes on, sampled frames are dropped
+// before any clip is built, so nothing is inferred.
 import { concatMap, EMPTY, filter, from, Subject, takeUntil, tap, type Subscription } from 'rxjs';
 import { clipMotion } from '../clip/clip-motion.js';
 import type { Logger } from 'pino';
@@ -48,7 +50,11 @@ export class CameraRunner {
   /** Resolves when the ingest ends (a file played to its end, or stop()) and its clips are done. */
   ingestDone: Promise<void> = Promise.resolve();
   private ingestEnded: () => void = () => undefined;
+  private stopRequested = false;
+  /** Set once the ingest ended on its own (not by stop): a failure, or a file's end. */
+  ended: { failed: boolean; reason: string } | undefined;
   private statusSub: Subscription | undefined;
+  private paused = false;
   private recognition:
     | { input: Subject<ClipEmbedding>; sub: Subscription; recognizer: Recognizer; options: Omit<ActionEventOptions, 'labels'> }
     | undefined;
@@ -93,7 +99,8 @@ export class CameraRunner {
         this.lastInference = 'ok';
         this.updateState();
         this.deps.onEmbedding?.(embedding);
-        this.recognition?.input.next(embedding);
+        // A clip that was in inference when recognition was paused starts nothing.
+        if (!this.paused) this.recognition?.input.next(embedding);
       },
       // Counted and logged (once per burst) by the model; the camera goes on with its next clip.
       failed: () => {
@@ -111,6 +118,8 @@ export class CameraRunner {
         // Stopping completes the stream rather than cutting it: the clip in inference finishes.
         takeUntil(this.stopping),
         sampleFrames(clip.frameIntervalMs),
+        // Paused: no clip is built; the gap on resume starts a fresh window.
+        filter(() => !this.paused),
         tap(() => coverage.sampled()),
         slidingClips(
           // A gap of a few intervals (a stall, a reconnect) starts a fresh window.
@@ -135,14 +144,18 @@ export class CameraRunner {
       .subscribe({
         error: (e: unknown) => {
           log.error({ camera: this.camera, err: (e as Error).message }, 'camera frames failed');
+          this.ended = { failed: true, reason: (e as Error).message };
           finish();
         },
-        complete: finish,
+        complete: () => {
+          if (!this.stopRequested) this.ended = { failed: false, reason: 'end of stream' };
+          finish();
+        },
       });
   }
 
   private updateState(): void {
-    const next: RecognitionState = !this.streaming
+    const next: RecognitionState = !this.streaming || this.paused
       ? 'paused'
       : this.lastInference === 'ok'
         ? 'recognizing'
@@ -152,6 +165,18 @@ export class CameraRunner {
     if (next === this.state) return;
     this.state = next;
     this.deps.onRecognitionState?.(next);
+  }
+
+  get recognizing(): boolean {
+    return !this.paused;
+  }
+
+  /** Pauses (false) or resumes (true) recognition; pausing ends the active action (an `end` event). */
+  setRecognitionEnabled(enabled: boolean): void {
+    if (enabled === !this.paused) return;
+    this.paused = !enabled;
+    if (this.recognition) this.setRecognizer(this.recognition.recognizer, this.recognition.options);
+    this.updateState();
   }
 
   /** Swaps the label set: the old recognition ends its active action (an `end` event) first. */
@@ -178,6 +203,7 @@ export class CameraRunner {
 
   /** Stops the source (its child process ends), lets the clip in inference finish, ends any active action. */
   async stop(): Promise<void> {
+    this.stopRequested = true;
     this.stopping.next();
     await this.ingestDone;
     this.statusSub?.unsubscribe();

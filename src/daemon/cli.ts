@@ -1,6 +1,6 @@
 // `msta-edge <command> [options]`: one file per command in ./commands, listed here.
 import { exitCodeOf, isMstaError } from '../errors.js';
-import { commandHelp, type Command } from './commands/command.js';
+import { commandHelp, type Command, type CommandContext } from './commands/command.js';
 import { VERSION } from './version.js';
 
 // Loaded on demand: check-config need not load onnxruntime, GStreamer and MQTT to validate a file.
@@ -20,7 +20,7 @@ async function usage(): Promise<string> {
 }
 
 /** Runs one command; returns the process exit code (0 ok, 1 runtime failure, 2 usage, config or input error). */
-export async function runCli(argv: string[]): Promise<number> {
+export async function runCli(argv: string[], context: CommandContext = {}): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(await usage());
@@ -40,7 +40,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await (await load()).run(rest);
+    return await (await load()).run(rest, context);
   } catch (e) {
     if (isMstaError(e)) {
       process.stderr.write(`msta-edge ${name}: ${e.code}: ${e.message}\n`);

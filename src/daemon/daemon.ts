@@ -1,5 +1,9 @@
 // The daemon's life: phased start (sink, metrics, model warm-up, labels, sources), ready only when
-// all started; reload of labels and cameras without touching the rest; orderly stop.
+// all started; reload of labels and cameras without touching the rest; orderly stop. Start,
+// reloads and stop run one at a time, in the order asked; a stop asked during start ends it at the
+// next phase.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -19,16 +23,19 @@ import { formatEventLine } from '../recognize/format-event.js';
 import { topK } from '../recognize/top-k.js';
 import { createMqttSink, type MqttSink } from '../sink/mqtt-sink.js';
 import { actionStateFromEvent } from '../sink/payloads.js';
-import { cameraSource } from '../source/camera-source.js';
+import { cameraSource, type CameraSource } from '../source/camera-source.js';
+import { killSourceChildren, reapSourceChildren } from '../source/child-process.js';
 import type { FairScheduler } from '../clip/fair-scheduler.js';
-import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionState } from '../types.js';
+import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionCommand, RecognitionState } from '../types.js';
 import { CameraRunner } from './camera-runner.js';
 import { wireConsole } from './console-wiring.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
+import { daemonHealth, type ComponentCheck } from './health.js';
 import { modelOptions } from './model-options.js';
 import { clipScheduler, RecognitionControl } from './recognition-control.js';
 import { registerRecognitionMetrics, type RecognitionMetrics } from './recognition-metrics.js';
+import { RecognitionSwitches } from './recognition-switches.js';
 import { buildRecognizer, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
 import { prepareConfig, type PreparedConfig } from './validate-config.js';
@@ -44,6 +51,12 @@ export interface DaemonDeps {
 /** The background label never fires an event: Home Assistant discovery leaves it out of event_types. */
 function discoveryBackground(c: Config): { background?: string } {
   return c.labels.background !== undefined ? { background: c.labels.background } : {};
+}
+
+/** The console's URL from the address the HTTP server listens on (a wildcard bind: this host's name). */
+export function consoleUrl(address: string): string {
+  const wildcard = /^(0\.0\.0\.0|\[::\]):/.exec(address);
+  return `http://${wildcard ? address.replace(wildcard[1]!, hostname()) : address}/`;
 }
 
 export class Daemon {
@@ -65,7 +78,12 @@ export class Daemon {
   private model: VideoModel | undefined;
   private tokenizer: ClipTokenizer | undefined;
   private recognizer: Recognizer | undefined;
+  private switches: RecognitionSwitches | undefined;
   private started = false;
+  private stopRequested = false;
+  private stopped: Promise<void> | undefined;
+  /** The lifecycle operation in progress (start, a reload, stop): the next one waits for it. */
+  private lifecycle: Promise<unknown> = Promise.resolve();
   /** Where the broker really is (the embedded one picks its port). */
   mqttUrl = '';
 
@@ -79,13 +97,32 @@ export class Daemon {
     registerBuildInfo(this.registry, { version: VERSION, node: process.version });
   }
 
-  /** Starts on a config prepareConfig accepted (run passes what check-config would print ok for). */
-  async start(prepared?: PreparedConfig): Promise<void> {
+  /** Runs `op` after the lifecycle operation in progress, never alongside it. */
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.lifecycle.then(op, op);
+    this.lifecycle = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Starts on a config prepareConfig accepted (run passes what check-config would print ok for);
+   * resolves early, with nothing more started, when a stop was asked meanwhile.
+   */
+  start(prepared?: PreparedConfig): Promise<void> {
+    return this.serial(() => this.startPhases(prepared));
+  }
+
+  private async startPhases(prepared: PreparedConfig | undefined): Promise<void> {
     const { log } = this.deps;
+    const stopAsked = () => {
+      if (this.stopRequested) log.info('stop asked during start-up: starting no further');
+      return this.stopRequested;
+    };
     // 0. Every check before anything is connected: the bundle's files verified, the labels read.
     const { config: c, bundle, labelSet } = prepared ?? (await prepareConfig(this.config, 'config'));
     this.config = c;
     const labelNames = labelSet.labels.map((l) => l.name);
+    if (stopAsked()) return;
     if (c.events.enabled) {
       const e = c.events;
       this.events = EventStore.open({
@@ -115,11 +152,20 @@ export class Daemon {
       cameras: this.enabledCameras(c).map((cam) => cam.id),
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
-      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix, labels: labelNames, ...discoveryBackground(c) } } : {}),
+      labels: { labels: labelNames, ...discoveryBackground(c) },
+      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix } } : {}),
+      version: VERSION,
+      onCommand: (command) => this.onCommand(command),
       registry: this.registry,
       log: log.child({ stage: 'sink' }),
     });
     await this.sink.start();
+    if (stopAsked()) return;
+    // Recognition switched off over MQTT stays off across restarts: kept beside the spool, whose
+    // lock (taken by start) makes this daemon its only writer.
+    const switches = RecognitionSwitches.load(join(c.mqtt.spool.dir, 'recognition.json'));
+    this.switches = switches;
+    for (const camera of this.enabledCameras(c)) this.sink.publishRecognition(camera.id, switches.enabled(camera.id));
 
     // 2. Metrics and health, so a slow model load is visible as "not ready" rather than silence.
     const api = apiRoutes({
@@ -142,6 +188,8 @@ export class Daemon {
     const routes = this.console.routes;
     this.http = await startHttpServer(c.http.listen, { registry: this.registry, health: () => this.health(), ready: () => this.readiness(), routes: (req, res, url) => routes(req, res, url) || api(req, res, url) });
     log.info({ listen: this.http.address, console: c.http.console.enabled, auth: this.console.guarded }, 'serving /metrics, /healthz, /readyz');
+    this.sink.setConsoleUrl(consoleUrl(this.http.address));
+    if (stopAsked()) return;
 
     // 3. The model, warmed up, then the labels embedded with it.
     this.model = await openVideoModel(bundle, modelOptions(c.model), {
@@ -153,15 +201,22 @@ export class Daemon {
     this.startRecognitionControl();
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
     this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
+    if (stopAsked()) return;
 
     this.publishInfo();
 
-    // 4. Sources last: frames arriving now have a model and labels waiting.
-    for (const camera of this.enabledCameras(c)) this.startCamera(camera);
+    // 4. Sources last: frames arriving now have a model and labels waiting. All are built (and
+    // their URLs checked) before the first starts.
+    const sources = this.enabledCameras(c).map((camera) => ({ camera, source: this.buildSource(camera) }));
+    for (const { camera, source } of sources) this.startRunner(camera, source);
     if (this.runners.size === 0) log.warn('no cameras configured: add cameras to the config or pass --camera ID=URL');
     this.started = true;
     this.deps.notifier.ready(`${this.runners.size} camera(s), model ${bundle.manifest.name} on ${this.model.provider}`);
-    this.deps.notifier.startWatchdog(() => this.health().ok);
+    this.deps.notifier.startWatchdog(() => {
+      const h = this.health();
+      const failing = Object.entries(h.checks).filter(([, c]) => !c.ok);
+      return { ok: h.ok, reason: failing.map(([name, c]) => `${name}: ${c.detail ?? 'failed'}`).join('; ') };
+    });
   }
 
   private frameIntervalMs(): number {
@@ -203,12 +258,12 @@ export class Daemon {
     };
   }
 
-  private startCamera(camera: CameraConfig): void {
-    const { log } = this.deps;
+  /** The camera's source, not started: throws (SOURCE_URL_INVALID, CONFIG_INVALID) on a bad camera. */
+  private buildSource(camera: CameraConfig): CameraSource {
     const c = this.config;
     const m = this.model!.bundle.manifest;
-    const frameIntervalMs = c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125;
-    const source = cameraSource(
+    const frameIntervalMs = this.frameIntervalMs();
+    return cameraSource(
       {
         camera: camera.id,
         url: camera.url!,
@@ -225,8 +280,15 @@ export class Daemon {
         stopTimeoutMs: c.source.stop_timeout_ms,
         backoff: { initialMs: c.source.reconnect_initial_ms, maxMs: c.source.reconnect_max_ms },
       },
-      { registry: this.registry, log: log.child({ stage: 'source' }) },
+      { registry: this.registry, log: this.deps.log.child({ stage: 'source' }) },
     );
+  }
+
+  private startRunner(camera: CameraConfig, source: CameraSource): void {
+    const { log } = this.deps;
+    const c = this.config;
+    // One runner per camera, ever: a second would open a second connection to the camera.
+    if (this.runners.has(camera.id)) throw new Error(`camera ${camera.id} is already running`);
     this.clipMetrics.camera(camera.id);
     this.eventMetrics.camera(camera.id, this.reportableLabels());
     const runner = new CameraRunner(camera.id, {
@@ -247,6 +309,8 @@ export class Daemon {
       onEmbedding: (embedding) => this.console?.service?.clip(embedding),
     });
     this.recognitionMetrics.state(camera.id, runner.recognitionState);
+    if (!this.switches!.enabled(camera.id)) log.info({ camera: camera.id }, 'recognition paused (switched off over MQTT)');
+    runner.setRecognitionEnabled(this.switches!.enabled(camera.id));
     runner.start({ frameIntervalMs: this.frameIntervalMs(), stride: c.recognition.stride, ...(c.recognition.motion_gate.enabled ? { motionThreshold: c.recognition.motion_gate.threshold } : {}) });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
     this.runners.set(camera.id, { runner, camera });
@@ -256,6 +320,24 @@ export class Daemon {
   private reportableLabels(): string[] {
     const background = this.config.labels.background?.trim();
     return this.recognizer!.names.filter((n) => n.trim() !== background);
+  }
+
+  /** `<base>/<camera>/recognition/set`: the sink checked the camera and payload. */
+  private onCommand(command: RecognitionCommand): void {
+    const { log } = this.deps;
+    const { camera, enabled } = command;
+    let changed = this.switches!.enabled(camera) !== enabled;
+    try {
+      this.switches!.set(camera, enabled);
+    } catch (e) {
+      // Applied anyway; only the restart would forget it.
+      log.error({ camera, err: (e as Error).message }, 'recognition switch not saved: a restart goes back to the saved state');
+      changed = true;
+    }
+    this.runners.get(camera)?.runner.setRecognitionEnabled(enabled);
+    // Always echoed: a switch expects its state back even when nothing changed.
+    this.sink?.publishRecognition(camera, enabled);
+    if (changed) log.info({ camera, recognition: enabled ? 'ON' : 'OFF' }, enabled ? 'recognition resumed' : 'recognition paused; the camera keeps streaming');
   }
 
   private publishEvent(event: ActionEvent): void {
@@ -288,18 +370,31 @@ export class Daemon {
     });
   }
 
+  /** Alive: the event loop, the model, and every enabled camera either working or recovering. */
   health(): Check {
-    const loop = this.loop.ok();
-    const checks: Check['checks'] = { event_loop: loop };
-    if (this.model) checks.model = this.modelHealth();
-    return { ok: Object.values(checks).every((c) => c.ok), checks };
+    return daemonHealth({
+      eventLoop: this.loop.ok(),
+      model: this.modelHealth(),
+      cameras: [...this.runners.values()].map(({ runner }) => ({
+        camera: runner.camera,
+        status: this.statuses.get(runner.camera),
+        ended: runner.ended,
+        recognition: this.recognitionHealth(runner),
+      })),
+    });
   }
 
   /** The model workers answering within the timeout, and the last inference succeeded. */
-  modelHealth(): { ok: boolean; detail: string } {
-    if (!this.model) return { ok: false, detail: 'loading' };
+  modelHealth(): ComponentCheck {
+    if (!this.model) return { ok: true, detail: 'loading' };
     const h = this.model.health();
     return { ok: h.ok, detail: h.detail };
+  }
+
+  /** A camera's recognition: dead once its clip pipeline failed (which ends the camera's ingest), failing while its inferences fail. */
+  private recognitionHealth(runner: CameraRunner): ComponentCheck {
+    if (runner.ended?.failed) return { ok: false, detail: runner.ended.reason };
+    return runner.recognitionState === 'failing' ? { ok: false, detail: 'inference failing' } : { ok: true, detail: runner.recognitionState };
   }
 
   /** Each camera's recognition state (idle, recognizing, failing, paused); not ok while one is failing. */
@@ -323,12 +418,31 @@ export class Daemon {
       started: { ok: this.started },
       ...(this.events ? { events: this.events.status() } : {}),
     };
+    // Per camera, informational: one camera down does not make the daemon unready.
+    for (const { runner } of this.runners.values()) {
+      const status = this.statuses.get(runner.camera);
+      const recognition = this.recognitionHealth(runner);
+      checks[`camera:${runner.camera}`] = { ok: true, detail: `${status?.state ?? 'starting'}, recognition ${recognition.ok ? recognition.detail : `failed: ${recognition.detail}`}` };
+    }
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
 
-  /** Applies a new config: labels and cameras change in place; other sections need a restart. */
-  async reload(next: Config, origin = 'new config'): Promise<void> {
+  /**
+   * Applies a new config: labels and cameras change in place; other sections need a restart.
+   * Reloads run one at a time. Everything that can fail (validation, the label set and its
+   * embeddings, every new or changed camera's source) is built first; only then is anything
+   * running touched, so a failed reload leaves the daemon exactly as it was.
+   */
+  reload(next: Config, origin = 'new config'): Promise<void> {
+    return this.serial(() => this.applyConfig(next, origin));
+  }
+
+  private async applyConfig(next: Config, origin: string): Promise<void> {
     const { log } = this.deps;
+    if (this.stopRequested) {
+      log.info('stopping: reload skipped');
+      return;
+    }
     const previous = this.config;
     // Fully validated before anything running is touched: a bad label file or TLS file leaves all as
     // it was. Labels are checked against the running model (a model change needs a restart).
@@ -336,51 +450,72 @@ export class Daemon {
     for (const key of ['model', 'mqtt', 'http', 'source', 'events'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
-    // The label set as read now: an edited label file changes it while the config stays the same.
-    const labelsChanged = !isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(this.recognizer?.set, prepared.labelSet);
-    if (labelsChanged || !isDeepStrictEqual(previous.recognition, next.recognition)) {
-      const recognizer = await buildRecognizer(prepared.labelSet, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }));
-      this.config = { ...previous, labels: next.labels, recognition: next.recognition };
+    // 1. Build: nothing running changes here. The label set as read now: an edited label file
+    // changes it while the config stays the same.
+    const labelsChanged =
+      !isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(this.recognizer?.set, prepared.labelSet) || !isDeepStrictEqual(previous.recognition, next.recognition);
+    const recognizer = labelsChanged
+      ? await buildRecognizer(prepared.labelSet, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }))
+      : undefined;
+    const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));
+    const leaving = [...this.runners.entries()].filter(([id, { camera }]) => !isDeepStrictEqual(wanted.get(id), camera));
+    const arriving = [...wanted.values()]
+      .filter((camera) => !this.runners.has(camera.id) || leaving.some(([id]) => id === camera.id))
+      .map((camera) => ({ camera, source: this.buildSource(camera) }));
+
+    // 2. Swap.
+    this.config = { ...previous, cameras: next.cameras, ...(recognizer ? { labels: next.labels, recognition: next.recognition } : {}) };
+    if (recognizer) {
       this.recognizer = recognizer;
       for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());
       this.sink?.updateLabels({ labels: recognizer.names, ...discoveryBackground(next) });
       for (const id of this.runners.keys()) this.eventMetrics.camera(id, this.reportableLabels());
       log.info({ labels: recognizer.names.length }, 'labels reloaded');
     }
-    const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));
-    this.config = { ...this.config, cameras: next.cameras };
-    for (const [id, { runner, camera }] of this.runners) {
-      if (!isDeepStrictEqual(wanted.get(id), camera)) {
-        await runner.stop();
-        this.runners.delete(id);
-        this.statuses.delete(id);
-        this.control?.forget(id);
-        log.info({ camera: id }, wanted.has(id) ? 'camera changed: restarting it' : 'camera removed');
-      }
+    for (const [id, { runner }] of leaving) {
+      await runner.stop();
+      this.runners.delete(id);
+      this.statuses.delete(id);
+      this.control?.forget(id);
+      log.info({ camera: id }, wanted.has(id) ? 'camera changed: restarting it' : 'camera removed');
     }
-    for (const [id, camera] of wanted) {
-      if (!this.runners.has(id)) {
-        this.startCamera(camera);
-        log.info({ camera: id }, 'camera started');
-      }
+    for (const { camera, source } of arriving) {
+      this.startRunner(camera, source);
+      log.info({ camera: camera.id }, 'camera started');
     }
     this.sink?.setCameras([...wanted.keys()]);
+    for (const id of wanted.keys()) this.sink?.publishRecognition(id, this.switches!.enabled(id));
     this.publishInfo();
   }
 
-  /** Stops sources, lets in-flight inference finish and its events reach the spool, then says offline. */
-  async stop(): Promise<void> {
+  /**
+   * Stops sources, lets in-flight inference finish and its events reach the spool, then says
+   * offline. Waits for the start or reload in progress (a start ends at its next phase), and for
+   * every source child: one still alive after source.stop_timeout_ms is killed.
+   */
+  stop(): Promise<void> {
+    if (this.stopped) return this.stopped;
+    this.stopRequested = true;
     this.deps.notifier.stopping();
-    await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
-    this.runners.clear();
-    clearInterval(this.controlTimer);
-    await this.model?.close();
-    this.events?.close();
-    await this.sink?.close(2000);
-    this.console?.service?.close();
-    await this.http?.close();
-    await this.broker?.close();
-    this.loop.stop();
-    this.deps.notifier.close();
+    return (this.stopped = this.serial(async () => {
+      await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
+      this.runners.clear();
+      const killed = await reapSourceChildren(this.config.source.stop_timeout_ms);
+      if (killed > 0) this.deps.log.warn({ killed }, 'source children did not stop in time: killed');
+      clearInterval(this.controlTimer);
+      await this.model?.close();
+      this.events?.close();
+      await this.sink?.close(2000);
+      this.console?.service?.close();
+      await this.http?.close();
+      await this.broker?.close();
+      this.loop.stop();
+      this.deps.notifier.close();
+    }));
+  }
+
+  /** Last resort when a stop takes too long: no source child may outlive the daemon. */
+  killChildren(): void {
+    killSourceChildren();
   }
 }

@@ -14,8 +14,11 @@ export interface Notifier {
   ready(status?: string): void;
   stopping(status?: string): void;
   status(status: string): void;
-  /** Starts WATCHDOG=1 pings at half of WATCHDOG_USEC when systemd asked for them. */
-  startWatchdog(isHealthy: () => boolean): void;
+  /**
+   * Starts WATCHDOG=1 pings at half of WATCHDOG_USEC when systemd asked for them, only while
+   * healthy; a change of health is told in STATUS= (why, when unhealthy).
+   */
+  startWatchdog(health: () => { ok: boolean; reason?: string }): void;
   close(): void;
 }
 
@@ -53,11 +56,17 @@ export function createNotifier(env: NodeJS.ProcessEnv = process.env, onError: (e
     ready: (status) => send(withStatus(`READY=1\nMAINPID=${process.pid}`, status)),
     stopping: (status) => send(withStatus('STOPPING=1', status)),
     status: (status) => send(`STATUS=${status}`),
-    startWatchdog(isHealthy) {
+    startWatchdog(health) {
       const every = watchdogIntervalMs(env);
       if (!socket || every === undefined) return;
+      let wasOk = true;
       // A sick process stops pinging, so systemd restarts it.
-      watchdog = setInterval(() => isHealthy() && send('WATCHDOG=1'), every);
+      watchdog = setInterval(() => {
+        const h = health();
+        if (h.ok) send(wasOk ? 'WATCHDOG=1' : 'WATCHDOG=1\nSTATUS=healthy again');
+        else if (wasOk) send(`STATUS=unhealthy: ${h.reason ?? 'unknown'}`);
+        wasOk = h.ok;
+      }, every);
       watchdog.unref();
     },
     close() {

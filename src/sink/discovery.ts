@@ -1,6 +1,11 @@
-// Home Assistant MQTT discovery: per camera, one device with an `event` entity (fires when an
-// action starts) and a `sensor` (the current action), both unavailable unless the daemon is
-// online AND the camera is streaming. Configs are retained; an empty retained payload removes one.
+// Home Assistant MQTT discovery: per camera, one device with
+// - an `event` entity (fires when an action starts),
+// - an enum `sensor` (the current action, one of the labels or "none"),
+// - a `binary_sensor` per reportable label (ON while that action goes on: what automations use),
+// - a `switch` (recognition running or paused; its command topic is the daemon's command).
+// Entities of a stream are keyed by its id (a camera today, a camera's region later). All but the
+// switch are unavailable unless the daemon is online AND the camera streams; the switch only
+// needs the daemon. Configs are retained; an empty retained payload removes one.
 import { discoveryId, type DiscoveryComponent, type SinkTopics } from './topics.js';
 
 export interface RetainedMessage {
@@ -8,78 +13,132 @@ export interface RetainedMessage {
   payload: string;
 }
 
+/** What the device and origin blocks say about this daemon. */
+export interface DeviceInfo {
+  /** The msta-edge version (device sw_version, origin sw_version). */
+  version?: string;
+  /** The daemon's HTTP console (device configuration_url, origin support_url). */
+  configurationUrl?: string;
+}
+
 interface EntityIds {
   component: DiscoveryComponent;
   objectId: string;
 }
 
-function entities(camera: string): EntityIds[] {
+/** The value the current-action sensor shows when no action is going on. */
+export const NO_ACTION = 'none';
+
+function cameraEntities(camera: string): Record<'event' | 'sensor' | 'switch', EntityIds> {
   const id = discoveryId(camera);
-  return [
-    { component: 'event', objectId: `${id}_action` },
-    { component: 'sensor', objectId: `${id}_current_action` },
-  ];
+  return {
+    event: { component: 'event', objectId: `${id}_action` },
+    sensor: { component: 'sensor', objectId: `${id}_current_action` },
+    switch: { component: 'switch', objectId: `${id}_recognition` },
+  };
 }
 
-/** The discovery config topics owned by one camera. */
-export function discoveryTopics(topics: SinkTopics, camera: string): string[] {
-  return entities(camera).map((e) => topics.discoveryConfig(e.component, e.objectId));
+function activeEntity(stream: string, label: string): EntityIds {
+  return { component: 'binary_sensor', objectId: `${discoveryId(stream)}_${discoveryId(label)}_active` };
+}
+
+/** The discovery config topic of a label's binary sensor on one stream. */
+export function activeDiscoveryTopic(topics: SinkTopics, stream: string, label: string): string {
+  const e = activeEntity(stream, label);
+  return topics.discoveryConfig(e.component, e.objectId);
+}
+
+/** The discovery config topics owned by one camera with these labels. */
+export function discoveryTopics(topics: SinkTopics, camera: string, labels: readonly string[]): string[] {
+  return [
+    ...Object.values(cameraEntities(camera)).map((e) => topics.discoveryConfig(e.component, e.objectId)),
+    ...labels.map((label) => activeDiscoveryTopic(topics, camera, label)),
+  ];
 }
 
 // Only `start` events fire the HA event (an empty rendering is ignored by HA), so an automation
 // on "action X began" runs once per action, not on every update.
-const EVENT_TEMPLATE =
+export const EVENT_TEMPLATE =
   "{% if value_json.type == 'start' %}" +
   "{{ {'event_type': value_json.label, 'score': value_json.score, 'event_id': value_json.id, 'started_at': value_json.started_at} | to_json }}" +
   '{% endif %}';
 
-const CURRENT_ACTION_TEMPLATE = "{{ value_json.label if value_json.label is not none else 'none' }}";
+export const CURRENT_ACTION_TEMPLATE = `{{ value_json.label if value_json.label is not none else '${NO_ACTION}' }}`;
 
-const CAMERA_AVAILABLE_TEMPLATE = "{{ 'online' if value_json.state == 'streaming' else 'offline' }}";
+export const CAMERA_AVAILABLE_TEMPLATE = "{{ 'online' if value_json.state == 'streaming' else 'offline' }}";
+
+/** The enum sensor's options: every label, then the value for none. */
+export function currentActionOptions(labels: readonly string[]): string[] {
+  return [...new Set([...labels, NO_ACTION])];
+}
 
 /** The retained config messages that announce one camera's device and entities. */
-export function discoveryConfigs(topics: SinkTopics, camera: string, labels: readonly string[]): RetainedMessage[] {
+export function discoveryConfigs(topics: SinkTopics, camera: string, labels: readonly string[], info: DeviceInfo = {}): RetainedMessage[] {
   const device = {
     identifiers: [`msta-edge_${topics.nodeId}_${discoveryId(camera)}`],
     name: `msta-edge ${camera}`,
     manufacturer: 'msta-edge',
     model: 'MSTA action recognition',
+    ...(info.version !== undefined ? { sw_version: info.version } : {}),
+    ...(info.configurationUrl !== undefined ? { configuration_url: info.configurationUrl } : {}),
   };
+  const origin = {
+    name: 'msta-edge',
+    ...(info.version !== undefined ? { sw_version: info.version } : {}),
+    ...(info.configurationUrl !== undefined ? { support_url: info.configurationUrl } : {}),
+  };
+  const daemonOnline = { topic: topics.bridgeStatus };
   const common = {
-    availability: [
-      { topic: topics.bridgeStatus },
-      { topic: topics.cameraStatus(camera), value_template: CAMERA_AVAILABLE_TEMPLATE },
-    ],
+    availability: [daemonOnline, { topic: topics.cameraStatus(camera), value_template: CAMERA_AVAILABLE_TEMPLATE }],
     availability_mode: 'all',
     device,
-    origin: { name: 'msta-edge' },
+    origin,
     qos: 1,
   };
-  const [event, sensor] = entities(camera) as [EntityIds, EntityIds];
+  const e = cameraEntities(camera);
+  const config = (ids: EntityIds, payload: Record<string, unknown>): RetainedMessage => ({
+    topic: topics.discoveryConfig(ids.component, ids.objectId),
+    payload: JSON.stringify({ ...payload, unique_id: `msta-edge_${topics.nodeId}_${ids.objectId}` }),
+  });
   return [
-    {
-      topic: topics.discoveryConfig(event.component, event.objectId),
-      payload: JSON.stringify({
-        name: 'Action',
-        unique_id: `msta-edge_${topics.nodeId}_${event.objectId}`,
-        state_topic: topics.events(camera),
-        event_types: [...labels],
-        value_template: EVENT_TEMPLATE,
-        icon: 'mdi:run-fast',
+    config(e.event, {
+      name: 'Action',
+      state_topic: topics.events(camera),
+      event_types: [...labels],
+      value_template: EVENT_TEMPLATE,
+      icon: 'mdi:run-fast',
+      ...common,
+    }),
+    config(e.sensor, {
+      name: 'Current action',
+      state_topic: topics.state(camera),
+      value_template: CURRENT_ACTION_TEMPLATE,
+      device_class: 'enum',
+      options: currentActionOptions(labels),
+      json_attributes_topic: topics.state(camera),
+      icon: 'mdi:run',
+      ...common,
+    }),
+    config(e.switch, {
+      name: 'Recognition',
+      state_topic: topics.recognition(camera),
+      command_topic: topics.recognitionSet(camera),
+      payload_on: 'ON',
+      payload_off: 'OFF',
+      icon: 'mdi:eye',
+      ...common,
+      // Recognition can be switched while the camera is down: only the daemon must be online.
+      availability: [daemonOnline],
+    }),
+    ...labels.map((label) =>
+      config(activeEntity(camera, label), {
+        name: label,
+        state_topic: topics.active(camera, label),
+        payload_on: 'ON',
+        payload_off: 'OFF',
+        icon: 'mdi:motion-sensor',
         ...common,
       }),
-    },
-    {
-      topic: topics.discoveryConfig(sensor.component, sensor.objectId),
-      payload: JSON.stringify({
-        name: 'Current action',
-        unique_id: `msta-edge_${topics.nodeId}_${sensor.objectId}`,
-        state_topic: topics.state(camera),
-        value_template: CURRENT_ACTION_TEMPLATE,
-        json_attributes_topic: topics.state(camera),
-        icon: 'mdi:run',
-        ...common,
-      }),
-    },
+    ),
   ];
 }

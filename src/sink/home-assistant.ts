@@ -1,7 +1,8 @@
 // Home Assistant MQTT discovery at run time: configs announced on every connect, when Home
 // Assistant comes online (its birth message), when cameras are added, and when the labels change
-// (a SIGHUP reload), so the `event` entity's event_types always list the labels that can fire.
-import { discoveryConfigs, discoveryTopics, type RetainedMessage } from './discovery.js';
+// (a SIGHUP reload), so the `event` entity's event_types always list the labels that can fire and
+// every label has its binary sensor; a label that goes has its binary sensors removed.
+import { activeDiscoveryTopic, discoveryConfigs, discoveryTopics, type DeviceInfo, type RetainedMessage } from './discovery.js';
 import type { PublishKind } from './metrics.js';
 import type { SinkTopics } from './topics.js';
 
@@ -29,23 +30,31 @@ export class HomeAssistantDiscovery {
   constructor(
     private readonly deps: HomeAssistantDeps,
     labels: DiscoveryLabels,
+    private info: DeviceInfo = {},
   ) {
     this.labels = eventTypes(labels);
   }
 
   /** Discovery config topics owned by one camera (cleared with the camera). */
   topicsOf(camera: string): string[] {
-    return discoveryTopics(this.deps.topics, camera);
+    return discoveryTopics(this.deps.topics, camera, this.labels);
   }
 
   /** Filters to subscribe to: Home Assistant's birth message and our own configs (for the stale sweep). */
   filters(): string[] {
     const t = this.deps.topics;
-    return [t.homeAssistantStatus, t.discoveryConfigFilter('event'), t.discoveryConfigFilter('sensor')];
+    return [t.homeAssistantStatus, ...(['event', 'sensor', 'binary_sensor', 'switch'] as const).map((c) => t.discoveryConfigFilter(c))];
   }
 
   announce(camera: string): void {
-    for (const message of discoveryConfigs(this.deps.topics, camera, this.labels)) this.deps.publish(message, 'discovery');
+    for (const message of discoveryConfigs(this.deps.topics, camera, this.labels, this.info)) this.deps.publish(message, 'discovery');
+  }
+
+  /** New device facts (the console URL once the HTTP server listens): announced again if they changed. */
+  setDeviceInfo(info: DeviceInfo): void {
+    if (info.version === this.info.version && info.configurationUrl === this.info.configurationUrl) return;
+    this.info = info;
+    this.announceAll();
   }
 
   announceAll(): void {
@@ -56,7 +65,11 @@ export class HomeAssistantDiscovery {
   updateLabels(set: DiscoveryLabels): void {
     const labels = eventTypes(set);
     if (labels.length === this.labels.length && labels.every((l, i) => l === this.labels[i])) return;
+    const removed = this.labels.filter((l) => !labels.includes(l));
     this.labels = labels;
+    for (const camera of this.deps.cameras()) {
+      for (const label of removed) this.deps.publish({ topic: activeDiscoveryTopic(this.deps.topics, camera, label), payload: '' }, 'discovery');
+    }
     this.deps.log.info(`labels changed: re-announcing Home Assistant discovery (${labels.length} event types)`);
     this.announceAll();
   }

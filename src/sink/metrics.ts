@@ -5,6 +5,9 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { zeroSeries } from '../metric-series.js';
 
 export const PUBLISH_KINDS = ['event', 'status', 'state', 'scores', 'discovery'] as const;
+/** What became of a command received on a `.../set` topic. */
+export const COMMAND_RESULTS = ['accepted', 'bad_payload', 'unknown_camera', 'retained'] as const;
+export type CommandResult = (typeof COMMAND_RESULTS)[number];
 export type PublishKind = (typeof PUBLISH_KINDS)[number];
 /** full: oldest dropped for room; rejected: refused by the broker; unreadable / corrupt: moved to bad/. */
 export const SPOOL_DROP_REASONS = ['full', 'rejected', 'unreadable', 'corrupt'] as const;
@@ -21,6 +24,7 @@ export interface SinkMetrics {
   spoolDropped: Counter<'reason'>;
   eventsLost: Counter<'reason'>;
   scoresSkipped: Counter;
+  commands: Counter<'result'>;
 }
 
 export function sinkMetrics(registry: Registry): SinkMetrics {
@@ -52,9 +56,16 @@ export function sinkMetrics(registry: Registry): SinkMetrics {
       help: 'per-clip scores not published (QoS 0) because the broker was unreachable or the socket backed up',
       registers,
     }),
+    commands: new Counter({
+      name: 'msta_mqtt_commands_total',
+      help: 'commands received over MQTT: accepted, or ignored as bad_payload, unknown_camera or retained',
+      labelNames: ['result'],
+      registers,
+    }),
   };
   zeroSeries(m.published, { kind: PUBLISH_KINDS });
   zeroSeries(m.spoolDropped, { reason: SPOOL_DROP_REASONS });
   zeroSeries(m.eventsLost, { reason: EVENT_LOST_REASONS });
+  zeroSeries(m.commands, { result: COMMAND_RESULTS });
   return m;
 }

@@ -1,7 +1,8 @@
-// The MQTT sink: MQTT API v1 (DESIGN.md, docs/mqtt.md) over mqtt.js. It wires four parts, one
+// The MQTT sink: MQTT API v1 (DESIGN.md, docs/mqtt.md) over mqtt.js. It wires five parts, one
 // job each: the connection (connection.ts), the event outbox over the on-disk spool (outbox.ts,
-// spool.ts), the retained per-camera state (retained-state.ts) and Home Assistant discovery
-// (home-assistant.ts). Topics are built in topics.ts only.
+// spool.ts), the retained per-camera state (retained-state.ts), Home Assistant discovery
+// (home-assistant.ts) and the commands it receives (commands.ts), handed to the daemon as domain
+// commands. Topics are built in topics.ts only.
 //
 // Events go out at once and into the spool at the same time (QoS 1); a record is deleted on its
 // PUBACK. So an event survives a broker outage, a dropped connection with messages in flight,
@@ -13,10 +14,12 @@ import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import { MstaError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
-import type { ActionEvent, CameraStatus } from '../types.js';
+import type { ActionEvent, CameraStatus, RecognitionCommand } from '../types.js';
+import { BurstLog } from './burst-log.js';
+import { parseCommand } from './commands.js';
 import { Connection } from './connection.js';
 import type { RetainedMessage } from './discovery.js';
-import { HomeAssistantDiscovery, type DiscoveryLabels } from './home-assistant.js';
+import { eventTypes, HomeAssistantDiscovery, type DiscoveryLabels } from './home-assistant.js';
 import { sinkMetrics, type PublishKind, type SinkMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
 import { bridgeInfoPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores } from './payloads.js';
@@ -50,8 +53,17 @@ export interface MqttSinkOptions {
   spool: { dir: string; maxBytes?: number; maxMessages?: number };
   /** Publish per-clip top-k on `<base>/<camera>/scores` (QoS 0). Default false. */
   publishScores?: boolean;
-  /** Home Assistant MQTT discovery; absent = off. `labels` less `background` become the event entity's event_types. */
-  homeAssistant?: { prefix?: string } & DiscoveryLabels;
+  /**
+   * The labels: less `background`, each has a retained `<base>/<camera>/active/<label>` ON/OFF, and
+   * they are the Home Assistant event entity's event_types and binary sensors.
+   */
+  labels?: DiscoveryLabels;
+  /** Home Assistant MQTT discovery; absent = off. */
+  homeAssistant?: { prefix?: string };
+  /** The msta-edge version, for Home Assistant's device and origin. */
+  version?: string;
+  /** A valid command received (`<base>/<camera>/recognition/set`); bad ones are counted and logged here. */
+  onCommand?(command: RecognitionCommand): void;
   registry: Registry;
   log: SinkLogger;
   keepaliveSeconds?: number;
@@ -74,13 +86,17 @@ export interface MqttSink {
   publishStatus(status: CameraStatus): void;
   /** Retained `<base>/<camera>/state`; the latest per camera is republished on every reconnect. */
   publishState(state: ActionState): void;
+  /** Retained `<base>/<camera>/recognition` `ON` / `OFF`; republished on every reconnect. */
+  publishRecognition(camera: string, enabled: boolean): void;
+  /** The HTTP console's URL once it listens: Home Assistant's configuration_url (re-announced). */
+  setConsoleUrl(url: string): void;
   /** `<base>/<camera>/scores` at QoS 0 when enabled and connected; otherwise skipped. */
   publishScores(scores: ClipTopScores): void;
   /** Retained `<base>/info`; the latest is republished on every reconnect. */
   publishInfo(info: BridgeInfo): void;
   /** Replaces the camera list: removed cameras' retained topics and discovery entities are cleared. */
   setCameras(cameras: readonly string[]): void;
-  /** New labels (a reload): Home Assistant discovery is announced again with the new event_types. */
+  /** New labels (a reload): active topics follow; Home Assistant discovery is announced again with the new event_types. */
   updateLabels(labels: DiscoveryLabels): void;
   readonly connected: boolean;
   /** Events spooled and not yet acknowledged. */
@@ -101,6 +117,7 @@ class MqttSinkImpl implements MqttSink {
   private readonly retained: RetainedState;
   private readonly discovery: HomeAssistantDiscovery | undefined;
   private readonly maxInflight: number;
+  private readonly commandLog: BurstLog;
   private outbox: Outbox | undefined;
   private info: BridgeInfo | undefined;
   private closing = false;
@@ -123,12 +140,20 @@ class MqttSinkImpl implements MqttSink {
       log: options.log,
     });
     const publish = (m: RetainedMessage, kind: PublishKind): void => this.publishRetained(m, kind);
-    const ha = options.homeAssistant;
-    this.discovery = ha ? new HomeAssistantDiscovery({ topics: this.topics, publish, cameras: () => this.retained.cameras, log: this.logger() }, ha) : undefined;
+    const labels = options.labels ?? { labels: [] };
+    this.discovery = options.homeAssistant
+      ? new HomeAssistantDiscovery(
+          { topics: this.topics, publish, cameras: () => this.retained.cameras, log: this.logger() },
+          labels,
+          options.version !== undefined ? { version: options.version } : {},
+        )
+      : undefined;
     this.retained = new RetainedState(
       { topics: this.topics, publish, extraTopics: (camera) => this.discovery?.topicsOf(camera) ?? [], log: this.logger() },
       options.cameras,
+      eventTypes(labels),
     );
+    this.commandLog = new BurstLog((m) => this.logger().warn(m));
   }
 
   get connected(): boolean {
@@ -163,6 +188,7 @@ class MqttSinkImpl implements MqttSink {
         onConnect: () => this.onConnect(),
         onClose: () => this.metrics.connected.set(0),
         onMessage: (topic, payload, retained) => {
+          if (this.onCommandMessage(topic, payload, retained)) return;
           if (this.discovery?.onMessage(topic, payload)) return;
           this.retained.sweep(topic, payload, retained);
         },
@@ -189,6 +215,14 @@ class MqttSinkImpl implements MqttSink {
     this.retained.state(state);
   }
 
+  publishRecognition(camera: string, enabled: boolean): void {
+    this.retained.recognition(camera, enabled);
+  }
+
+  setConsoleUrl(url: string): void {
+    this.discovery?.setDeviceInfo({ ...(this.options.version !== undefined ? { version: this.options.version } : {}), configurationUrl: url });
+  }
+
   publishScores(scores: ClipTopScores): void {
     if (this.options.publishScores !== true) return;
     const topic = this.topics.scores(scores.clip.camera);
@@ -211,6 +245,7 @@ class MqttSinkImpl implements MqttSink {
   }
 
   updateLabels(labels: DiscoveryLabels): void {
+    this.retained.setLabels(eventTypes(labels));
     this.discovery?.updateLabels(labels);
   }
 
@@ -240,10 +275,29 @@ class MqttSinkImpl implements MqttSink {
     if (this.info) this.publishInfo(this.info);
     this.discovery?.announceAll();
     this.retained.republish();
-    this.connection.subscribe([...this.retained.sweepFilters(), ...(this.discovery?.filters() ?? [])], (err) =>
-      this.logger().warn(`subscribe failed (${err.message}): Home Assistant re-announce and stale topic cleanup are off until reconnect`),
+    const filters = [this.topics.recognitionSetFilter, ...this.retained.sweepFilters(), ...(this.discovery?.filters() ?? [])];
+    this.connection.subscribe(filters, (err) =>
+      this.logger().warn(`subscribe failed (${err.message}): commands, Home Assistant re-announce and stale topic cleanup are off until reconnect`),
     );
     this.outbox?.pump();
+  }
+
+  /** True when the message was on a command topic: handed on when valid, else counted and logged once per burst. */
+  private onCommandMessage(topic: string, payload: Buffer, retained: boolean): boolean {
+    const parsed = parseCommand(this.topics, topic, payload, retained, this.retained.cameras);
+    if (!parsed) return false;
+    this.metrics.commands.inc({ result: parsed.result });
+    if (parsed.result !== 'accepted') {
+      this.commandLog.report(`${parsed.result}/${parsed.camera}`, `command ignored: ${parsed.why}`);
+      return true;
+    }
+    try {
+      this.options.onCommand?.(parsed.command);
+    } catch (e) {
+      // The daemon's handler failing must not take the MQTT client down with it.
+      this.logger().error(`command on ${topic} failed: ${(e as Error).message}`);
+    }
+    return true;
   }
 
   /** Events in flight at once: maxInflight, but leaving half of an MQTT 5 broker's Receive Maximum to the retained messages. */

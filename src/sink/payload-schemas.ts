@@ -81,6 +81,20 @@ const state = z
   })
   .meta({ title: 'Current action', description: 'Payload of <base>/<camera>/state (QoS 1, retained): the action going on now.' });
 
+const onOff = z.enum(['ON', 'OFF']);
+
+const active = onOff.meta({
+  title: 'Action active',
+  description:
+    'Payload of <base>/<camera>/active/<label> (QoS 1, retained): the bare word ON while the label\'s action is going on on that camera, OFF otherwise (OFF for every label at start). <label> is the label itself when it is one topic level, otherwise its Home Assistant-safe id. Home Assistant\'s binary sensors read it.',
+});
+
+const recognition = onOff.meta({
+  title: 'Recognition switch',
+  description:
+    'Payload of <base>/<camera>/recognition (QoS 1, retained): ON while the camera\'s recognition runs, OFF while it is paused (the camera keeps streaming). The command is the same word published to <base>/<camera>/recognition/set (not retained; case and surrounding spaces do not matter); the switch is kept across restarts.',
+});
+
 const bridgeInfo = z
   .strictObject({
     v: z.literal(1).describe('API version'),
@@ -93,10 +107,12 @@ const bridgeInfo = z
 
 /** Every payload schema by its file name (docs/schemas/<name>.schema.json). */
 export const PAYLOAD_SCHEMAS = {
+  active,
   'bridge-status': bridgeStatus,
   'bridge-info': bridgeInfo,
   'camera-status': cameraStatus,
   event,
+  recognition,
   scores,
   state,
 } as const;

@@ -1,6 +1,7 @@
-// Retained per-camera state: the latest status and action state of each configured camera,
-// republished on every (re)connect (a broker restarted without persistence forgets retained
-// messages), and the sweep that clears retained topics no configured camera owns any more.
+// Retained per-camera state: the latest status, action state, per-label ON/OFF and recognition
+// switch of each configured camera, republished on every (re)connect (a
+// broker restarted without persistence forgets retained messages), and the sweep that clears
+// retained topics no configured camera (or label) owns any more.
 import type { CameraStatus } from '../types.js';
 import type { RetainedMessage } from './discovery.js';
 import type { PublishKind } from './metrics.js';
@@ -18,19 +19,25 @@ export interface RetainedStateDeps {
 
 export function kindOfTopic(topic: string): PublishKind {
   if (topic.endsWith('/config')) return 'discovery';
-  return topic.endsWith('/state') ? 'state' : 'status';
+  return topic.endsWith('/status') ? 'status' : 'state';
 }
+
+const onOff = (on: boolean): string => (on ? 'ON' : 'OFF');
 
 export class RetainedState {
   private cameraSet: Set<string>;
   private readonly statuses = new Map<string, CameraStatus>();
   private readonly states = new Map<string, ActionState>();
+  private readonly recognitions = new Map<string, boolean>();
+  private labels: string[];
 
   constructor(
     private readonly deps: RetainedStateDeps,
     cameras: readonly string[],
+    labels: readonly string[] = [],
   ) {
     this.cameraSet = this.valid(cameras);
+    this.labels = [...labels];
   }
 
   get cameras(): ReadonlySet<string> {
@@ -43,16 +50,49 @@ export class RetainedState {
     this.deps.publish({ topic, payload: JSON.stringify(cameraStatusPayload(status)) }, 'status');
   }
 
-  state(state: ActionState): void {
+  /** The state, and the ON/OFF of the labels it turns on or off (all of them when `all`). */
+  state(state: ActionState, all = false): void {
     const topic = this.deps.topics.state(state.camera);
+    const before = this.states.get(state.camera)?.label ?? null;
     this.states.set(state.camera, state);
     this.deps.publish({ topic, payload: JSON.stringify(actionStatePayload(state)) }, 'state');
+    for (const label of this.labels) {
+      if (all || label === before || label === state.label) this.active(state.camera, label);
+    }
   }
 
-  /** Republishes every known value (on connect). */
+  /** Retained `ON` / `OFF` on `<base>/<camera>/recognition`. */
+  recognition(camera: string, enabled: boolean): void {
+    const topic = this.deps.topics.recognition(camera);
+    this.recognitions.set(camera, enabled);
+    this.deps.publish({ topic, payload: onOff(enabled) }, 'state');
+  }
+
+  /** Republishes every known value (on connect); labels of a camera with no state yet are OFF. */
   republish(): void {
     for (const status of this.statuses.values()) this.status(status);
-    for (const state of this.states.values()) this.state(state);
+    for (const [camera, enabled] of this.recognitions) this.recognition(camera, enabled);
+    for (const camera of this.cameraSet) {
+      const state = this.states.get(camera);
+      if (state) this.state(state, true);
+      else for (const label of this.labels) this.active(camera, label);
+    }
+  }
+
+  /** New reportable labels: the active topics of labels that went are cleared, new ones published. */
+  setLabels(labels: readonly string[]): void {
+    const removed = this.labels.filter((l) => !labels.includes(l));
+    const added = labels.filter((l) => !this.labels.includes(l));
+    this.labels = [...labels];
+    for (const camera of this.cameraSet) {
+      for (const label of removed) this.deps.publish({ topic: this.deps.topics.active(camera, label), payload: '' }, 'state');
+      for (const label of added) this.active(camera, label);
+    }
+  }
+
+  private active(camera: string, label: string): void {
+    const on = this.states.get(camera)?.label === label;
+    this.deps.publish({ topic: this.deps.topics.active(camera, label), payload: onOff(on) }, 'state');
   }
 
   /** Replaces the camera list; returns the cameras added (removed ones are cleared here). */
@@ -64,15 +104,18 @@ export class RetainedState {
     for (const camera of removed) {
       this.statuses.delete(camera);
       this.states.delete(camera);
+      this.recognitions.delete(camera);
       // If offline now, the stale-retained sweep on the next connect clears them.
       for (const topic of this.ownedTopics(camera)) this.deps.publish({ topic, payload: '' }, kindOfTopic(topic));
     }
+    for (const camera of added) for (const label of this.labels) this.active(camera, label);
     return added;
   }
 
   /** The filters whose retained messages the sweep checks. */
   sweepFilters(): string[] {
-    return [this.deps.topics.retainedCameraFilter('status'), this.deps.topics.retainedCameraFilter('state')];
+    const t = this.deps.topics;
+    return [t.retainedCameraFilter('status'), t.retainedCameraFilter('state'), t.retainedCameraFilter('recognition'), t.activeFilter];
   }
 
   /**
@@ -91,7 +134,8 @@ export class RetainedState {
   }
 
   private ownedTopics(camera: string): string[] {
-    return [this.deps.topics.cameraStatus(camera), this.deps.topics.state(camera), ...this.deps.extraTopics(camera)];
+    const t = this.deps.topics;
+    return [t.cameraStatus(camera), t.state(camera), t.recognition(camera), ...this.labels.map((l) => t.active(camera, l)), ...this.deps.extraTopics(camera)];
   }
 
   private valid(cameras: readonly string[]): Set<string> {

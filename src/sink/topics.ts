@@ -3,7 +3,10 @@
 import { createHash } from 'node:crypto';
 import { MstaError } from '../errors.js';
 
-export type DiscoveryComponent = 'event' | 'sensor';
+export type DiscoveryComponent = 'event' | 'sensor' | 'binary_sensor' | 'switch';
+
+/** The retained per-camera leaves the stale sweep checks. */
+export type RetainedCameraLeaf = 'status' | 'state' | 'recognition';
 
 export interface SinkTopics {
   /** `<base>/status`: retained `online` / `offline` (the last will). */
@@ -14,8 +17,23 @@ export interface SinkTopics {
   events(camera: string): string;
   state(camera: string): string;
   scores(camera: string): string;
-  /** Filter matching a retained per-camera topic of every camera: `<base>/+/status` or `<base>/+/state`. */
-  retainedCameraFilter(leaf: 'status' | 'state'): string;
+  /**
+   * `<base>/<stream>/active/<label>`: retained `ON` while the label's action is going on, `OFF`
+   * otherwise. A stream is a camera today (a camera's region later).
+   */
+  active(stream: string, label: string): string;
+  /** Filter matching every stream's active topics: `<base>/+/active/+`. */
+  readonly activeFilter: string;
+  /** `<base>/<camera>/recognition`: retained `ON` / `OFF`, whether the camera's recognition runs. */
+  recognition(camera: string): string;
+  /** `<base>/<camera>/recognition/set`: the command topic (`ON` / `OFF`). */
+  recognitionSet(camera: string): string;
+  /** Filter matching every camera's recognition command: `<base>/+/recognition/set`. */
+  readonly recognitionSetFilter: string;
+  /** The camera a `<base>/<camera>/recognition/set` topic names, or undefined for any other topic. */
+  recognitionSetCamera(topic: string): string | undefined;
+  /** Filter matching a retained per-camera topic of every camera: `<base>/+/status`, `<base>/+/state`, ... */
+  retainedCameraFilter(leaf: RetainedCameraLeaf): string;
   /** Home Assistant's own birth / last-will topic, `<prefix>/status`. */
   readonly homeAssistantStatus: string;
   /** `<prefix>/<component>/<node id>/<object id>/config`. */
@@ -56,6 +74,14 @@ export function discoveryId(text: string): string {
   return `${text.replace(/[^A-Za-z0-9_-]/g, '_')}_${hash}`;
 }
 
+/**
+ * A label as one topic level: itself when it is one already (spaces are fine in MQTT topics),
+ * otherwise its discovery id (a "/", "+" or "#" in it would split or match levels).
+ */
+export function labelLevel(label: string): string {
+  return label !== '' && !/[+#/\0]/.test(label) ? label : discoveryId(label);
+}
+
 export function sinkTopics(baseTopic = 'msta', discoveryPrefix = 'homeassistant'): SinkTopics {
   assertTopicName(baseTopic, 'mqtt.base_topic');
   assertTopicName(discoveryPrefix, 'mqtt.homeassistant.prefix');
@@ -71,6 +97,18 @@ export function sinkTopics(baseTopic = 'msta', discoveryPrefix = 'homeassistant'
     events: (id) => camera(id, 'events'),
     state: (id) => camera(id, 'state'),
     scores: (id) => camera(id, 'scores'),
+    active: (stream, label) => camera(stream, `active/${labelLevel(label)}`),
+    activeFilter: `${baseTopic}/+/active/+`,
+    recognition: (id) => camera(id, 'recognition'),
+    recognitionSet: (id) => camera(id, 'recognition/set'),
+    recognitionSetFilter: `${baseTopic}/+/recognition/set`,
+    recognitionSetCamera: (topic) => {
+      const prefix = `${baseTopic}/`;
+      const suffix = '/recognition/set';
+      if (!topic.startsWith(prefix) || !topic.endsWith(suffix)) return undefined;
+      const id = topic.slice(prefix.length, topic.length - suffix.length);
+      return id !== '' && !id.includes('/') ? id : undefined;
+    },
     retainedCameraFilter: (leaf) => `${baseTopic}/+/${leaf}`,
     homeAssistantStatus: `${discoveryPrefix}/status`,
     discoveryConfig: (component, objectId) => {

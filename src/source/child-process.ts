@@ -32,6 +32,41 @@ export interface ChildOptions {
 /** Lines of the child's stderr kept to explain a failure. */
 const STDERR_TAIL_LINES = 5;
 
+/** Every source child of this process that has not exited yet, with its exit to await. */
+const liveChildren = new Map<ChildProcess, Promise<void>>();
+
+/** How many source children are alive now (for health, benchmarks and tests). */
+export function sourceChildCount(): number {
+  return liveChildren.size;
+}
+
+/** SIGKILL to every source child still alive, at once: the last thing before a forced exit. */
+export function killSourceChildren(): void {
+  for (const child of liveChildren.keys()) child.kill('SIGKILL');
+}
+
+/**
+ * Waits for every source child to exit: those still alive after `timeoutMs` are SIGKILLed and
+ * awaited. The daemon calls it last when it stops, so no child outlives it (a kill timer alone
+ * would die with the parent). Resolves with the number of children it had to kill.
+ */
+export async function reapSourceChildren(timeoutMs: number): Promise<number> {
+  const waiting = [...liveChildren.entries()];
+  let killed = 0;
+  await Promise.all(
+    waiting.map(async ([child, exited]) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
+      clearTimeout(timer);
+      if (!late) return;
+      killed++;
+      child.kill('SIGKILL');
+      await exited;
+    }),
+  );
+  return killed;
+}
+
 /**
  * How to start the child: from the TypeScript sources through tsx in development, or the
  * compiled child beside this file in dist/.
@@ -54,6 +89,9 @@ export function runSourceChild(request: ChildRequest, options: ChildOptions): Ob
   return new Observable<ChildEvent>((subscriber) => {
     const { command, args } = childCommand();
     const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) {
+      liveChildren.set(child, new Promise<void>((resolve) => child.once('exit', () => (liveChildren.delete(child), resolve()))));
+    }
     const scrub = (text: string) => scrubSecrets(text, request.url);
     const parser = new RecordParser();
     const stderrTail: string[] = [];

@@ -18,6 +18,14 @@ process.env.GST_PLUGIN_FEATURE_RANK = hardwareDecoderRanks(process.env.GST_PLUGI
 const { Pipeline } = createRequire(import.meta.url)('gstreamer-superficial') as typeof import('gstreamer-superficial');
 
 const GST_SEEK_FLAG_FLUSH = 1;
+/**
+ * The binding polls the bus only while the pipeline is out of the NULL state, so an element that
+ * fails to leave NULL (v4l2src on a missing device) posts an error nobody reads. A pipeline that
+ * has not said it changed state this long after play() is read out message by message instead.
+ */
+const LEFT_NULL_WITHIN_MS = 2000;
+/** Bus messages read looking for that error before giving up on finding it. */
+const STUCK_BUS_MESSAGES = 100;
 
 /** Milliseconds per frame from caps' framerate ("25/4"), or undefined for a variable rate (0/1). */
 function frameDurationMs(caps: Record<string, unknown>): number | undefined {
@@ -66,7 +74,11 @@ function installed(element: string): boolean {
   return known;
 }
 
+let pipelineStateSeen = false;
+
 function onBus(msg: BusMessage): void {
+  // The pipeline's own state changes (its name, pipelineN, is the binding's default).
+  if (msg.type === 'state-changed' && String(msg._src_element_name ?? '').startsWith('pipeline')) pipelineStateSeen = true;
   if (stopping || !request) return;
   if (msg.type === 'eos') {
     if (request.loop) {
@@ -80,6 +92,20 @@ function onBus(msg: BusMessage): void {
     send({ type: 'error', message: scrub(String(msg.message ?? 'unknown GStreamer error')), ...(element ? { element } : {}), fatal: false });
     shutdown(1);
   }
+}
+
+/** One message per pollBus call (the binding stops polling after one while in NULL), until the error. */
+function readStuckBus(p: PipelineType, left: number): void {
+  if (stopping) return;
+  if (left === 0) {
+    send({ type: 'error', message: 'the pipeline did not start, and GStreamer gave no reason', fatal: false });
+    shutdown(1);
+    return;
+  }
+  p.pollBus((msg) => {
+    onBus(msg);
+    if (!stopping && !pipelineStateSeen) readStuckBus(p, left - 1);
+  });
 }
 
 function start(req: ChildRequest): void {
@@ -103,6 +129,9 @@ function start(req: ChildRequest): void {
   send({ type: 'started', pipeline: scrub(description) });
   pipeline.pollBus(onBus);
   pipeline.play();
+  setTimeout(() => {
+    if (!pipelineStateSeen && !stopping) readStuckBus(pipeline!, STUCK_BUS_MESSAGES);
+  }, LEFT_NULL_WITHIN_MS).unref();
   // Offline, frames come as fast as they decode, so arrival would squeeze a clip's span: their
   // capture time is media time, one caps frame duration apart (the rate limiter's output rate,
   // or the file's own), counted from the first frame's arrival. The binding gives no buffer

@@ -2,7 +2,13 @@
 normalised input, in parallel with the block. `shared` is one Linear(d, d) per layer used by the
 vision and the text adapter of that layer. The vision up-projection is a spatial Linear plus a
 temporal depthwise convolution (kernel 3) over the T frames of that Linear's output, summed
-(over the T / tubelet token frames where the backbone groups frames into tubelets)."""
+(over the T / tubelet token frames where the backbone groups frames into tubelets).
+
+Initialised like MMA (the authors' code base): Kaiming-normal, fan_out, ReLU gain, zero bias.
+With `gradient_scale` (MMA's GradientScaleLayer pair) the adapter's input gradient is scaled by
+lambda and its output gradient by 1 / lambda: the forward pass is unchanged, the gradient reaching
+the rest of the network is unchanged, and the adapter's own weights get gradients as if lambda
+were 1 (so the step size no longer shrinks with lambda)."""
 from __future__ import annotations
 
 import torch
@@ -12,8 +18,24 @@ from torch import nn
 from .config import AdapterConfig, BackboneConfig
 
 
+class _GradientScale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, factor: float) -> torch.Tensor:
+        ctx.factor = factor
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return grad * ctx.factor, None
+
+
+def gradient_scale(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """Identity forward; multiplies the gradient by factor backward."""
+    return _GradientScale.apply(x, factor)
+
+
 def _kaiming(module: nn.Module) -> nn.Module:
-    nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+    nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
     nn.init.zeros_(module.bias)
     return module
 
@@ -26,11 +48,12 @@ class TextAdapter(nn.Module):
 
 
 class VisionAdapter(nn.Module):
-    def __init__(self, width: int, dim: int, kernel: int):
+    def __init__(self, width: int, dim: int, kernel: int, temporal: bool = True):
         super().__init__()
         self.down = _kaiming(nn.Linear(width, dim))
         self.up = _kaiming(nn.Linear(dim, width))
-        self.temporal = _kaiming(nn.Conv1d(width, width, kernel, padding=kernel // 2, groups=width))
+        if temporal:
+            self.temporal = _kaiming(nn.Conv1d(width, width, kernel, padding=kernel // 2, groups=width))
 
 
 class MSTA(nn.Module):
@@ -48,16 +71,23 @@ class MSTA(nn.Module):
         layers = [str(i) for i in cfg.layers()]
         self.shared = nn.ModuleDict({i: _kaiming(nn.Linear(cfg.dim, cfg.dim)) for i in layers})
         self.vision = nn.ModuleDict(
-            {i: VisionAdapter(backbone.vision_width, cfg.dim, cfg.temporal_kernel) for i in layers})
+            {i: VisionAdapter(backbone.vision_width, cfg.dim, cfg.temporal_kernel, cfg.temporal) for i in layers})
         self.text = nn.ModuleDict({i: TextAdapter(backbone.text_width, cfg.dim) for i in layers})
 
     def _bottleneck(self, layer: str, down: nn.Linear, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.shared[layer](F.relu(down(x))))
 
+    def _scaled(self, branch, h: torch.Tensor) -> torch.Tensor:
+        """lambda * branch(h), with MMA's gradient scaling around it when configured."""
+        lam = self.cfg.scale
+        if not self.cfg.gradient_scale:
+            return lam * branch(h)
+        return gradient_scale(lam * branch(gradient_scale(h, lam)), 1.0 / lam)
+
     def text_adapters(self) -> dict:
         def make(layer: str):
             a = self.text[layer]
-            return lambda h: self.cfg.scale * a.up(self._bottleneck(layer, a.down, h))
+            return lambda h: self._scaled(lambda x: a.up(self._bottleneck(layer, a.down, x)), h)
         return {int(i): make(i) for i in self.text}
 
     def vision_adapters(self, frames: int) -> dict:
@@ -80,8 +110,8 @@ class MSTA(nn.Module):
         def make(layer: str):
             a = self.vision[layer]
 
-            def run(h: torch.Tensor) -> torch.Tensor:
+            def branch(h: torch.Tensor) -> torch.Tensor:
                 u = a.up(self._bottleneck(layer, a.down, h))
-                return self.cfg.scale * (u + temporal(a.temporal, u))
-            return run
+                return u + temporal(a.temporal, u) if self.cfg.temporal else u
+            return lambda h: self._scaled(branch, h)
         return {int(i): make(i) for i in self.vision}

@@ -180,6 +180,13 @@ def cmd_base2novel(args) -> int:
     return 0
 
 
+def cmd_paper_table(args) -> int:
+    from .paper.run import Plan, paper_table
+    torch.set_num_threads(1)
+    paper_table(Path(args.cache), Path(args.out), Plan.quick() if args.quick else Plan(), args.workers)
+    return 0
+
+
 def cmd_make_bundle(args) -> int:
     from .pipeline import make_bundle
     start = time.time()
@@ -272,6 +279,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     _train_args(p, epochs=20)
     p.set_defaults(fn=cmd_base2novel)
+
+    p = sub.add_parser("paper-table", help="the synthetic reproduction of MSTA's tables (training/README.md)")
+    p.add_argument("--cache", default=".cache", help="pretrained backbone cache (reused when present)")
+    p.add_argument("--out", default="/tmp/msta-paper-table")
+    p.add_argument("--workers", type=int, default=2, help="processes, one torch thread each")
+    p.add_argument("--quick", action="store_true", help="2 seeds, fewer clips and epochs (development)")
+    p.set_defaults(fn=cmd_paper_table)
 
     p = sub.add_parser("make-bundle", help="regenerate the test bundle from scratch")
     p.add_argument("--out", default="../models/synthetic-actions")

@@ -54,6 +54,8 @@ class AdapterConfig:
     last_layer: int
     scale: float = 0.005  # lambda
     temporal_kernel: int = 3
+    temporal: bool = True  # False: no temporal conv (the ablation)
+    gradient_scale: bool = False  # MMA's option: adapter weights get gradients as if lambda were 1
 
     def layers(self) -> range:
         return range(self.first_layer - 1, self.last_layer)

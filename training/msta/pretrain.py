@@ -15,6 +15,7 @@ import math
 import random
 import time
 from pathlib import Path
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -38,15 +39,19 @@ def render_batch(rng: np.random.Generator, concepts: list, picks: np.ndarray, cf
 
 
 def pretrain(cfg: BackboneConfig, vocab: Path, out: Path, steps: int, batch: int, lr: float, seed: int,
-             interval_ms: float, log=print) -> MSTAModel:
+             interval_ms: float, log=print, concepts: Optional[list] = None,
+             captions: Callable[[tuple], list[str]] = synth.captions,
+             on_step: Optional[Callable[[int, MSTAModel], None]] = None) -> MSTAModel:
+    """concepts / captions: the corpus (default: synth's 65 concepts); on_step(step, model) after
+    every optimiser step (e.g. to log a zero-shot curve)."""
     torch.manual_seed(seed)
     random.seed(seed)
     rng = np.random.default_rng(seed)
     tokenizer = Tokenizer(vocab)
     if tokenizer.vocab_size != cfg.vocab_size:
         raise ValueError(f"{vocab}: {tokenizer.vocab_size} tokens, config says {cfg.vocab_size}")
-    concepts = synth.concepts()
-    bank = [torch.tensor(tokenizer.tokenize(synth.captions(c), cfg.context_length)) for c in concepts]
+    concepts = synth.concepts() if concepts is None else concepts
+    bank = [torch.tensor(tokenizer.tokenize(captions(c), cfg.context_length)) for c in concepts]
     model = MSTAModel(cfg, None)
     for p in model.backbone.parameters():
         p.requires_grad_(True)
@@ -79,6 +84,10 @@ def pretrain(cfg: BackboneConfig, vocab: Path, out: Path, steps: int, batch: int
             model.backbone.logit_scale.clamp_(max=math.log(MAX_LOGIT_SCALE))
             acc_window = (acc_window + [float(((video @ text.T).argmax(-1) == logits_target).float().mean())])[-20:]
         bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{np.mean(acc_window):.2f}")
+        if on_step is not None:
+            model.eval()
+            on_step(step + 1, model)
+            model.train()
     log(f"pretrain: {steps} steps in {time.time() - start:.0f} s, last-20-step batch accuracy {np.mean(acc_window):.3f}, "
         f"logit scale {model.logit_scale():.1f}")
     model.eval()

@@ -78,7 +78,7 @@ def test_training_fits_the_training_clips(tmp_path, tiny_cfg, tiny_adapters, set
     model = model_for(tiny_cfg, tiny_adapters, tok)
     before, _ = evaluate(model, tok, clips, LABELS, 160)
     logs = []
-    cfg = TrainConfig(epochs=40, batch=9, warmup_epochs=2, lr=1e-2, alpha=1.0, frame_interval_ms=160)
+    cfg = TrainConfig(epochs=60, batch=9, warmup_epochs=2, lr=1e-2, alpha=1.0, frame_interval_ms=160)
     train(model, tok, vocab_gz, clips, LABELS, synth.descriptions(tuple(LABELS)), cfg, tmp_path, {"name": "t"},
           log=logs.append)
     after, confusion = evaluate(model, tok, clips, LABELS, 160)

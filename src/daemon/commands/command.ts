@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
 import { MstaError } from '../../errors.js';
+import type { SignalRouter } from '../signals.js';
+
+export interface CommandContext {
+  /** The process's signals, installed by main before anything loaded; a long-running command claims them. */
+  signals?: SignalRouter;
+}
 
 /** One option of a command: how it is parsed (node's parseArgs) and how --help lists it. */
 export interface OptionSpec {
@@ -20,7 +26,7 @@ export interface Command {
   /** The one table the command parses its options with and --help lists. */
   options: OptionTable;
   /** Returns the exit code. */
-  run(argv: string[]): Promise<number>;
+  run(argv: string[], context: CommandContext): Promise<number>;
 }
 
 /** node's parseArgs on a command's table, with usage mistakes turned into a CLI_USAGE error that names the command. */

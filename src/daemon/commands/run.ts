@@ -7,7 +7,9 @@ import { Daemon } from '../daemon.js';
 import { DEMO_VIDEO } from '../defaults.js';
 import { createLogger } from '../logger.js';
 import { applyRunFlags } from '../run-flags.js';
+import { coalescing } from '../coalesce.js';
 import { createNotifier } from '../sd-notify.js';
+import { installSignalRouter } from '../signals.js';
 import { prepareConfig, withDefaultBundle } from '../validate-config.js';
 import { parseCommandArgs, type Command, type OptionTable } from './command.js';
 
@@ -38,7 +40,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run the daemon (no arguments: the demo on embedded defaults)',
   options: OPTIONS,
-  async run(argv) {
+  async run(argv, context) {
     const { values } = parseCommandArgs('run', argv, OPTIONS);
     const configFile = values.config;
     const load = (): Config => {
@@ -70,6 +72,8 @@ export const runCommand: Command = {
       },
     });
 
+    // A stop (SIGTERM, SIGINT) exits 0 once everything stopped, at any moment, start-up
+    // included; 1 when stopping failed or took longer than shutdown_timeout_s.
     let stopping: Promise<number> | undefined;
     const stop = (signal: string): Promise<number> => {
       if (stopping) {
@@ -80,7 +84,8 @@ export const runCommand: Command = {
       const timeoutMs = config.shutdown_timeout_s * 1000;
       stopping = new Promise<number>((resolve) => {
         const timer = setTimeout(() => {
-          log.error({ timeout_s: config.shutdown_timeout_s }, 'shutdown timed out: exiting anyway');
+          log.error({ timeout_s: config.shutdown_timeout_s }, 'shutdown timed out: killing the source children and exiting');
+          daemon.killChildren();
           resolve(1);
         }, timeoutMs);
         daemon.stop().then(
@@ -90,14 +95,8 @@ export const runCommand: Command = {
       });
       return stopping;
     };
-    const exitAfter = (signal: string) => () => void stop(signal).then((code) => process.exit(code));
-    process.on('SIGTERM', exitAfter('SIGTERM'));
-    process.on('SIGINT', exitAfter('SIGINT'));
-    process.on('SIGHUP', () => {
-      if (!configFile) {
-        log.warn('SIGHUP: no --config file to reload');
-        return;
-      }
+    // One reload at a time; SIGHUPs meanwhile become one more reload, of the newest file.
+    const reload = coalescing(async () => {
       let next: Config;
       try {
         next = load();
@@ -106,22 +105,33 @@ export const runCommand: Command = {
         log.error({ file: configFile, issues }, 'SIGHUP: new config rejected, keeping the running one');
         return;
       }
-      daemon.reload(next, configFile).then(
-        () => log.info({ file: configFile }, 'config reloaded'),
-        (e: unknown) =>
-          e instanceof ConfigError
-            ? log.error({ file: configFile, issues: e.issues.map(formatIssue) }, 'SIGHUP: new config rejected, keeping the running one')
-            : log.error({ err: (e as Error).message }, 'SIGHUP: reload failed, keeping the running config'),
-      );
+      try {
+        await daemon.reload(next, configFile);
+        log.info({ file: configFile }, 'config reloaded');
+      } catch (e) {
+        if (e instanceof ConfigError) log.error({ file: configFile, issues: e.issues.map(formatIssue) }, 'SIGHUP: new config rejected, keeping the running one');
+        else log.error({ err: (e as Error).message, code: isMstaError(e) ? e.code : undefined }, 'SIGHUP: reload failed, keeping the running config');
+      }
+    });
+    (context.signals ?? installSignalRouter()).claim((signal) => {
+      if (signal !== 'SIGHUP') {
+        void stop(signal).then((code) => process.exit(code));
+      } else if (!configFile) {
+        log.warn('SIGHUP: no --config file to reload');
+      } else {
+        void reload();
+      }
     });
 
     try {
       await daemon.start(prepared);
     } catch (e) {
+      if (stopping) return stopping; // a stop asked during start-up: its exit code stands
       log.fatal({ err: (e as Error).message, code: isMstaError(e) ? e.code : undefined }, 'start failed');
       await daemon.stop().catch(() => undefined);
       throw e;
     }
+    if (stopping) return new Promise<number>(() => undefined); // the stop handler exits
     if (!configFile && !values.camera) {
       log.info(`demo running: watch events with  mosquitto_sub -h 127.0.0.1 -p ${new URL(daemon.mqttUrl).port || 1883} -t '${config.mqtt.base_topic}/#' -v`);
     }
