@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { lastValueFrom, filter, take, toArray, type Observable, type Subscription } from 'rxjs';
@@ -165,4 +165,27 @@ test('the child runs from the TypeScript sources through tsx, or compiled from d
   assert.match(dev.args[1]!, /tsx/);
   assert.equal(dev.args[2], '/app/src/source/child.ts');
   assert.deepEqual(childCommand('file:///opt/msta/dist/source/child-process.js').args, ['/opt/msta/dist/source/child.js']);
+});
+
+test("a source child's environment holds no daemon secret, only what GStreamer and the loader need", async () => {
+  process.env.MQTT_PASSWORD = 'mqtt-Secret-in-env-42';
+  process.env.MSTA_CONSOLE_TOKEN = 'console-token-in-env-42';
+  try {
+    let environ = '';
+    await lastValueFrom(
+      child('test://ball').pipe(
+        filter((e) => {
+          if (e.type === 'spawned') environ = readFileSync(`/proc/${e.pid}/environ`, 'utf8');
+          return e.type === 'frame';
+        }),
+        take(1),
+      ),
+    );
+    const names = environ.split('\0').filter(Boolean).map((kv) => kv.split('=')[0]);
+    assert.ok(names.includes('PATH'), `PATH is passed: ${names.join(' ')}`);
+    assert.ok(!environ.includes('mqtt-Secret-in-env-42') && !environ.includes('console-token-in-env-42'), `no secret reaches the child: ${names.join(' ')}`);
+  } finally {
+    delete process.env.MQTT_PASSWORD;
+    delete process.env.MSTA_CONSOLE_TOKEN;
+  }
 });

@@ -81,6 +81,16 @@ export function childCommand(selfUrl = import.meta.url): { command: string; args
 }
 
 /**
+ * What a source child inherits: what GStreamer, the loader and locale need, never the daemon's
+ * secrets (MQTT_PASSWORD, console tokens and the like live in other variables).
+ */
+const CHILD_ENV = /^(PATH|HOME|TMPDIR|TZ|LANG|LANGUAGE|LC_[A-Z_]+|LD_LIBRARY_PATH|XDG_[A-Z_]+|GST_[A-Z0-9_]+|GIO_[A-Z_]+|ORC_[A-Z_]+|NODE_OPTIONS|NODE_PATH|TSX_[A-Z_]+)$/;
+
+export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => CHILD_ENV.test(name)));
+}
+
+/**
  * Runs one source child. Emits `spawned`, `started`, then frames; completes at end of stream;
  * errors with MstaError: SOURCE_UNSUPPORTED when the pipeline cannot be built (retrying cannot
  * help), SOURCE_FAILED otherwise. Unsubscribing stops the child.
@@ -88,7 +98,7 @@ export function childCommand(selfUrl = import.meta.url): { command: string; args
 export function runSourceChild(request: ChildRequest, options: ChildOptions): Observable<ChildEvent> {
   return new Observable<ChildEvent>((subscriber) => {
     const { command, args } = childCommand();
-    const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], env: childEnvironment(process.env) });
     if (child.pid !== undefined) {
       liveChildren.set(child, new Promise<void>((resolve) => child.once('exit', () => (liveChildren.delete(child), resolve()))));
     }
