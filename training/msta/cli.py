@@ -73,21 +73,33 @@ def cmd_pretrain(args) -> int:
     return 0
 
 
+def _published(backbone: str, weights: str, vocab: str | None, adapter_cfg: AdapterConfig | None):
+    """A preset backbone with published weights (KIND:PATH), frozen; (model, vocab bytes)."""
+    from .checkpoint import load_backbone_weights
+    kind, sep, path = weights.partition(":")
+    if not sep or not path:
+        raise ValueError(f"--weights {weights!r}: expected KIND:PATH with KIND viclip or openai-clip")
+    if not vocab:
+        raise ValueError("--weights needs --vocab FILE (CLIP's bpe_simple_vocab_16e6.txt.gz)")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"weights file not found: {path}")
+    model = MSTAModel(backbone_preset(backbone), adapter_cfg)
+    load_backbone_weights(model, Path(path), kind)
+    model.freeze_backbone()
+    return model, Path(vocab).read_bytes()
+
+
 def _build_model(args):
     """(model with fresh adapters, vocab bytes, origin meta) from --backbone-checkpoint or
     --backbone + --weights KIND:PATH + --vocab (published ViCLIP / CLIP weights)."""
-    from .checkpoint import load_backbone_weights
     from .train import with_adapters
     adapter_cfg = _adapter_cfg(args)
     if args.backbone_checkpoint:
         return with_adapters(Path(args.backbone_checkpoint), adapter_cfg)
     if not (args.weights and args.vocab):
         raise ValueError("give --backbone-checkpoint FILE, or --backbone NAME --weights KIND:PATH --vocab FILE")
-    kind, _, path = args.weights.partition(":")
-    model = MSTAModel(backbone_preset(args.backbone), adapter_cfg)
-    load_backbone_weights(model, Path(path), kind)
-    model.freeze_backbone()
-    return model, Path(args.vocab).read_bytes(), {"weights": args.weights}
+    model, vocab_gz = _published(args.backbone, args.weights, args.vocab, adapter_cfg)
+    return model, vocab_gz, {"weights": args.weights}
 
 
 def _split(clips, holdout: float, seed: int):
@@ -120,6 +132,9 @@ def _tokenizer_for(vocab_gz: bytes, work: Path):
 def cmd_train(args) -> int:
     from .data import load_clips, read_descriptions
     from .train import evaluate, train
+    if args.epochs < 1:
+        raise ValueError(f"--epochs {args.epochs}: training needs at least 1 epoch; for a zero-shot bundle "
+                         "without training use: python3 -m msta export --weights KIND:PATH --backbone B --vocab FILE --out DIR")
     labels = read_labels(Path(args.labels))
     descriptions = read_descriptions(Path(args.descriptions), labels) if args.descriptions else None
     model, vocab_gz, _ = _build_model(args)
@@ -136,12 +151,16 @@ def cmd_train(args) -> int:
     print(f"{len(train_clips)} training clips, {len(held)} held out, {len(labels)} labels; "
           f"trainable {trainable:,} of {total:,} parameters")
     cfg = _train_config(args)
-    train(model, tokenizer, vocab_gz, train_clips, labels, descriptions, cfg, out,
-          {"name": args.name}, resume=args.resume)
+    ckpt = out / "checkpoint.pt"
+    before = ckpt.stat().st_mtime_ns if ckpt.is_file() else None
+    train(model, tokenizer, vocab_gz, train_clips, labels, descriptions, cfg, out, {"name": args.name}, resume=args.resume)
+    written = ckpt.is_file() and ckpt.stat().st_mtime_ns != before
     if held:
         top1, _ = evaluate(model, tokenizer, held, labels, cfg.frame_interval_ms)
         print(f"held-out top-1: {top1:.4f} on {len(held)} clips")
-    print(f"checkpoint: {out / 'checkpoint.pt'}")
+    if not ckpt.is_file():
+        raise RuntimeError(f"train: no checkpoint written to {ckpt}")
+    print(f"checkpoint: {ckpt}" + ("" if written else f" (unchanged: it had finished all {cfg.epochs} epochs)"))
     return 0
 
 
@@ -163,13 +182,30 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .checkpoint import load_checkpoint
-    from .export import export_bundle, reference_frames
-    model, blob = load_checkpoint(Path(args.checkpoint))
-    ref = reference_frames(model.cfg.image_size, model.cfg.frames, blob["meta"]["frame_interval_ms"])
-    bundle = export_bundle(Path(args.checkpoint), Path(args.out), ref)
-    size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
-    print(f"wrote {args.out}: {bundle['format']} {bundle['name']}, {size / 1e6:.2f} MB with reference/")
+    """A trained checkpoint's bundle, or (--weights) a zero-shot bundle of a published backbone."""
+    from .export import export_bundle, reference_frames, write_bundle
+    from .train import TEMPLATE
+    if bool(args.checkpoint) == bool(args.weights):
+        raise ValueError("give --checkpoint FILE (a trained model) or --weights KIND:PATH --backbone B --vocab FILE (zero-shot)")
+    out = Path(args.out)
+    if args.checkpoint:
+        from .checkpoint import load_checkpoint
+        model, blob = load_checkpoint(Path(args.checkpoint))
+        ref = reference_frames(model.cfg.image_size, model.cfg.frames, blob["meta"]["frame_interval_ms"])
+        bundle = export_bundle(Path(args.checkpoint), out, ref)
+    else:
+        if args.template is not None and "{}" not in args.template:
+            raise ValueError(f"--template {args.template!r}: must contain {{}} where the label goes")
+        labels = read_labels(Path(args.labels)) if args.labels else []
+        model, vocab_gz = _published(args.backbone, args.weights, args.vocab, None)
+        interval = args.frame_interval_ms
+        meta = {"name": args.name or f"{args.backbone}-zero-shot", "labels": labels, "template": args.template or TEMPLATE,
+                "frame_interval_ms": interval}
+        ref = reference_frames(model.cfg.image_size, model.cfg.frames, interval)
+        bundle = write_bundle(model, vocab_gz, meta, out, ref, args.weights)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    kind = "zero-shot (no adapters)" if bundle["adapters"] is None else "MSTA"
+    print(f"wrote {out}: {bundle['format']} {bundle['name']}, {kind}, {size / 1e6:.2f} MB with reference/")
     return 0
 
 
@@ -259,8 +295,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     p.set_defaults(fn=cmd_evaluate)
 
-    p = sub.add_parser("export", help="write an msta-bundle/1 directory")
-    p.add_argument("--checkpoint", required=True)
+    p = sub.add_parser("export", help="write an msta-bundle/1 directory (trained, or zero-shot from published weights)")
+    p.add_argument("--checkpoint", help="a trained checkpoint")
+    p.add_argument("--weights", help="zero-shot: KIND:PATH with KIND viclip or openai-clip")
+    p.add_argument("--backbone", default="viclip-b16", choices=sorted(PRESETS))
+    p.add_argument("--vocab", help="CLIP BPE vocabulary for --weights")
+    p.add_argument("--labels", help="zero-shot: labels to name in bundle.json (file, one per line)")
+    p.add_argument("--name", help="zero-shot: bundle name (default BACKBONE-zero-shot)")
+    p.add_argument("--template", help="zero-shot: prompt template (default 'a video of {}.')")
+    p.add_argument("--frame-interval-ms", type=float, default=160.0)
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_export)
 

@@ -75,6 +75,20 @@ PRESETS: dict[str, BackboneConfig] = {
         text_width=512, text_layers=12, text_heads=8, context_length=77, vocab_size=49408,
         embed_dim=512, pixel_mean=CLIP_MEAN, pixel_std=CLIP_STD,
     ),
+    # InternVid's ViClip-InternVid-10M-FLT.pth (clip_joint_l14 + clip_text_l14, context 32).
+    "viclip-l14": BackboneConfig(
+        name="viclip-l14", joint_space_time=True, frames=8, image_size=224, patch_size=14,
+        vision_width=1024, vision_layers=24, vision_heads=16,
+        text_width=768, text_layers=12, text_heads=12, context_length=32, vocab_size=49408,
+        embed_dim=768, pixel_mean=IMAGENET_MEAN, pixel_std=IMAGENET_STD,
+    ),
+    # OpenAI CLIP ViT-L/14 (heads = width / 64 in both towers).
+    "clip-vit-l14": BackboneConfig(
+        name="clip-vit-l14", joint_space_time=False, frames=8, image_size=224, patch_size=14,
+        vision_width=1024, vision_layers=24, vision_heads=16,
+        text_width=768, text_layers=12, text_heads=12, context_length=77, vocab_size=49408,
+        embed_dim=768, pixel_mean=CLIP_MEAN, pixel_std=CLIP_STD,
+    ),
     # The test bundle's backbone: ViCLIP's design at toy size (vocab_size is set from the
     # vocabulary learned from the synthetic captions).
     "viclip-tiny": BackboneConfig(

@@ -90,6 +90,8 @@ def evaluate(model: MSTAModel, tokenizer: Tokenizer, clips: list[Clip], labels: 
 def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[Clip], labels: list[str],
           descriptions: Optional[dict], cfg: TrainConfig, out: Path, meta: dict, resume: bool = False,
           log: Callable[[str], None] = print) -> MSTAModel:
+    if cfg.epochs < 1:
+        raise ValueError(f"train: epochs must be at least 1, got {cfg.epochs}")
     if not labels:
         raise ValueError("train: the label set is empty")
     if model.adapters is None:
@@ -149,6 +151,8 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
         save_checkpoint(ckpt, model, {**meta, "labels": labels, "template": TEMPLATE,
                                       "frame_interval_ms": cfg.frame_interval_ms}, vocab_gz, state)
         log(f"epoch {epoch + 1}/{cfg.epochs}: loss {totals['loss']:.4f} (ce {totals['ce']:.4f}, L_CC {totals['cc']:.4f})")
+    if first_epoch >= cfg.epochs:
+        log(f"{ckpt}: already trained for all {cfg.epochs} epochs; nothing to do")
     model.eval()
     return model
 
