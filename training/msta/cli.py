@@ -1,4 +1,4 @@
-"""python3 -m msta <command>: params, synth, vocab, pretrain, train, evaluate, export, base2novel, make-bundle."""
+"""python3 -m msta <command>: params, synth, vocab, pretrain, train, import-descriptions, evaluate, export, base2novel, make-bundle."""
 from __future__ import annotations
 
 import argparse
@@ -129,14 +129,44 @@ def _tokenizer_for(vocab_gz: bytes, work: Path):
     return Tokenizer(path)
 
 
+def _descriptions(args, labels: list[str]):
+    """--descriptions (ours) or --spatial-descriptions + --temporal-descriptions (the authors',
+    keyed by the index of each class in --labels); None when neither is given."""
+    from .data import read_descriptions
+    from .descriptions import read_authors
+    authors = (args.spatial_descriptions, args.temporal_descriptions)
+    if args.descriptions and any(authors):
+        raise ValueError("give --descriptions FILE or --spatial-descriptions S --temporal-descriptions T, not both")
+    if any(authors) and not all(authors):
+        raise ValueError("the authors' format needs both --spatial-descriptions and --temporal-descriptions")
+    if all(authors):
+        return read_authors(labels, args.labels, Path(authors[0]), Path(authors[1]))
+    return read_descriptions(Path(args.descriptions), labels) if args.descriptions else None
+
+
+def cmd_import_descriptions(args) -> int:
+    from .descriptions import cut_to_context, read_authors, write_descriptions
+    from .tokenizer import Tokenizer
+    labels = read_labels(Path(args.labels))
+    descriptions = read_authors(labels, args.labels, Path(args.spatial), Path(args.temporal))
+    if args.vocab:
+        context = args.context_length or backbone_preset(args.backbone).context_length
+        for line in cut_to_context(descriptions, Tokenizer(Path(args.vocab)), context):
+            print(line, file=sys.stderr)
+    write_descriptions(Path(args.out), descriptions)
+    n = sum(len(v) for d in descriptions.values() for v in d.values())
+    print(f"wrote {args.out}: {len(labels)} classes, {n} descriptions")
+    return 0
+
+
 def cmd_train(args) -> int:
-    from .data import load_clips, read_descriptions
+    from .data import load_clips
     from .train import evaluate, train
     if args.epochs < 1:
         raise ValueError(f"--epochs {args.epochs}: training needs at least 1 epoch; for a zero-shot bundle "
                          "without training use: python3 -m msta export --weights KIND:PATH --backbone B --vocab FILE --out DIR")
     labels = read_labels(Path(args.labels))
-    descriptions = read_descriptions(Path(args.descriptions), labels) if args.descriptions else None
+    descriptions = _descriptions(args, labels)
     model, vocab_gz, _ = _build_model(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -277,7 +307,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="few-shot MSTA fine-tuning with L_CC")
     p.add_argument("--data", required=True)
     p.add_argument("--labels", required=True)
-    p.add_argument("--descriptions")
+    p.add_argument("--descriptions", help="ours: {label: {spatial: [..], temporal: [..]}}")
+    p.add_argument("--spatial-descriptions", help="the authors' {N}_s_description_*.json, keyed by class index in --labels")
+    p.add_argument("--temporal-descriptions", help="the authors' {N}_t_description_*.json")
     p.add_argument("--out", required=True)
     p.add_argument("--backbone-checkpoint")
     p.add_argument("--backbone", default="viclip-b16", choices=sorted(PRESETS))
@@ -289,6 +321,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="msta")
     _train_args(p, epochs=20)
     p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("import-descriptions", help="the authors' spatial + temporal description files -> ours (.json) or a daemon label file (.yaml)")
+    p.add_argument("--labels", required=True, help="the split's class list (lines, JSON list, or id,name CSV)")
+    p.add_argument("--spatial", required=True)
+    p.add_argument("--temporal", required=True)
+    p.add_argument("--out", required=True, help=".json: training format; .yaml: daemon label file")
+    p.add_argument("--vocab", help="with it, warn about every description the context cuts")
+    p.add_argument("--backbone", default="viclip-b16", choices=sorted(PRESETS), help="whose context length")
+    p.add_argument("--context-length", type=int)
+    p.set_defaults(fn=cmd_import_descriptions)
 
     p = sub.add_parser("evaluate", help="top-1 of a checkpoint on a labelled clip folder")
     p.add_argument("--checkpoint", required=True)

@@ -4,6 +4,7 @@ and a held-out evaluation at the end."""
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -16,11 +17,16 @@ from . import synth, video
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import AdapterConfig
 from .data import Clip
+from .descriptions import cut_to_context
 from .losses import classification_loss, consistency_loss
 from .model import MSTAModel
 from .tokenizer import Tokenizer
 
 TEMPLATE = "a video of {}."
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 @dataclass
@@ -89,7 +95,8 @@ def evaluate(model: MSTAModel, tokenizer: Tokenizer, clips: list[Clip], labels: 
 
 def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[Clip], labels: list[str],
           descriptions: Optional[dict], cfg: TrainConfig, out: Path, meta: dict, resume: bool = False,
-          log: Callable[[str], None] = print) -> MSTAModel:
+          log: Callable[[str], None] = print, warn: Callable[[str], None] = _stderr) -> MSTAModel:
+    """warn: one line per description the text context cuts short."""
     if cfg.epochs < 1:
         raise ValueError(f"train: epochs must be at least 1, got {cfg.epochs}")
     if not labels:
@@ -105,6 +112,9 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
         raise ValueError("train: L_CC (alpha > 0) needs class descriptions")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
+    if cfg.alpha > 0:
+        for line in cut_to_context({c: descriptions[c] for c in labels}, tokenizer, model.cfg.context_length):
+            warn(line)
     targets = TextTargets(model, tokenizer, labels, descriptions if cfg.alpha > 0 else None)
     label_index = {c: i for i, c in enumerate(labels)}
     params = [p for p in model.parameters() if p.requires_grad]
