@@ -195,19 +195,39 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .checkpoint import load_checkpoint
-    from .data import load_clips
-    from .train import evaluate
-    model, blob = load_checkpoint(Path(args.checkpoint))
-    labels = blob["meta"]["labels"]
+    """A checkpoint, an exported bundle (onnxruntime-node) or a bare published backbone, with
+    multi-view testing (--clips temporal windows x --crops spatial crops, probabilities averaged)."""
+    from .data import read_index
+    from .evaluation import bundle_encoders, decoded, evaluate_clips, print_report, torch_encoders
+    from .train import TEMPLATE
+    if sum(bool(x) for x in (args.checkpoint, args.bundle, args.weights)) != 1:
+        raise ValueError("give one of --checkpoint FILE, --bundle DIR, --weights KIND:PATH (with --backbone, --vocab, --labels)")
+    if args.clips < 1 or args.crops < 1:
+        raise ValueError("--clips and --crops must be at least 1")
+    labels = read_labels(Path(args.labels)) if args.labels else None
     with tempfile.TemporaryDirectory() as tmp:
-        tokenizer = _tokenizer_for(blob["vocab_gz"], Path(tmp))
-        clips = load_clips(Path(args.data), labels, model.cfg.image_size)
-        top1, confusion = evaluate(model, tokenizer, clips, labels, blob["meta"]["frame_interval_ms"])
-    for i, label in enumerate(labels):
-        row = confusion[i]
-        print(f"{label:28s} {row[i]}/{row.sum()}")
-    print(f"top-1: {top1:.4f} on {len(clips)} clips")
+        if args.bundle:
+            enc, meta = bundle_encoders(Path(args.bundle))
+            labels = labels or meta.get("labels")
+            interval = meta["frame_interval_ms"]
+        elif args.checkpoint:
+            from .checkpoint import load_checkpoint
+            model, blob = load_checkpoint(Path(args.checkpoint))
+            enc = torch_encoders(model, _tokenizer_for(blob["vocab_gz"], Path(tmp)), blob["meta"]["template"])
+            labels = labels or blob["meta"]["labels"]
+            interval = blob["meta"]["frame_interval_ms"]
+        else:
+            model, vocab_gz = _published(args.backbone, args.weights, args.vocab, None)
+            enc = torch_encoders(model, _tokenizer_for(vocab_gz, Path(tmp)), args.template or TEMPLATE)
+            interval = 160.0
+        if not labels:
+            raise ValueError("--labels FILE is needed: the model names no labels")
+        interval = args.frame_interval_ms or interval
+        index = read_index(Path(args.data), labels)
+        report = evaluate_clips(enc, decoded(index, enc.size), labels, interval, args.clips, args.crops)
+    print_report(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.to_dict(), indent=1) + "\n")
     return 0
 
 
@@ -332,9 +352,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--context-length", type=int)
     p.set_defaults(fn=cmd_import_descriptions)
 
-    p = sub.add_parser("evaluate", help="top-1 of a checkpoint on a labelled clip folder")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--data", required=True)
+    p = sub.add_parser("evaluate", help="top-1 / top-5 / per class / confusions of a checkpoint, a bundle or a bare backbone")
+    p.add_argument("--data", required=True, help="a clip folder with labels.json")
+    p.add_argument("--checkpoint", help="a trained checkpoint (PyTorch)")
+    p.add_argument("--bundle", help="an exported bundle, run in onnxruntime-node like the daemon")
+    p.add_argument("--weights", help="a bare published backbone: KIND:PATH (zero-shot)")
+    p.add_argument("--backbone", default="viclip-b16", choices=sorted(PRESETS))
+    p.add_argument("--vocab", help="CLIP BPE vocabulary for --weights")
+    p.add_argument("--labels", help="the label set (default: the checkpoint's / bundle's)")
+    p.add_argument("--template", help="--weights: prompt template (default 'a video of {}.')")
+    p.add_argument("--clips", type=int, default=1, help="temporal views per clip (the paper: 5)")
+    p.add_argument("--crops", type=int, default=1, help="spatial crops per view (the paper: 3)")
+    p.add_argument("--frame-interval-ms", type=float, help="default: the model's")
+    p.add_argument("--json", help="also write the report here")
     p.set_defaults(fn=cmd_evaluate)
 
     p = sub.add_parser("export", help="write an msta-bundle/1 directory (trained, or zero-shot from published weights)")

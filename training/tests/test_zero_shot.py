@@ -52,18 +52,28 @@ def small_preset(preset: str, vocab_size: int) -> config.BackboneConfig:
     return replace(config.PRESETS[preset], vision_layers=2, text_layers=2, image_size=64, vocab_size=vocab_size)
 
 
-@need_ort
-@pytest.mark.parametrize("preset", sorted(CASES))
-def test_zero_shot_export_runs_in_onnxruntime_with_pytorch_parity(tmp_path, monkeypatch, vocab, preset):
+@pytest.fixture(scope="module", params=sorted(CASES))
+def exported(request, tmp_path_factory, vocab):
+    """(preset, small config, weights kind, weights file, bundle dir): `export --weights` through
+    the CLI's own path, with the preset at the small size."""
+    preset = request.param
+    tmp = tmp_path_factory.mktemp(preset)
     tok = Tokenizer(vocab)
     cfg = small_preset(preset, tok.vocab_size)
-    monkeypatch.setitem(config.PRESETS, preset, cfg)  # the CLI's own path, at the small size
-    kind, path, state = weights_file(tmp_path, preset, tok.vocab_size)
-    labels = tmp_path / "labels.txt"
+    kind, path, _ = weights_file(tmp, preset, tok.vocab_size)
+    labels = tmp / "labels.txt"
     labels.write_text("\n".join(LABELS) + "\n")
-    out = tmp_path / "bundle"
-    assert main(["export", "--weights", f"{kind}:{path}", "--backbone", preset, "--vocab", str(vocab),
-                 "--labels", str(labels), "--out", str(out)]) == 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(config.PRESETS, preset, cfg)
+        assert main(["export", "--weights", f"{kind}:{path}", "--backbone", preset, "--vocab", str(vocab),
+                     "--labels", str(labels), "--out", str(tmp / "bundle")]) == 0
+    return preset, cfg, kind, path, tmp / "bundle"
+
+
+@need_ort
+def test_zero_shot_export_runs_in_onnxruntime_with_pytorch_parity(exported, vocab):
+    preset, cfg, kind, path, out = exported
+    tok = Tokenizer(vocab)
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["adapters"] is None and meta["labels"] == LABELS and meta["backbone"] == preset
     assert meta["context_length"] == cfg.context_length and meta["logit_scale"] == pytest.approx(100.0, rel=1e-5)
@@ -85,6 +95,24 @@ def test_zero_shot_export_runs_in_onnxruntime_with_pytorch_parity(tmp_path, monk
     assert np.abs(got_v - want_v).max() <= 1e-4 and np.abs(got_t - want_t).max() <= 1e-4
     # distinct inputs give distinct embeddings (the weights are not degenerate)
     assert np.abs(got_v[0] - got_v[1]).max() > 1e-2 and np.abs(got_t[0] - got_t[1]).max() > 1e-2
+
+
+@need_ort
+@pytest.mark.parametrize("exported", ["viclip-b16"], indirect=True)  # one backbone: evaluation is the same code
+def test_bare_backbone_and_its_zero_shot_bundle_give_the_same_evaluation(exported, vocab, tmp_path, monkeypatch, capsys):
+    """evaluate --weights (PyTorch) and evaluate --bundle (onnxruntime-node), multi-view."""
+    preset, cfg, kind, path, out = exported
+    monkeypatch.setitem(config.PRESETS, preset, cfg)
+    synth.write_dataset(tmp_path / "clips", 5, 2, 2.0, tuple(LABELS))
+    labels = out.parent / "labels.txt"
+    common = ["--data", str(tmp_path / "clips"), "--clips", "2", "--crops", "3"]
+    assert main(["evaluate", "--bundle", str(out), *common, "--json", str(tmp_path / "b.json")]) == 0
+    assert main(["evaluate", "--weights", f"{kind}:{path}", "--backbone", preset, "--vocab", str(vocab),
+                 "--labels", str(labels), *common, "--json", str(tmp_path / "w.json")]) == 0
+    from_bundle, from_weights = (json.loads((tmp_path / f).read_text()) for f in ("b.json", "w.json"))
+    assert from_bundle == from_weights and from_bundle["clips"] == 6 and from_bundle["views"] == 6
+    assert main(["evaluate", "--data", str(tmp_path / "clips")]) == 2
+    assert "give one of --checkpoint FILE, --bundle DIR, --weights" in capsys.readouterr().err
 
 
 def test_export_arguments_are_checked(tmp_path, vocab, capsys):
