@@ -11,6 +11,7 @@ import { watchEventLoop } from '../metrics/event-loop-health.js';
 import { startHttpServer, type Check } from '../metrics/http-server.js';
 import { ClipTokenizer } from '../model/clip-tokenizer.js';
 import { loadClipVocab } from '../model/clip-vocab.js';
+import { bundleFrameIntervalMs } from '../model/bundle-manifest.js';
 import { readBundle } from '../model/read-bundle.js';
 import { openVideoModel, type VideoModel } from '../model/video-model.js';
 import type { ActionEventOptions } from '../recognize/action-events.js';
@@ -174,7 +175,7 @@ export class Daemon {
       },
       onEvent: (event) => this.publishEvent(event),
     });
-    runner.start({ frameIntervalMs: c.recognition.frame_interval_ms ?? m.frame_interval_ms ?? 125, stride: c.recognition.stride });
+    runner.start({ frameIntervalMs: c.recognition.frame_interval_ms ?? bundleFrameIntervalMs(m) ?? 125, stride: c.recognition.stride });
     runner.setRecognizer(this.recognizer!, this.eventOptions());
     this.runners.set(camera.id, { runner, camera });
   }

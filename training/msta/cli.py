@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -16,7 +17,11 @@ from .config import AdapterConfig, backbone_preset, parse_layers, PRESETS
 from .data import read_labels
 from .model import MSTAModel, count_parameters
 
-TORCH_THREADS = 2
+# One intra-op thread: on a loaded 2-core box a training step was several times faster than with 2
+# (threads contend with the decoders and each other); --threads / MSTA_THREADS for an idle machine.
+TORCH_THREADS = 1
+TINY_INTERVAL_MS = 160.0
+DEFAULT_CLIP_MS = 4000.0
 
 
 def _adapter_cfg(args) -> AdapterConfig:
@@ -119,7 +124,7 @@ def _train_config(args):
     from .train import TrainConfig
     return TrainConfig(epochs=args.epochs, batch=args.batch, lr=args.lr, weight_decay=args.weight_decay,
                        warmup_epochs=args.warmup_epochs, alpha=args.alpha, frame_interval_ms=args.frame_interval_ms,
-                       seed=args.seed)
+                       seed=args.seed, color_jitter=args.color_jitter, grayscale=args.grayscale)
 
 
 def _tokenizer_for(vocab_gz: bytes, work: Path):
@@ -162,10 +167,11 @@ def cmd_import_descriptions(args) -> int:
 def cmd_train(args) -> int:
     from .data import load_clips
     from .train import evaluate, train
-    if args.epochs < 1:
+    labels = read_labels(Path(args.labels))
+    if args.epochs is not None and args.epochs < 1:
         raise ValueError(f"--epochs {args.epochs}: training needs at least 1 epoch; for a zero-shot bundle "
                          "without training use: python3 -m msta export --weights KIND:PATH --backbone B --vocab FILE --out DIR")
-    labels = read_labels(Path(args.labels))
+    _resolve_defaults(args, *(_checkpoint_backbone(args.backbone_checkpoint) if args.backbone_checkpoint else (args.backbone,)))
     descriptions = _descriptions(args, labels)
     model, vocab_gz, _ = _build_model(args)
     out = Path(args.out)
@@ -183,7 +189,8 @@ def cmd_train(args) -> int:
     cfg = _train_config(args)
     ckpt = out / "checkpoint.pt"
     before = ckpt.stat().st_mtime_ns if ckpt.is_file() else None
-    train(model, tokenizer, vocab_gz, train_clips, labels, descriptions, cfg, out, {"name": args.name}, resume=args.resume)
+    train(model, tokenizer, vocab_gz, train_clips, labels, descriptions, cfg, out,
+          {"name": args.name, "sampling": args.sampling_spec}, resume=args.resume)
     written = ckpt.is_file() and ckpt.stat().st_mtime_ns != before
     if held:
         top1, _ = evaluate(model, tokenizer, held, labels, cfg.frame_interval_ms)
@@ -248,9 +255,10 @@ def cmd_export(args) -> int:
             raise ValueError(f"--template {args.template!r}: must contain {{}} where the label goes")
         labels = read_labels(Path(args.labels)) if args.labels else []
         model, vocab_gz = _published(args.backbone, args.weights, args.vocab, None)
+        _resolve_defaults(args, args.backbone)
         interval = args.frame_interval_ms
         meta = {"name": args.name or f"{args.backbone}-zero-shot", "labels": labels, "template": args.template or TEMPLATE,
-                "frame_interval_ms": interval}
+                "frame_interval_ms": interval, "sampling": args.sampling_spec}
         ref = reference_frames(model.cfg.image_size, model.cfg.frames, interval)
         bundle = write_bundle(model, vocab_gz, meta, out, ref, args.weights)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
@@ -261,35 +269,84 @@ def cmd_export(args) -> int:
 
 def cmd_base2novel(args) -> int:
     from .experiment import base_to_novel
+    _resolve_defaults(args, *_checkpoint_backbone(args.backbone_checkpoint))
     base_to_novel(Path(args.backbone_checkpoint), Path(args.train_data), Path(args.eval_data),
                   _adapter_cfg(args), _train_config(args), Path(args.out))
     return 0
 
 
+def cmd_bench_threads(args) -> int:
+    from .bench import bench_threads
+    threads = [int(x) for x in args.threads_list.split(",")]
+    bench_threads(args.backbone, _adapter_cfg(args), args.batch, threads, args.repeats)
+    return 0
+
+
 def cmd_make_bundle(args) -> int:
     from .pipeline import make_bundle
+    _resolve_defaults(args, "viclip-tiny")
     start = time.time()
     make_bundle(Path(args.out), Path(args.work), args)
     print(f"make-bundle: {time.time() - start:.0f} s in all")
     return 0
 
 
-def _train_args(p: argparse.ArgumentParser, epochs: int) -> None:
-    p.add_argument("--adapter-dim", type=int, default=32)
-    p.add_argument("--adapter-layers", default="2-3")
+def _train_args(p: argparse.ArgumentParser) -> None:
+    """Defaults left None are the backbone's (config.training_defaults: the authors' settings for
+    the published backbones, the committed bundle's for viclip-tiny)."""
+    p.add_argument("--adapter-dim", type=int, help="default 128 (published backbones) / 32 (viclip-tiny)")
+    p.add_argument("--adapter-layers", help="default 8-12 / 2-3")
     p.add_argument("--adapter-scale", type=float, default=AdapterConfig.scale, help="lambda")
-    p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--epochs", type=int, help="default 50 / 20")
+    p.add_argument("--batch", type=int, help="default 4 / 16")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=1e-3)
     p.add_argument("--warmup-epochs", type=int, default=5)
     p.add_argument("--alpha", type=float, default=1.0, help="weight of L_CC (0: off)")
-    p.add_argument("--frame-interval-ms", type=float, default=160.0)
+    _sampling_args(p)
+    p.add_argument("--color-jitter", type=float, help="probability per clip; default 0.8 / 0")
+    p.add_argument("--grayscale", type=float, help="probability per clip; default 0.2 / 0")
     p.add_argument("--seed", type=int, default=0)
+
+
+def _sampling_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sampling", choices=("interval", "uniform"), help="default uniform / interval")
+    p.add_argument("--frame-interval-ms", type=float, help="interval sampling: default 160")
+    p.add_argument("--clip-ms", type=float, help="uniform sampling: T frames over this clip duration; default 4000")
+
+
+def _resolve_defaults(args, backbone: str, frames: int | None = None) -> None:
+    """Fill the options left unset with the backbone's defaults; then args.sampling_spec and an
+    args.frame_interval_ms that is the time between two sampled frames."""
+    from .config import sampling_spec, step_ms, training_defaults
+    d = training_defaults(backbone)
+    for name in ("adapter_dim", "adapter_layers", "epochs", "batch", "sampling", "color_jitter", "grayscale"):
+        if hasattr(args, name) and getattr(args, name) is None:
+            setattr(args, name, getattr(d, name))
+    if args.sampling is None:
+        args.sampling = d.sampling
+    if args.sampling == "interval" and args.frame_interval_ms is None:
+        args.frame_interval_ms = d.frame_interval_ms or TINY_INTERVAL_MS
+    if args.sampling == "uniform" and args.clip_ms is None:
+        args.clip_ms = d.clip_ms or DEFAULT_CLIP_MS
+    frames = frames or backbone_preset(backbone).frames
+    args.sampling_spec = sampling_spec(args.sampling, frames, args.frame_interval_ms, args.clip_ms)
+    args.frame_interval_ms = step_ms(args.sampling_spec, frames)
+
+
+def _checkpoint_backbone(path: str) -> tuple[str, int]:
+    """(backbone preset name, frames) a checkpoint was made with."""
+    from .checkpoint import CheckpointError
+    if not Path(path).is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    cfg = torch.load(path, map_location="cpu")["backbone_config"]
+    return cfg["name"], cfg["frames"]
 
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python3 -m msta", description=__doc__)
+    ap.add_argument("--threads", type=int, default=None,
+                    help=f"torch intra-op threads (default {TORCH_THREADS}, or $MSTA_THREADS)")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("params", help="total and trainable parameter counts")
@@ -339,7 +396,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", type=float, default=0.2)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--name", default="msta")
-    _train_args(p, epochs=20)
+    _train_args(p)
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("import-descriptions", help="the authors' spatial + temporal description files -> ours (.json) or a daemon label file (.yaml)")
@@ -375,7 +432,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", help="zero-shot: labels to name in bundle.json (file, one per line)")
     p.add_argument("--name", help="zero-shot: bundle name (default BACKBONE-zero-shot)")
     p.add_argument("--template", help="zero-shot: prompt template (default 'a video of {}.')")
-    p.add_argument("--frame-interval-ms", type=float, default=160.0)
+    _sampling_args(p)
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_export)
 
@@ -384,8 +441,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--train-data", required=True)
     p.add_argument("--eval-data", required=True)
     p.add_argument("--out", required=True)
-    _train_args(p, epochs=20)
+    _train_args(p)
     p.set_defaults(fn=cmd_base2novel)
+
+    p = sub.add_parser("bench-threads", help="seconds per training step with 1, 2, ... torch threads (ratios to 1)")
+    p.add_argument("--backbone", default="viclip-tiny", choices=sorted(PRESETS))
+    p.add_argument("--adapter-dim", type=int, default=32)
+    p.add_argument("--adapter-layers", default="2-3")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--threads-list", default="1,2")
+    p.add_argument("--repeats", type=int, default=10)
+    p.set_defaults(fn=cmd_bench_threads)
 
     p = sub.add_parser("make-bundle", help="regenerate the test bundle from scratch")
     p.add_argument("--out", default="../models/synthetic-actions")
@@ -393,14 +459,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pretrain-steps", type=int, default=1000)
     p.add_argument("--per-class", type=int, default=12)
     p.add_argument("--eval-per-class", type=int, default=4)
-    _train_args(p, epochs=20)
+    _train_args(p)
     p.set_defaults(fn=cmd_make_bundle)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
-    torch.set_num_threads(TORCH_THREADS)
     args = parser().parse_args(argv)
+    threads = args.threads if args.threads is not None else os.environ.get("MSTA_THREADS", str(TORCH_THREADS))
+    if not str(threads).isdigit() or int(threads) < 1:
+        source = "--threads" if args.threads is not None else "MSTA_THREADS"
+        print(f"msta: error: {source} {threads}: must be a whole number of at least 1", file=sys.stderr)
+        return 2
+    torch.set_num_threads(int(threads))
     try:
         return args.fn(args)
     except (ValueError, FileNotFoundError, RuntimeError) as e:

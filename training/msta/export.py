@@ -158,6 +158,7 @@ def write_bundle(model: MSTAModel, vocab_gz: bytes, meta: dict[str, Any], out: P
         "tokenizer": {"type": "clip-bpe", "vocab": VOCAB_FILE},
         "pixel": {"mean": list(c.pixel_mean), "std": list(c.pixel_std)},
         "frame_interval_ms": meta["frame_interval_ms"],
+        "sampling": meta.get("sampling") or {"mode": "interval", "interval_ms": meta["frame_interval_ms"]},
         "labels": labels,
         "files": {name: sha256(out / name) for name in ("video.onnx", "text.onnx", VOCAB_FILE)},
     }

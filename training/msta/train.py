@@ -16,6 +16,7 @@ from tqdm import tqdm
 from . import synth, video
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import AdapterConfig
+from .augment import augment
 from .data import Clip
 from .descriptions import cut_to_context
 from .losses import classification_loss, consistency_loss
@@ -39,6 +40,8 @@ class TrainConfig:
     alpha: float = 1.0  # weight of L_CC; 0 turns it off
     frame_interval_ms: float = 160.0
     seed: int = 0
+    color_jitter: float = 0.0  # probability per clip (the authors: 0.8)
+    grayscale: float = 0.0  # probability per clip (the authors: 0.2)
 
 
 def window(clip: Clip, frames: int, interval_ms: float, rng: Optional[np.random.Generator]) -> np.ndarray:
@@ -143,7 +146,10 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False)
         for s in bar:
             part = [clips[i] for i in order[s * cfg.batch:(s + 1) * cfg.batch]]
-            frames = torch.from_numpy(np.stack([window(c, model.cfg.frames, cfg.frame_interval_ms, rng) for c in part]))
+            frames = np.stack([window(c, model.cfg.frames, cfg.frame_interval_ms, rng) for c in part])
+            if cfg.color_jitter > 0 or cfg.grayscale > 0:
+                frames = np.stack([augment(f, rng, cfg.color_jitter, cfg.grayscale) for f in frames])
+            frames = torch.from_numpy(frames)
             y = torch.tensor([label_index[c.label] for c in part])
             text = model.encode_text(targets.ids)
             ce = classification_loss(model.encode_video(frames), text, scale, y)

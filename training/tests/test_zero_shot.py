@@ -77,6 +77,8 @@ def test_zero_shot_export_runs_in_onnxruntime_with_pytorch_parity(exported, voca
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["adapters"] is None and meta["labels"] == LABELS and meta["backbone"] == preset
     assert meta["context_length"] == cfg.context_length and meta["logit_scale"] == pytest.approx(100.0, rel=1e-5)
+    # the published backbones sample uniformly over a clip (ViCLIP's way): 8 frames over 4 s
+    assert meta["sampling"] == {"mode": "uniform", "clip_ms": 4000.0} and meta["frame_interval_ms"] == 500.0
     # adapters provably off: no adapter weight in either graph ...
     for graph in ("video.onnx", "text.onnx"):
         names = [i.name for i in onnx.load(str(out / graph)).graph.initializer]

@@ -5,6 +5,7 @@ import { registerClipMetrics } from '../../clip/clip-metrics.js';
 import { MstaError } from '../../errors.js';
 import { ClipTokenizer } from '../../model/clip-tokenizer.js';
 import { loadClipVocab } from '../../model/clip-vocab.js';
+import { bundleFrameIntervalMs } from '../../model/bundle-manifest.js';
 import { readBundle } from '../../model/read-bundle.js';
 import { openVideoModel } from '../../model/video-model.js';
 import { topK } from '../../recognize/top-k.js';
@@ -91,7 +92,7 @@ export const probeCommand: Command = {
           },
           onEvent: () => undefined,
         });
-        runner.start({ frameIntervalMs: positive(values['frame-interval-ms'], '--frame-interval-ms', m.frame_interval_ms ?? 125), stride });
+        runner.start({ frameIntervalMs: positive(values['frame-interval-ms'], '--frame-interval-ms', bundleFrameIntervalMs(m) ?? 125), stride });
         runner.setRecognizer(recognizer, { smoothing: 1, start: 1, end: 0, minClips: 1, minScore: 0, topK: top, updateEveryClips: 1, updateRise: 1, model: { name: m.name, sha256: bundle.sha256 } });
         runners.push(runner);
       });
