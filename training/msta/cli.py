@@ -189,8 +189,9 @@ def cmd_train(args) -> int:
     cfg = _train_config(args)
     ckpt = out / "checkpoint.pt"
     before = ckpt.stat().st_mtime_ns if ckpt.is_file() else None
+    validate = (lambda m: evaluate(m, tokenizer, held, labels, cfg.frame_interval_ms)[0]) if held and args.val_every > 0 else None
     train(model, tokenizer, vocab_gz, train_clips, labels, descriptions, cfg, out,
-          {"name": args.name, "sampling": args.sampling_spec}, resume=args.resume)
+          {"name": args.name, "sampling": args.sampling_spec}, resume=args.resume, validate=validate, val_every=args.val_every)
     written = ckpt.is_file() and ckpt.stat().st_mtime_ns != before
     if held:
         top1, _ = evaluate(model, tokenizer, held, labels, cfg.frame_interval_ms)
@@ -198,6 +199,9 @@ def cmd_train(args) -> int:
     if not ckpt.is_file():
         raise RuntimeError(f"train: no checkpoint written to {ckpt}")
     print(f"checkpoint: {ckpt}" + ("" if written else f" (unchanged: it had finished all {cfg.epochs} epochs)"))
+    if validate is not None and (out / "best.pt").is_file():
+        best = torch.load(out / "best.pt", map_location="cpu")["meta"]
+        print(f"best: {out / 'best.pt'} (epoch {best['best_epoch']}, validation top-1 {best['val_top1']:.4f})")
     return 0
 
 
@@ -307,6 +311,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--color-jitter", type=float, help="probability per clip; default 0.8 / 0")
     p.add_argument("--grayscale", type=float, help="probability per clip; default 0.2 / 0")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-every", type=int, help="validation top-1 every N epochs, best.pt kept; default 5 / 0 (off)")
 
 
 def _sampling_args(p: argparse.ArgumentParser) -> None:
@@ -320,7 +325,7 @@ def _resolve_defaults(args, backbone: str, frames: int | None = None) -> None:
     args.frame_interval_ms that is the time between two sampled frames."""
     from .config import sampling_spec, step_ms, training_defaults
     d = training_defaults(backbone)
-    for name in ("adapter_dim", "adapter_layers", "epochs", "batch", "sampling", "color_jitter", "grayscale"):
+    for name in ("adapter_dim", "adapter_layers", "epochs", "batch", "sampling", "color_jitter", "grayscale", "val_every"):
         if hasattr(args, name) and getattr(args, name) is None:
             setattr(args, name, getattr(d, name))
     if args.sampling is None:

@@ -98,8 +98,11 @@ def evaluate(model: MSTAModel, tokenizer: Tokenizer, clips: list[Clip], labels: 
 
 def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[Clip], labels: list[str],
           descriptions: Optional[dict], cfg: TrainConfig, out: Path, meta: dict, resume: bool = False,
-          log: Callable[[str], None] = print, warn: Callable[[str], None] = _stderr) -> MSTAModel:
-    """warn: one line per description the text context cuts short."""
+          log: Callable[[str], None] = print, warn: Callable[[str], None] = _stderr,
+          validate: Optional[Callable[[MSTAModel], float]] = None, val_every: int = 0) -> MSTAModel:
+    """warn: one line per description the text context cuts short. validate (top-1 on a
+    validation split) every val_every epochs and after the last: the best epoch's model is also
+    written to out/best.pt (the authors keep best.pth the same way)."""
     if cfg.epochs < 1:
         raise ValueError(f"train: epochs must be at least 1, got {cfg.epochs}")
     if not labels:
@@ -126,6 +129,7 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg, steps_per_epoch))
     ckpt = out / "checkpoint.pt"
     first_epoch = 0
+    best = {"epoch": None, "top1": -1.0}
     if resume and ckpt.is_file():
         saved, blob = load_checkpoint(ckpt)
         state = blob["train_state"]
@@ -137,6 +141,7 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
         rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"])
         first_epoch = state["epoch"] + 1
+        best = state.get("best", best)
         log(f"resumed from {ckpt} after epoch {first_epoch}")
     scale = model.logit_scale()
     for epoch in range(first_epoch, cfg.epochs):
@@ -162,11 +167,19 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
             for k, v in (("loss", loss), ("ce", ce), ("cc", cc)):
                 totals[k] += float(v) / steps_per_epoch
             bar.set_postfix(loss=f"{loss.item():.3f}")
+        checked = validate is not None and val_every > 0 and ((epoch + 1) % val_every == 0 or epoch + 1 == cfg.epochs)
+        top1 = validate(model) if checked else None
+        improved = top1 is not None and top1 > best["top1"]
+        if improved:
+            best = {"epoch": epoch + 1, "top1": top1}
         state = {"epoch": epoch, "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                 "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "config": cfg.__dict__}
-        save_checkpoint(ckpt, model, {**meta, "labels": labels, "template": TEMPLATE,
-                                      "frame_interval_ms": cfg.frame_interval_ms}, vocab_gz, state)
-        log(f"epoch {epoch + 1}/{cfg.epochs}: loss {totals['loss']:.4f} (ce {totals['ce']:.4f}, L_CC {totals['cc']:.4f})")
+                 "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "config": cfg.__dict__, "best": best}
+        full_meta = {**meta, "labels": labels, "template": TEMPLATE, "frame_interval_ms": cfg.frame_interval_ms}
+        save_checkpoint(ckpt, model, full_meta, vocab_gz, state)
+        if improved:
+            save_checkpoint(out / "best.pt", model, {**full_meta, "best_epoch": epoch + 1, "val_top1": top1}, vocab_gz, None)
+        log(f"epoch {epoch + 1}/{cfg.epochs}: loss {totals['loss']:.4f} (ce {totals['ce']:.4f}, L_CC {totals['cc']:.4f})"
+            + (f", validation top-1 {top1:.4f}" + (" (best so far)" if improved else "") if top1 is not None else ""))
     if first_epoch >= cfg.epochs:
         log(f"{ckpt}: already trained for all {cfg.epochs} epochs; nothing to do")
     model.eval()

@@ -19,7 +19,7 @@ def test_published_backbones_default_to_the_authors_settings():
     for backbone in ("viclip-b16", "clip-vit-b16", "viclip-l14", "clip-vit-l14"):
         a = resolved(backbone=backbone)
         assert (a.adapter_dim, a.adapter_layers, a.epochs, a.batch) == (128, "8-12", 50, 4)
-        assert (a.color_jitter, a.grayscale) == (0.8, 0.2)
+        assert (a.color_jitter, a.grayscale, a.val_every) == (0.8, 0.2, 5)
         assert a.sampling_spec == {"mode": "uniform", "clip_ms": 4000.0} and a.frame_interval_ms == 500.0
     a = resolved("--epochs", "7", "--clip-ms", "2400", "--grayscale", "0")
     assert (a.epochs, a.frame_interval_ms, a.grayscale) == (7, 300.0, 0.0)
@@ -27,7 +27,7 @@ def test_published_backbones_default_to_the_authors_settings():
 
 def test_the_tiny_backbone_keeps_the_committed_bundles_settings():
     a = resolved(backbone="viclip-tiny", frames=8)
-    assert (a.adapter_dim, a.adapter_layers, a.epochs, a.batch, a.color_jitter, a.grayscale) == (32, "2-3", 20, 16, 0, 0)
+    assert (a.adapter_dim, a.adapter_layers, a.epochs, a.batch, a.color_jitter, a.grayscale, a.val_every) == (32, "2-3", 20, 16, 0, 0, 0)
     assert a.sampling_spec == {"mode": "interval", "interval_ms": 160.0} and a.frame_interval_ms == 160.0
 
 
