@@ -7,8 +7,9 @@ import { runCommand } from './commands/run.js';
 import { probeCommand } from './commands/probe.js';
 import { sourceProbeCommand } from './commands/source-probe.js';
 import { tokenizeCommand } from './commands/tokenize.js';
+import { recordCommand } from './commands/record.js';
 
-const COMMANDS: Command[] = [runCommand, checkConfigCommand, schemaCommand, tokenizeCommand, sourceProbeCommand, probeCommand];
+const COMMANDS: Command[] = [runCommand, checkConfigCommand, schemaCommand, tokenizeCommand, sourceProbeCommand, probeCommand, recordCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`);
