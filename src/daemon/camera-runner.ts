@@ -1,6 +1,6 @@
 // One camera's pipeline: source -> sampled frames -> clips -> model (latest wins) -> scores ->
 // events. The ingest half lives as long as the camera; the recognition half is rebuilt when the
-// labels change, without touching the stream.
+// labels or the model change, without touching the stream.
 import { Subject, takeUntil, tap, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { ClipMetrics } from '../clip/clip-metrics.js';
@@ -39,14 +39,19 @@ export class CameraRunner {
     | { input: Subject<ClipEmbedding>; sub: Subscription; recognizer: Recognizer; options: Omit<ActionEventOptions, 'labels'> }
     | undefined;
 
+  /** The model clips go to; swapped in place (setModel) when the bundle changes. */
+  private model: VideoModel;
+
   constructor(
     readonly camera: string,
     private readonly deps: CameraRunnerDeps,
-  ) {}
+  ) {
+    this.model = deps.model;
+  }
 
   start(clip: ClipSettings): void {
-    const { source, model, clipMetrics, log } = this.deps;
-    const m = model.bundle.manifest;
+    const { source, clipMetrics, log } = this.deps;
+    const m = this.model.bundle.manifest;
     this.statusSub = source.status.subscribe((s) => {
       // No clips come while a camera is down: end its action now rather than leave it hanging.
       if (s.state !== 'streaming' && this.recognition) this.setRecognizer(this.recognition.recognizer, this.recognition.options);
@@ -65,10 +70,17 @@ export class CameraRunner {
         ),
         // Every clip made is counted; those replaced while waiting are a subset, dropped.
         tap(() => clipMetrics.clip(this.camera)),
-        latestWins((c) => model.embedClip(c), () => clipMetrics.drop(this.camera, 'replaced')),
+        latestWins((c) => {
+          const used = this.model;
+          return used.embedClip(c).then((embedding) => ({ embedding, used }));
+        }, () => clipMetrics.drop(this.camera, 'replaced')),
       )
       .subscribe({
-        next: (embedding) => this.recognition?.input.next(embedding),
+        next: ({ embedding, used }) => {
+          // A clip embedded by the model just swapped out lives in the other model's space.
+          if (used === this.model) this.recognition?.input.next(embedding);
+          else clipMetrics.drop(this.camera, 'model_swapped');
+        },
         error: (e: unknown) => {
           log.error({ camera: this.camera, err: (e as Error).message }, 'camera pipeline failed');
           this.ingestEnded();
@@ -84,7 +96,7 @@ export class CameraRunner {
     const labels = recognizer.set.labels.map((l) => (l.threshold === undefined ? { name: l.name } : { name: l.name, threshold: l.threshold }));
     const sub = input
       .pipe(
-        scoreClips(recognizer.embeds, this.deps.model.bundle.manifest.logit_scale),
+        scoreClips(recognizer.embeds, this.model.bundle.manifest.logit_scale),
         tap((scores) => this.deps.onScores(scores, recognizer)),
         actionEvents({ ...options, labels }),
       )
@@ -93,6 +105,15 @@ export class CameraRunner {
         error: (e: unknown) => this.deps.log.error({ camera: this.camera, err: (e as Error).message }, 'recognition failed'),
       });
     this.recognition = { input, sub, recognizer, options };
+  }
+
+  /**
+   * Moves to another model with the same input (frames, size, sampling): the stream goes on, the
+   * next clips go to `model`, and recognition restarts with its labels (`recognizer`).
+   */
+  setModel(model: VideoModel, recognizer: Recognizer, options: Omit<ActionEventOptions, 'labels'>): void {
+    this.model = model;
+    this.setRecognizer(recognizer, options);
   }
 
   /** Stops the source (its child process ends), lets the clip in inference finish, ends any active action. */

@@ -1,8 +1,8 @@
 // The daemon's life: phased start (sink, metrics, model warm-up, labels, sources), ready only when
-// all started; reload of labels and cameras without touching the rest; orderly stop.
+// all started; reload of labels, cameras and the model bundle without touching the rest; orderly stop.
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
 import type { CameraConfig, Config } from '../config/schema.js';
 import { MstaError } from '../errors.js';
@@ -12,7 +12,7 @@ import { startHttpServer, type Check } from '../metrics/http-server.js';
 import { ClipTokenizer } from '../model/clip-tokenizer.js';
 import { loadClipVocab } from '../model/clip-vocab.js';
 import { bundleFrameIntervalMs } from '../model/bundle-manifest.js';
-import { readBundle } from '../model/read-bundle.js';
+import { readBundle, type Bundle } from '../model/read-bundle.js';
 import { openVideoModel, type VideoModel } from '../model/video-model.js';
 import type { ActionEventOptions } from '../recognize/action-events.js';
 import { formatEventLine } from '../recognize/format-event.js';
@@ -36,6 +36,7 @@ export class Daemon {
   readonly registry: Registry = createRegistry();
   private readonly clipMetrics: ClipMetrics;
   private readonly eventMetrics: EventMetrics;
+  private readonly modelSwaps: Counter<'result'>;
   private readonly loop = watchEventLoop();
   private readonly runners = new Map<string, { runner: CameraRunner; camera: CameraConfig }>();
   private readonly statuses = new Map<string, CameraStatus>();
@@ -55,6 +56,7 @@ export class Daemon {
   ) {
     this.clipMetrics = registerClipMetrics(this.registry);
     this.eventMetrics = registerEventMetrics(this.registry);
+    this.modelSwaps = new Counter({ name: 'msta_model_swaps_total', help: 'Model bundle swaps on reload, by result (swapped, refused)', labelNames: ['result'], registers: [this.registry] });
   }
 
   async start(): Promise<void> {
@@ -95,19 +97,7 @@ export class Daemon {
     log.info({ listen: this.http.address }, 'serving /metrics, /healthz, /readyz');
 
     // 3. The model, warmed up, then the labels embedded with it.
-    this.model = await openVideoModel(
-      bundle,
-      {
-        providers: c.model.providers,
-        intraOpThreads: c.model.intra_op_threads,
-        interOpThreads: c.model.inter_op_threads,
-        tensorrt: { fp16: c.model.tensorrt.fp16, engineCacheDir: c.model.tensorrt.engine_cache_dir },
-        workers: c.model.workers,
-        maxBatch: c.model.max_batch,
-        maxWaitMs: c.model.max_wait_ms,
-      },
-      { log: log.child({ stage: 'model' }), registry: this.registry },
-    );
+    this.model = await this.openModel(bundle, c);
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
     this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
 
@@ -117,6 +107,84 @@ export class Daemon {
     this.started = true;
     this.deps.notifier.ready(`${this.runners.size} camera(s), model ${bundle.manifest.name} on ${this.model.provider}`);
     this.deps.notifier.startWatchdog(() => this.health().ok);
+  }
+
+  /** Opens and warms up a bundle's sessions with the config's model options. */
+  private openModel(bundle: Bundle, c: Config): Promise<VideoModel> {
+    const m = c.model!;
+    return openVideoModel(
+      bundle,
+      {
+        providers: m.providers,
+        intraOpThreads: m.intra_op_threads,
+        interOpThreads: m.inter_op_threads,
+        tensorrt: { fp16: m.tensorrt.fp16, engineCacheDir: m.tensorrt.engine_cache_dir },
+        workers: m.workers,
+        maxBatch: m.max_batch,
+        maxWaitMs: m.max_wait_ms,
+      },
+      { log: this.deps.log.child({ stage: 'model' }), registry: this.registry },
+    );
+  }
+
+  /**
+   * A changed model section or bundle (a new model.bundle, or new files in the same directory):
+   * the new bundle is verified, its sessions warmed and the labels embedded with it before any
+   * camera moves to it; then the old sessions close. Cameras keep streaming unless the new model
+   * wants other input (frames, size, sampling), which restarts them. Any failure leaves the
+   * running model in place. Returns whether the model changed.
+   */
+  private async swapModel(next: Config): Promise<boolean> {
+    const { log } = this.deps;
+    const old = this.model!;
+    let bundle: Bundle;
+    try {
+      bundle = await readBundle(next.model!.bundle);
+    } catch (e) {
+      this.modelSwaps.inc({ result: 'refused' });
+      throw e;
+    }
+    if (bundle.sha256 === old.bundle.sha256 && isDeepStrictEqual(this.config.model, next.model)) return false;
+    let model: VideoModel;
+    let tokenizer: ClipTokenizer;
+    let recognizer: Recognizer;
+    try {
+      model = await this.openModel(bundle, next);
+    } catch (e) {
+      this.modelSwaps.inc({ result: 'refused' });
+      throw e;
+    }
+    try {
+      tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
+      recognizer = await buildRecognizer(configuredLabelSet(next.labels, bundle.manifest), next.labels.cache_dir, model, tokenizer, log.child({ stage: 'recognize' }));
+    } catch (e) {
+      await model.close();
+      this.modelSwaps.inc({ result: 'refused' });
+      throw e;
+    }
+    const a = old.bundle.manifest;
+    const b = bundle.manifest;
+    const sameInput = a.frames === b.frames && a.height === b.height && a.width === b.width && bundleFrameIntervalMs(a) === bundleFrameIntervalMs(b);
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.recognizer = recognizer;
+    this.config = { ...this.config, model: next.model, labels: next.labels, recognition: next.recognition };
+    for (const [id, { runner, camera }] of this.runners) {
+      if (sameInput) {
+        runner.setModel(model, recognizer, this.eventOptions());
+      } else {
+        await runner.stop();
+        this.runners.delete(id);
+        this.startCamera(camera);
+      }
+    }
+    await old.close();
+    this.modelSwaps.inc({ result: 'swapped' });
+    log.info(
+      { model: { name: b.name, sha256: bundle.sha256 }, previous: { name: a.name, sha256: old.bundle.sha256 }, cameras_restarted: sameInput ? 0 : this.runners.size, provider: model.provider },
+      sameInput ? 'model swapped' : 'model swapped (new input shape: cameras restarted)',
+    );
+    return true;
   }
 
   private enabledCameras(c: Config): CameraConfig[] {
@@ -215,10 +283,11 @@ export class Daemon {
   async reload(next: Config): Promise<void> {
     const { log } = this.deps;
     const previous = this.config;
-    for (const key of ['model', 'mqtt', 'http', 'source'] as const) {
+    for (const key of ['mqtt', 'http', 'source'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
-    if (!isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(previous.recognition, next.recognition)) {
+    const swapped = await this.swapModel(next);
+    if (!swapped && (!isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(previous.recognition, next.recognition))) {
       const set = configuredLabelSet(next.labels, this.model!.bundle.manifest);
       const recognizer = await buildRecognizer(set, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }));
       this.config = { ...previous, labels: next.labels, recognition: next.recognition };
