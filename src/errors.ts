@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'LABELS_INVALID'
   | 'MQTT_FAILED'
   | 'MQTT_TOPIC_INVALID'
-  | 'SPOOL_FAILED';
+  | 'SPOOL_FAILED'
+  | 'HTTP_LISTEN_FAILED';
 
 export class MstaError extends Error {
   readonly code: ErrorCode;
@@ -34,6 +35,20 @@ export class MstaError extends Error {
     this.code = code;
     this.where = options.where;
   }
+}
+
+/**
+ * Codes of mistakes in what the user gave (config, flags, files it names): exit 2, which systemd
+ * does not restart (RestartPreventExitStatus=2), since a restart cannot fix them.
+ */
+const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CONFIG_NOT_FOUND', 'CONFIG_UNREADABLE', 'CONFIG_INVALID', 'CLI_USAGE', 'SOURCE_URL_INVALID',
+  'BUNDLE_NOT_FOUND', 'BUNDLE_INVALID', 'BUNDLE_HASH_MISMATCH', 'BUNDLE_GRAPH_MISMATCH', 'VOCAB_INVALID', 'LABELS_INVALID',
+]);
+
+/** The process exit status for an error: 2 for input errors, 1 for everything else. */
+export function exitCodeOf(e: unknown): 1 | 2 {
+  return e instanceof MstaError && INPUT_ERRORS.has(e.code) ? 2 : 1;
 }
 
 export function isMstaError(e: unknown, code?: ErrorCode): e is MstaError {

@@ -142,7 +142,7 @@ test('label files are read by extension; a missing one is a clear error', () => 
     assert.equal(readLabelFile(join(dir, 'l.yml')).length, 3);
     assert.deepEqual(readLabelFile(join(dir, 'l.txt')).map((a) => a.action.name), ['a: b', '- c']);
     const missing = join(dir, 'none.txt');
-    assert.throws(() => readLabelFile(missing), labelsError(missing, /cannot read the label file: ENOENT/));
+    assert.throws(() => readLabelFile(missing), labelsError(missing, /label file: no such file/));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -74,13 +74,13 @@ test('SIGHUP applies new labels and cameras without restarting the others; a bad
   }
 });
 
-test('start failures exit non-zero with a clear message: 2 for config errors, 1 for a broken bundle', { timeout: 60_000 }, async () => {
+test('start failures exit 2 with a clear message, for config errors and for a missing bundle', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'msta-life-'));
   const bad = await runCliProcess(['run', '--config', config(dir, 'cameras: 3\n')]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /cameras: .*expected array/);
   const noBundle = await runCliProcess(['run', '--http', '127.0.0.1:0', '--bundle', join(dir, 'nowhere'), '--camera', 'a=test://ball', '--mqtt-url', 'mqtt://127.0.0.1:1']);
-  assert.equal(noBundle.code, 1);
-  assert.match(noBundle.stderr, /BUNDLE_NOT_FOUND: .*nowhere\/bundle\.json: no bundle\.json/);
+  assert.equal(noBundle.code, 2);
+  assert.match(noBundle.stderr, /model\.bundle: .*nowhere\/bundle\.json: no bundle\.json/);
   assert.doesNotMatch(noBundle.stderr, /\n\s+at /, 'no stack trace');
 });

@@ -7,7 +7,7 @@ test('log lines never carry URL passwords or known secret values, in messages or
   const lines: string[] = [];
   const destination = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
   const log = createLogger({ level: 'info', format: 'json', secrets: ['mqtt-s3cret'], destination });
-  log.child({ stage: 'source', camera: 'c1' }).info({ url: 'rtsp://admin:hunter2@10.0.0.5/live' }, 'connecting to rtsp://admin:hunter2@10.0.0.5/live');
+  log.child({ stage: 'source', camera: 'c1' }).info({ url: 'rtsp://admin:hunter2@10.0.0.5/live', backup: 'rtsp://10.0.0.6/live?channel=1&token=hunter2' }, 'connecting to rtsp://admin:hunter2@10.0.0.5/live');
   log.error({ err: new Error('auth failed for user msta with mqtt-s3cret'), nested: { list: ['mqtts://u:hunter2@b:8883'] } }, 'mqtt failed');
   const all = lines.join('');
   assert.equal(lines.length, 2);
@@ -15,6 +15,7 @@ test('log lines never carry URL passwords or known secret values, in messages or
   const first = JSON.parse(lines[0]!);
   assert.equal(first.msg, 'connecting to rtsp://admin:***@10.0.0.5/live');
   assert.equal(first.url, 'rtsp://admin:***@10.0.0.5/live');
+  assert.equal(first.backup, 'rtsp://10.0.0.6/live?channel=1&token=***');
   assert.equal(first.stage, 'source');
   assert.equal(first.camera, 'c1');
   assert.match(JSON.parse(lines[1]!).err.message, /auth failed for user msta with \*\*\*/);

@@ -81,10 +81,10 @@ test('probe refuses bad input clearly: no input, an empty label set, a missing b
   assert.equal(noInput.code, 2);
   assert.match(noInput.stderr, /--input URL_OR_FILE is required/);
   const empty = await runCliProcess(['probe', '--providers', 'cpu', '--input', 'test://ball', '--labels', ' , ', '--bundle', join(tmpdir(), 'no-such-bundle')]);
-  assert.equal(empty.code, 1);
+  assert.equal(empty.code, 2);
   assert.match(empty.stderr, /BUNDLE_NOT_FOUND/);
   const noLabels = await runCliProcess(['probe', '--providers', 'cpu', '--input', 'test://ball', '--labels-file', '/dev/null']);
-  assert.equal(noLabels.code, 1);
+  assert.equal(noLabels.code, 2);
   assert.match(noLabels.stderr, /LABELS_INVALID: labels: the label set is empty/);
   assert.doesNotMatch(noLabels.stderr, /\n\s+at /, 'no stack trace');
 });

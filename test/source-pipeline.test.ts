@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildPipelineDescription, decoderElements, quoteValue, type PipelineOptions } from '../src/source/pipeline-description.js';
-import { parseSourceUrl } from '../src/source/source-url.js';
+import { parseSourceUrl } from '../src/source-url.js';
 
 const o: PipelineOptions = { width: 224, height: 160, transport: 'tcp', latencyMs: 200, decoder: 'auto', realtime: true };
 const none = () => false;

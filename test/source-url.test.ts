@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSourceUrl } from '../src/source/source-url.js';
+import { parseSourceUrl } from '../src/source-url.js';
 import { scrubSecrets } from '../src/source/secrets.js';
 import { isMstaError } from '../src/errors.js';
 

@@ -1,12 +1,12 @@
 // Reads, substitutes, validates and resolves a YAML config, collecting every problem with its
 // YAML path (and line) instead of stopping at the first.
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Node } from 'yaml';
 import type { z } from 'zod';
 import { MstaError } from '../errors.js';
+import { readFailure, readTextFile, TextEncodingError } from '../read-text.js';
 import { ConfigError, formatPath, type ConfigIssue } from './config-error.js';
-import { configSchema, type Config } from './schema.js';
+import { cameraUrlProblem, configSchema, type Config } from './schema.js';
 import { substituteEnv } from './substitute-env.js';
 
 export interface ParseOptions {
@@ -46,21 +46,23 @@ function zodIssues(error: z.ZodError): ConfigIssue[] {
   });
 }
 
-const readUtf8 = (path: string): string => readFileSync(path, 'utf8');
-
 /** Replaces `url_file` / `username_file` / `password_file` with the (trimmed) file contents. */
 function resolveSecretFiles(config: Config, base: string, read: (p: string) => string, issues: ConfigIssue[]): void {
   const load = (path: (string | number)[], file: string): string | undefined => {
     try {
       return read(resolve(base, file)).trim();
     } catch (e) {
-      issues.push({ path, message: `cannot read ${resolve(base, file)}: ${(e as NodeJS.ErrnoException).code ?? 'error'}` });
+      issues.push({ path, message: `${resolve(base, file)}: ${readFailure(e)}` });
       return undefined;
     }
   };
   config.cameras.forEach((camera, i) => {
     if (camera.url_file !== undefined) {
-      camera.url = load(['cameras', i, 'url_file'], camera.url_file);
+      const path = ['cameras', i, 'url_file'];
+      camera.url = load(path, camera.url_file);
+      // The schema checked inline URLs; one read from a file gets the same check.
+      const why = camera.url === undefined ? undefined : cameraUrlProblem(camera.url);
+      if (why !== undefined) issues.push({ path, message: `${resolve(base, camera.url_file)}: ${why}` });
       delete camera.url_file;
     }
   });
@@ -97,7 +99,13 @@ export function parseConfig(text: string, options: ParseOptions): Config {
       doc.errors.map((e) => ({ path: [], message: `YAML: ${e.message.split('\n')[0]}`, line: counter.linePos(e.pos[0]).line })),
     );
   }
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // The yaml package refuses documents whose aliases expand without bound (a "billion laughs").
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    throw new ConfigError(options.file, [{ path: [], message: `YAML: ${(e as Error).message}` }]);
+  }
   const { value, issues } = substituteEnv(raw, options.env ?? process.env);
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) {
@@ -107,7 +115,7 @@ export function parseConfig(text: string, options: ParseOptions): Config {
   }
   const base = dirname(resolve(options.file));
   if (parsed.success && issues.length === 0) {
-    resolveSecretFiles(parsed.data, base, options.readSecret ?? readUtf8, issues);
+    resolveSecretFiles(parsed.data, base, options.readSecret ?? readTextFile, issues);
   }
   if (issues.length > 0 || !parsed.success) {
     const located = issues.map((i) => ({ ...i, line: i.line ?? locate(doc, counter, i.path) }));
@@ -121,10 +129,10 @@ export function parseConfig(text: string, options: ParseOptions): Config {
 export function loadConfigFile(file: string, env?: ParseOptions['env']): Config {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new MstaError(code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_UNREADABLE', code === 'ENOENT' ? 'no such file' : `cannot read (${code})`, { where: file });
+    throw new MstaError(code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_UNREADABLE', readFailure(e), { where: e instanceof TextEncodingError ? `${file}:${e.line}` : file });
   }
   return parseConfig(text, { file, env });
 }

@@ -1,27 +1,60 @@
 // The one config schema (YAML, snake_case). Strict everywhere: an unknown key is an error, so a
 // typo never silently falls back to a default. `msta-edge schema` prints it as JSON Schema.
 import { z } from 'zod';
+import { sourceUrlProblem } from '../source-url.js';
 
 /** Camera ids become MQTT topic levels and metric labels: letters, digits, '_' and '-' only. */
 export const CAMERA_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-const SOURCE_SCHEMES = ['rtsp:', 'rtsps:', 'file:', 'v4l2:', 'test:'];
-
-/** A camera URL: one of the source schemes, an absolute file path, or a /dev/video device. */
-function isSourceUrl(url: string): boolean {
-  if (url.startsWith('/')) return true;
-  try {
-    return SOURCE_SCHEMES.includes(new URL(url).protocol);
-  } catch {
-    return false;
+/**
+ * Why a camera URL is refused: the source's own parser (one check for check-config and run), and
+ * in a config a file path must be absolute (relative to what would be ambiguous).
+ */
+export function cameraUrlProblem(url: string): string | undefined {
+  const trimmed = url.trim();
+  if (trimmed !== '' && !/^[a-z][a-z0-9+.-]*:/i.test(trimmed) && !trimmed.startsWith('/')) {
+    return 'must be a URL (rtsp, rtsps, file, v4l2, test) or an absolute file path';
   }
+  return sourceUrlProblem(url);
+}
+
+/** host:port, with the port 0-65535 (0: any free port, for tests). */
+function listenProblem(listen: string): string | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(listen);
+  if (!m) return 'must be HOST:PORT (an IPv6 host in brackets: [::1]:9464)';
+  if (Number(m[2]) > 65535) return `port ${m[2]} is out of range (0-65535)`;
+  return undefined;
+}
+
+/** Credentials in a broker URL are percent-encoded: a stray "%" would fail only at connect time. */
+function mqttUrlProblem(url: string): string | undefined {
+  if (!URL.canParse(url)) return 'must be an mqtt://, mqtts://, ws:// or wss:// URL';
+  const parsed = new URL(url);
+  if (!/^(mqtts?|wss?|tcp|ssl):$/.test(parsed.protocol)) return 'must be an mqtt://, mqtts://, ws:// or wss:// URL';
+  if (parsed.hostname === '') return 'has no host';
+  for (const [part, value] of [['user name', parsed.username], ['password', parsed.password]] as const) {
+    try {
+      decodeURIComponent(value);
+    } catch {
+      return `the ${part} in the URL is not valid percent-encoding (write "%" as %25)`;
+    }
+  }
+  return undefined;
+}
+
+/** A zod check from a function that says what is wrong. */
+function check(problem: (value: string) => string | undefined) {
+  return (value: string, ctx: z.RefinementCtx): void => {
+    const why = problem(value);
+    if (why !== undefined) ctx.addIssue({ code: 'custom', message: why });
+  };
 }
 
 const camera = z.strictObject({
   id: z.string().regex(CAMERA_ID, 'must be 1-64 letters, digits, "_" or "-" (it becomes an MQTT topic level)'),
   url: z
     .string()
-    .refine(isSourceUrl, `must be a URL with scheme ${SOURCE_SCHEMES.map((s) => s.slice(0, -1)).join(', ')}, or an absolute path`)
+    .superRefine(check(cameraUrlProblem))
     .optional()
     .describe('rtsp://user:pass@host/path, file:///path, v4l2:///dev/video0 or test://smpte; ${ENV} works here'),
   url_file: z.string().optional().describe('file holding the URL (a secret: it usually carries a password)'),
@@ -102,7 +135,7 @@ const mqtt = z
   .strictObject({
     url: z
       .string()
-      .refine((u) => URL.canParse(u) && /^(mqtts?|wss?|tcp|ssl):$/.test(new URL(u).protocol), 'must be an mqtt://, mqtts://, ws:// or wss:// URL')
+      .superRefine(check(mqttUrlProblem))
       .optional()
       .describe('broker; absent = an embedded broker on 127.0.0.1 (demo)'),
     protocol_version: z.union([z.literal(5), z.literal(4)]).default(5).describe('5 = MQTT 5, 4 = MQTT 3.1.1'),
@@ -140,7 +173,7 @@ const http = z
   .strictObject({
     listen: z
       .string()
-      .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT')
+      .superRefine(check(listenProblem))
       .default('127.0.0.1:9464')
       .describe('/metrics, /healthz, /readyz'),
   })

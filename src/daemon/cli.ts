@@ -1,40 +1,46 @@
 // `msta-edge <command> [options]`: one file per command in ./commands, listed here.
-import { isMstaError } from '../errors.js';
+import { exitCodeOf, isMstaError } from '../errors.js';
 import type { Command } from './commands/command.js';
-import { checkConfigCommand } from './commands/check-config.js';
-import { schemaCommand } from './commands/schema.js';
-import { runCommand } from './commands/run.js';
-import { probeCommand } from './commands/probe.js';
-import { sourceProbeCommand } from './commands/source-probe.js';
-import { tokenizeCommand } from './commands/tokenize.js';
-import { recordCommand } from './commands/record.js';
 
-const COMMANDS: Command[] = [runCommand, checkConfigCommand, schemaCommand, tokenizeCommand, sourceProbeCommand, probeCommand, recordCommand];
+// Loaded on demand: check-config need not load onnxruntime, GStreamer and MQTT to validate a file.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  'check-config': async () => (await import('./commands/check-config.js')).checkConfigCommand,
+  schema: async () => (await import('./commands/schema.js')).schemaCommand,
+  tokenize: async () => (await import('./commands/tokenize.js')).tokenizeCommand,
+  'source-probe': async () => (await import('./commands/source-probe.js')).sourceProbeCommand,
+  probe: async () => (await import('./commands/probe.js')).probeCommand,
+  record: async () => (await import('./commands/record.js')).recordCommand,
+};
 
-function usage(): string {
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`);
+async function usage(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  const lines = commands.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`);
   return `usage: msta-edge <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
 }
 
-/** Runs one command; returns the process exit code (0 ok, 1 runtime failure, 2 usage or config error). */
+/** Runs one command; returns the process exit code (0 ok, 1 runtime failure, 2 usage, config or input error). */
 export async function runCli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
+    process.stdout.write(await usage());
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    process.stderr.write(`msta-edge: unknown command "${name}"\n\n${usage()}`);
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    process.stderr.write(`msta-edge: unknown command "${name}"\n\n${await usage()}`);
     return 2;
   }
   try {
-    return await command.run(rest);
+    return await (await load()).run(rest);
   } catch (e) {
     if (isMstaError(e)) {
       process.stderr.write(`msta-edge ${name}: ${e.code}: ${e.message}\n`);
-      return e.code === 'CLI_USAGE' || e.code.startsWith('CONFIG_') ? 2 : 1;
+      return exitCodeOf(e);
     }
-    throw e;
+    // A bug, not a user's mistake: one line, the stack on request.
+    const error = e instanceof Error ? e : new Error(String(e));
+    process.stderr.write(`msta-edge ${name}: internal error: ${error.message}${process.env.MSTA_EDGE_DEBUG ? `\n${error.stack}` : ' (MSTA_EDGE_DEBUG=1 shows the stack)'}\n`);
+    return 1;
   }
 }

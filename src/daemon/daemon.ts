@@ -5,14 +5,14 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
 import type { CameraConfig, Config } from '../config/schema.js';
-import { MstaError } from '../errors.js';
 import { createRegistry } from '../metrics/create-registry.js';
 import { watchEventLoop } from '../metrics/event-loop-health.js';
 import { startHttpServer, type Check } from '../metrics/http-server.js';
 import { ClipTokenizer } from '../model/clip-tokenizer.js';
 import { loadClipVocab } from '../model/clip-vocab.js';
 import { bundleFrameIntervalMs } from '../model/bundle-manifest.js';
-import { readBundle, type Bundle } from '../model/read-bundle.js';
+import type { Bundle } from '../model/read-bundle.js';
+import { ConfigError } from '../config/config-error.js';
 import { openVideoModel, type VideoModel } from '../model/video-model.js';
 import type { ActionEventOptions } from '../recognize/action-events.js';
 import { formatEventLine } from '../recognize/format-event.js';
@@ -24,8 +24,9 @@ import type { ActionEvent, CameraStatus } from '../types.js';
 import { CameraRunner } from './camera-runner.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
-import { buildRecognizer, configuredLabelSet, type Recognizer } from './recognizer.js';
+import { buildRecognizer, type Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
+import { prepareConfig, type PreparedConfig } from './validate-config.js';
 
 export interface DaemonDeps {
   log: Logger;
@@ -59,14 +60,12 @@ export class Daemon {
     this.modelSwaps = new Counter({ name: 'msta_model_swaps_total', help: 'Model bundle swaps on reload, by result (swapped, refused)', labelNames: ['result'], registers: [this.registry] });
   }
 
-  async start(): Promise<void> {
+  /** Starts on a config prepareConfig accepted (run passes what check-config would print ok for). */
+  async start(prepared?: PreparedConfig): Promise<void> {
     const { log } = this.deps;
-    const c = this.config;
-    if (!c.model) throw new MstaError('CONFIG_INVALID', 'model.bundle is required', { where: 'model' });
-
-    // 0. The bundle's files verified and the labels read: cheap, and mistakes surface first.
-    const bundle = await readBundle(c.model.bundle);
-    const labelSet = configuredLabelSet(c.labels, bundle.manifest);
+    // 0. Every check before anything is connected: the bundle's files verified, the labels read.
+    const { config: c, bundle, labelSet } = prepared ?? (await prepareConfig(this.config, 'config'));
+    this.config = c;
     const labelNames = labelSet.labels.map((l) => l.name);
 
     // 1. The sink next: events made later must have somewhere to go (its spool works offline).
@@ -128,22 +127,16 @@ export class Daemon {
   }
 
   /**
-   * A changed model section or bundle (a new model.bundle, or new files in the same directory):
-   * the new bundle is verified, its sessions warmed and the labels embedded with it before any
-   * camera moves to it; then the old sessions close. Cameras keep streaming unless the new model
-   * wants other input (frames, size, sampling), which restarts them. Any failure leaves the
-   * running model in place. Returns whether the model changed.
+   * A changed model section or bundle (a new model.bundle, or new files in the same directory),
+   * already verified by prepareConfig: its sessions are warmed and the labels embedded with it
+   * before any camera moves to it; then the old sessions close. Cameras keep streaming unless the
+   * new model wants other input (frames, size, sampling), which restarts them. Any failure leaves
+   * the running model in place. Returns whether the model changed.
    */
-  private async swapModel(next: Config): Promise<boolean> {
+  private async swapModel(prepared: PreparedConfig): Promise<boolean> {
     const { log } = this.deps;
+    const { config: next, bundle, labelSet } = prepared;
     const old = this.model!;
-    let bundle: Bundle;
-    try {
-      bundle = await readBundle(next.model!.bundle);
-    } catch (e) {
-      this.modelSwaps.inc({ result: 'refused' });
-      throw e;
-    }
     if (bundle.sha256 === old.bundle.sha256 && isDeepStrictEqual(this.config.model, next.model)) return false;
     let model: VideoModel;
     let tokenizer: ClipTokenizer;
@@ -156,7 +149,7 @@ export class Daemon {
     }
     try {
       tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
-      recognizer = await buildRecognizer(configuredLabelSet(next.labels, bundle.manifest), next.labels.cache_dir, model, tokenizer, log.child({ stage: 'recognize' }));
+      recognizer = await buildRecognizer(labelSet, next.labels.cache_dir, model, tokenizer, log.child({ stage: 'recognize' }));
     } catch (e) {
       await model.close();
       this.modelSwaps.inc({ result: 'refused' });
@@ -280,16 +273,27 @@ export class Daemon {
   }
 
   /** Applies a new config: labels and cameras change in place; other sections need a restart. */
-  async reload(next: Config): Promise<void> {
+  async reload(next: Config, origin = 'new config'): Promise<void> {
     const { log } = this.deps;
     const previous = this.config;
+    // Fully validated before anything running is touched: a bad label file, TLS file or bundle
+    // leaves all as it was. The bundle is read again: a new one, or new files in its directory,
+    // swaps the model; its labels are checked against it.
+    let prepared: PreparedConfig;
+    try {
+      prepared = await prepareConfig(next, origin);
+    } catch (e) {
+      if (e instanceof ConfigError && e.issues.some((i) => i.path[0] === 'model')) this.modelSwaps.inc({ result: 'refused' });
+      throw e;
+    }
     for (const key of ['mqtt', 'http', 'source'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
-    const swapped = await this.swapModel(next);
-    if (!swapped && (!isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(previous.recognition, next.recognition))) {
-      const set = configuredLabelSet(next.labels, this.model!.bundle.manifest);
-      const recognizer = await buildRecognizer(set, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }));
+    const swapped = await this.swapModel(prepared);
+    // The label set as read now: an edited label file changes it while the config stays the same.
+    const labelsChanged = !isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(this.recognizer?.set, prepared.labelSet);
+    if (!swapped && (labelsChanged || !isDeepStrictEqual(previous.recognition, next.recognition))) {
+      const recognizer = await buildRecognizer(prepared.labelSet, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }));
       this.config = { ...previous, labels: next.labels, recognition: next.recognition };
       this.recognizer = recognizer;
       for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());

@@ -25,7 +25,7 @@ export interface Recognizer {
 /** The label part of the config (one-off commands have no embedding cache). */
 export type LabelOptions = Omit<Config['labels'], 'cache_dir'>;
 
-export function configuredLabelSet(labels: LabelOptions, manifest: BundleManifest): LabelSet {
+export function configuredLabelSet(labels: LabelOptions, manifest: Pick<BundleManifest, 'template' | 'labels'>): LabelSet {
   const named = labels.files.length > 0 || labels.actions.length > 0;
   const actions: LocatedAction[] = named
     ? [...labels.files.flatMap((file) => readLabelFile(file)), ...inlineActions(labels.actions, 'labels.actions')]

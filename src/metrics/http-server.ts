@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { MstaError } from '../errors.js';
 
 export interface Check {
   ok: boolean;
@@ -46,9 +47,14 @@ export async function startHttpServer(listen: string, endpoints: HttpEndpoints):
   });
   const { host, port } = parseListen(listen);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    // EADDRINUSE, EADDRNOTAVAIL, EACCES: the configured address, named, not a stack trace.
+    const failed = (e: NodeJS.ErrnoException): void => {
+      const why = e.code === 'EADDRINUSE' ? 'the address is already in use (another msta-edge or service on that port?)' : e.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : `${e.code ?? e.message}`;
+      reject(new MstaError('HTTP_LISTEN_FAILED', `cannot listen on ${listen}: ${why}`, { where: 'http.listen', cause: e }));
+    };
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

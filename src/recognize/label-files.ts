@@ -2,10 +2,10 @@
 // (a list like labels.actions in the config: a name, or {name, descriptions, threshold}; or
 // {template, actions: [...]} where the template is this file's own).
 // Every action keeps "file:line" so errors point at the line to fix.
-import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { MstaError } from '../errors.js';
+import { readFailure, readTextFile, TextEncodingError } from '../read-text.js';
 import type { LocatedAction } from './label-set.js';
 
 function invalid(where: string, message: string): MstaError {
@@ -37,11 +37,16 @@ export function parseLabelYaml(text: string, file: string): LocatedAction[] {
   const at = (offset: number | undefined) => `${file}:${offset === undefined ? 1 : lines.linePos(offset).line}`;
   const syntax = doc.errors[0];
   if (syntax) throw invalid(`${file}:${syntax.linePos?.[0].line ?? 1}`, `not valid YAML: ${syntax.message.split('\n')[0]}`);
-  const top: unknown = doc.toJS();
+  let top: unknown;
+  try {
+    top = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw invalid(`${file}:1`, `not valid YAML: ${(e as Error).message}`);
+  }
   // Either a list of actions, or {template?, actions: [...]}: a template that applies to this file's actions.
   const wrapped = typeof top === 'object' && top !== null && !Array.isArray(top);
   if (wrapped) {
-    const extra = Object.keys(top).filter((k) => k !== 'template' && k !== 'actions');
+    const extra = Object.keys(top as object).filter((k) => k !== 'template' && k !== 'actions');
     if (extra.length > 0) throw invalid(at(doc.contents?.range?.[0]), `unknown key ${JSON.stringify(extra[0])} (a label file has template and actions)`);
   }
   const template: unknown = wrapped ? (top as { template?: unknown }).template : undefined;
@@ -73,9 +78,9 @@ export function parseLabelYaml(text: string, file: string): LocatedAction[] {
 export function readLabelFile(file: string): LocatedAction[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file);
   } catch (e) {
-    throw invalid(file, `cannot read the label file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw invalid(e instanceof TextEncodingError ? `${file}:${e.line}` : file, `label file: ${readFailure(e)}`);
   }
   return /\.ya?ml$/i.test(file) ? parseLabelYaml(text, file) : parseLabelText(text, file);
 }

@@ -63,6 +63,13 @@ export function fillTemplate(template: string, words: string): string {
   return template.replaceAll('{}', words);
 }
 
+/**
+ * Longest label name and description (characters). Prompts are cut at the model's context length
+ * (77 tokens) anyway; the limits keep log lines, MQTT payloads and discovery messages bounded.
+ */
+export const MAX_LABEL_LENGTH = 200;
+export const MAX_DESCRIPTION_LENGTH = 1000;
+
 function invalid(where: string, message: string): MstaError {
   return new MstaError('LABELS_INVALID', message, { where });
 }
@@ -70,10 +77,13 @@ function invalid(where: string, message: string): MstaError {
 function toLabel(template: string, { action, where }: LocatedAction): Label {
   const name = action.name.trim();
   if (name === '') throw invalid(where, 'empty label name');
+  if (name.length > MAX_LABEL_LENGTH) throw invalid(where, `label name of ${name.length} characters (at most ${MAX_LABEL_LENGTH}): "${name.slice(0, 40)}..."`);
   const words = labelWords(name);
   if (words === '') throw invalid(where, `label ${JSON.stringify(name)} has no words to put in a prompt`);
   const descriptions = (action.descriptions ?? []).map((d) => d.trim());
   if (descriptions.some((d) => d === '')) throw invalid(where, `label ${JSON.stringify(name)} has an empty description`);
+  const long = descriptions.find((d) => d.length > MAX_DESCRIPTION_LENGTH);
+  if (long !== undefined) throw invalid(where, `label ${JSON.stringify(name)} has a description of ${long.length} characters (at most ${MAX_DESCRIPTION_LENGTH})`);
   const { threshold } = action;
   if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
     throw invalid(where, `label ${JSON.stringify(name)}: threshold must be between 0 and 1, got ${threshold}`);

@@ -10,7 +10,7 @@ import { runSourceChild, type ChildEvent } from './child-process.js';
 import type { Transport } from './pipeline-description.js';
 import { sourceMetrics } from './source-metrics.js';
 import { scrubSecrets } from './secrets.js';
-import { parseSourceUrl } from './source-url.js';
+import { parseSourceUrl } from '../source-url.js';
 import { supervise, type SourceEvent } from './supervise.js';
 
 export interface CameraSourceOptions {

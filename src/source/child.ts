@@ -10,7 +10,7 @@ import { STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-prot
 import { encodeRecordHeader, RecordKind } from './frame-record.js';
 import { APPSINK_NAME, buildPipelineDescription, decoderElements } from './pipeline-description.js';
 import { scrubSecrets } from './secrets.js';
-import { parseSourceUrl } from './source-url.js';
+import { parseSourceUrl } from '../source-url.js';
 
 // A native addon: ESM cannot import it by name.
 const { Pipeline } = createRequire(import.meta.url)('gstreamer-superficial') as typeof import('gstreamer-superficial');

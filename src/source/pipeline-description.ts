@@ -1,6 +1,6 @@
 // gst-launch descriptions per source kind: depay/demux, decode, rate-limit, centre-crop + scale
 // to the model's size, RGB, into an appsink that keeps only the latest frame.
-import type { SourceSpec } from './source-url.js';
+import type { SourceSpec } from '../source-url.js';
 
 export type Transport = 'tcp' | 'udp' | 'auto';
 

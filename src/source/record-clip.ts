@@ -6,7 +6,7 @@ import type { BusMessage } from 'gstreamer-superficial';
 import { MstaError } from '../errors.js';
 import { decodeSegment, quoteValue, sourceSegment, type DecoderChoice, type Transport } from './pipeline-description.js';
 import { scrubSecrets } from './secrets.js';
-import { parseSourceUrl } from './source-url.js';
+import { parseSourceUrl } from '../source-url.js';
 
 const { Pipeline } = createRequire(import.meta.url)('gstreamer-superficial') as typeof import('gstreamer-superficial');
 

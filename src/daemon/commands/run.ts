@@ -4,10 +4,11 @@ import { defaultConfig, loadConfigFile } from '../../config/load-config.js';
 import { ConfigError, formatIssue } from '../../config/config-error.js';
 import { isMstaError, MstaError } from '../../errors.js';
 import { Daemon } from '../daemon.js';
-import { DEMO_BUNDLE, DEMO_VIDEO } from '../defaults.js';
+import { DEMO_VIDEO } from '../defaults.js';
 import { createLogger } from '../logger.js';
 import { applyRunFlags } from '../run-flags.js';
 import { createNotifier } from '../sd-notify.js';
+import { prepareConfig, withDefaultBundle } from '../validate-config.js';
 import { parseCommandArgs, type Command } from './command.js';
 
 /** With no config and no flags: the demo video in a loop through the test bundle. */
@@ -48,10 +49,11 @@ export const runCommand: Command = {
         ...(values['mqtt-url'] !== undefined ? { mqttUrl: values['mqtt-url'] } : {}),
         ...(values.http !== undefined ? { http: values.http } : {}),
       });
-      // No model configured: the test bundle that ships with msta-edge.
-      return config.model ? config : applyRunFlags(config, { bundle: DEMO_BUNDLE });
+      return withDefaultBundle(config);
     };
-    const config = load();
+    // Every check check-config makes, before anything is connected: a config error exits 2 here.
+    const prepared = await prepareConfig(load(), configFile ?? 'command line');
+    const { config } = prepared;
     const secrets = [config.mqtt.password, config.mqtt.username].filter((s): s is string => !!s);
     const log = createLogger({ level: config.logging.level, format: config.logging.format, secrets });
     const notifier = createNotifier(process.env, (e) => log.warn({ err: e.message }, 'sd_notify failed'));
@@ -93,14 +95,17 @@ export const runCommand: Command = {
         log.error({ file: configFile, issues }, 'SIGHUP: new config rejected, keeping the running one');
         return;
       }
-      daemon.reload(next).then(
+      daemon.reload(next, configFile).then(
         () => log.info({ file: configFile }, 'config reloaded'),
-        (e: unknown) => log.error({ err: (e as Error).message }, 'SIGHUP: reload failed, keeping the running config'),
+        (e: unknown) =>
+          e instanceof ConfigError
+            ? log.error({ file: configFile, issues: e.issues.map(formatIssue) }, 'SIGHUP: new config rejected, keeping the running one')
+            : log.error({ err: (e as Error).message }, 'SIGHUP: reload failed, keeping the running config'),
       );
     });
 
     try {
-      await daemon.start();
+      await daemon.start(prepared);
     } catch (e) {
       log.fatal({ err: (e as Error).message, code: isMstaError(e) ? e.code : undefined }, 'start failed');
       await daemon.stop().catch(() => undefined);

@@ -1,8 +1,9 @@
-// Camera URLs: what kind of source each names, checked before any pipeline is built.
+// Camera URLs: what kind of source each names. Shared: the config schema checks camera URLs with
+// this same function the source uses to build its pipeline, so check-config and run agree.
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MstaError } from '../errors.js';
-import { scrubSecrets } from './secrets.js';
+import { isMstaError, MstaError } from './errors.js';
+import { redactUrlsIn } from './redact.js';
 
 /** videotestsrc's pattern names (GStreamer 1.22). */
 export const TEST_PATTERNS = [
@@ -19,7 +20,7 @@ export type SourceSpec =
   | { kind: 'test'; pattern: string; fps: number };
 
 function invalid(url: string, why: string): MstaError {
-  return new MstaError('SOURCE_URL_INVALID', `${why}: "${scrubSecrets(url, url)}"`, { where: 'url' });
+  return new MstaError('SOURCE_URL_INVALID', `${why}: "${redactUrlsIn(url)}"`, { where: 'url' });
 }
 
 /**
@@ -47,9 +48,18 @@ export function parseSourceUrl(url: string, cwd = process.cwd()): SourceSpec {
       return { kind: 'rtsp', url: trimmed };
     case 'file':
       if (parsed.host !== '') throw invalid(url, 'file URL with a host (use file:///absolute/path)');
-      return { kind: 'file', path: fileURLToPath(parsed) };
+      try {
+        return { kind: 'file', path: fileURLToPath(parsed) };
+      } catch (e) {
+        throw invalid(url, `not a file path (${(e as Error).message})`);
+      }
     case 'v4l2': {
-      const device = decodeURIComponent(parsed.pathname);
+      let device: string;
+      try {
+        device = decodeURIComponent(parsed.pathname);
+      } catch {
+        throw invalid(url, 'malformed percent-encoding in the device path');
+      }
       if (parsed.host !== '' || !device.startsWith('/dev/')) {
         throw invalid(url, 'V4L2 URL must name a device (v4l2:///dev/video0)');
       }
@@ -67,5 +77,16 @@ export function parseSourceUrl(url: string, cwd = process.cwd()): SourceSpec {
     }
     default:
       throw invalid(url, `unsupported scheme "${scheme}" (rtsp, rtsps, file, v4l2, test or a file path)`);
+  }
+}
+
+/** Why a camera URL would be refused (the config schema's check), or undefined when it is fine. */
+export function sourceUrlProblem(url: string): string | undefined {
+  try {
+    parseSourceUrl(url);
+    return undefined;
+  } catch (e) {
+    if (!isMstaError(e, 'SOURCE_URL_INVALID')) throw e;
+    return e.where ? e.message.slice(e.where.length + 2) : e.message;
   }
 }
