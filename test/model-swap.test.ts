@@ -84,8 +84,8 @@ test('SIGHUP with a new model.bundle swaps the model without restarting the came
 
     config(file, broken, broker.url);
     daemon.child.kill('SIGHUP');
-    const refused = await daemon.waitForLine((l) => l.msg === 'SIGHUP: reload failed, keeping the running config', 60_000, 'refusal');
-    assert.match(String(refused.err), /text\.onnx|sha256/);
+    const refused = await daemon.waitForLine((l) => l.msg === 'SIGHUP: new config rejected, keeping the running one', 60_000, 'refusal');
+    assert.match(JSON.stringify(refused.issues), /model\.bundle: .*text\.onnx.*sha256 expected/);
     const seen = listen.messages.length;
     await listen.waitFor((m) => listen.messages.indexOf(m) >= seen && eventFrom(newSha)(m), 90_000, 'events from the kept model');
 
