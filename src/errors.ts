@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'MQTT_FAILED'
   | 'MQTT_TOPIC_INVALID'
   | 'SPOOL_FAILED'
+  | 'SPOOL_LOCKED'
   | 'HTTP_LISTEN_FAILED';
 
 export class MstaError extends Error {

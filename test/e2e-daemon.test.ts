@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
@@ -169,6 +169,9 @@ test('broker down for 60 s while actions happen, daemon killed and restarted mea
     await daemon.exited;
     daemon = env.start();
     runs.push(daemon);
+    // The killed daemon's spool lock is stale: the new one takes it over rather than refusing.
+    const takeover = await daemon.waitForLine((l) => l.msg.includes('took over the spool lock'), 60_000, 'the stale spool lock taken over');
+    assert.match(takeover.msg, new RegExp(`pid ${runs[0]!.pid}\\b`));
     await until(() => daemon.events().length >= 1, 45_000, 'events spooled by the second run');
     await new Promise((r) => setTimeout(r, Math.max(0, 60_000 - (Date.now() - downAt))));
     await env.broker.start();
@@ -185,6 +188,10 @@ test('broker down for 60 s while actions happen, daemon killed and restarted mea
     const firstSeen = [...new Map(received().map((r) => [key(r), r])).keys()];
     const order = spooled.map(key);
     assert.deepEqual(firstSeen.filter((k) => order.includes(k)), order);
+    // Delivered events leave the spool; nothing was set aside as unreadable.
+    const spoolDir = join(env.dir, '.cache', 'spool');
+    await until(() => readdirSync(spoolDir).every((f) => !f.endsWith('.json')), 30_000, 'an empty spool');
+    assert.ok(!existsSync(join(spoolDir, 'bad')));
   } finally {
     for (const r of runs) await r.stop('SIGKILL');
     await sub.close();

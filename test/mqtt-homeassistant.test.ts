@@ -27,7 +27,7 @@ before(async () => {
 after(async () => broker?.dispose());
 
 let n = 0;
-function makeSink(cameras: string[], registry = new Registry()): MqttSink {
+function makeSink(cameras: string[], registry = new Registry(), labels: { labels: string[]; background?: string } = { labels: LABELS }): MqttSink {
   return createMqttSink({
     url: broker.url,
     cameras,
@@ -35,7 +35,7 @@ function makeSink(cameras: string[], registry = new Registry()): MqttSink {
     registry,
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     reconnectPeriodMs: 100,
-    homeAssistant: { labels: LABELS },
+    homeAssistant: labels,
   });
 }
 
@@ -156,6 +156,33 @@ test('a camera gone from the config between runs: the next run clears what it le
     assert.ok(retained.has(CONFIG.cam1[1]!), 'cam1 stays announced');
   } finally {
     await second.close(1000);
+    await sub.close();
+  }
+});
+
+test('new labels (a SIGHUP reload) re-announce every camera with the new event_types; the background label is never one', { skip }, async () => {
+  await clearRetained();
+  const sink = makeSink(['cam1', 'cam2'], new Registry(), { labels: ['waving hand', 'nothing happening'], background: 'nothing happening' });
+  const sub = await subscriber(broker.url, ['homeassistant/#']);
+  try {
+    await sink.start();
+    for (const topic of [...CONFIG.cam1, ...CONFIG.cam2]) await sub.waitFor((m) => m.topic === topic, 5000, topic);
+    assert.deepEqual(configsIn(sub, 'cam1')[0]!.event_types, ['waving hand']);
+    sub.messages.length = 0;
+    sink.updateLabels({ labels: ['falling down', 'nothing happening', 'clapping'], background: 'nothing happening' });
+    for (const camera of ['cam1', 'cam2'] as const) {
+      await sub.waitFor((m) => m.topic === CONFIG[camera][0] && m.payload.includes('clapping'), 5000, `${camera} re-announced`);
+      assert.deepEqual(configsIn(sub, camera)[0]!.event_types, ['falling down', 'clapping']);
+    }
+    const retained = await retainedNow('homeassistant/#');
+    assert.deepEqual((JSON.parse(retained.get(CONFIG.cam2[0]!)!) as { event_types: string[] }).event_types, ['falling down', 'clapping'], 'retained for Home Assistant restarting later');
+    // The same labels again: nothing to announce.
+    sub.messages.length = 0;
+    sink.updateLabels({ labels: ['falling down', 'nothing happening', 'clapping'], background: 'nothing happening' });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(sub.messages.length, 0);
+  } finally {
+    await sink.close(1000);
     await sub.close();
   }
 });

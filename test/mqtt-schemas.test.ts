@@ -13,9 +13,11 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { parse } from 'yaml';
 import { actionEvents } from '../src/recognize/action-events.js';
 import { createMqttSink } from '../src/sink/mqtt-sink.js';
+import { PAYLOAD_SCHEMAS, payloadJsonSchema } from '../src/sink/payload-schemas.js';
 import { actionStateFromEvent } from '../src/sink/payloads.js';
 import { sinkTopics } from '../src/sink/topics.js';
 import type { ActionEvent } from '../src/types.js';
+import { runCliProcess } from './support/cli.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
 
 const skip = missingBrokerTools();
@@ -134,4 +136,38 @@ test('events from the real recognition operator, published through the sink and 
     await broker.dispose();
     rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test('docs/schemas are exactly what the payload schemas generate (msta-edge schema --mqtt), so they cannot drift', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'msta-gen-schemas-'));
+  try {
+    const r = await runCliProcess(['schema', '--mqtt', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(out).sort(), readdirSync('docs/schemas').sort());
+    for (const name of Object.keys(PAYLOAD_SCHEMAS) as (keyof typeof PAYLOAD_SCHEMAS)[]) {
+      const committed = JSON.parse(readFileSync(`docs/schemas/${name}.schema.json`, 'utf8')) as unknown;
+      assert.deepEqual(committed, payloadJsonSchema(name), `docs/schemas/${name}.schema.json is stale: run npm run schemas`);
+      assert.deepEqual(JSON.parse(readFileSync(join(out, `${name}.schema.json`), 'utf8')), committed);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('the event schema ties ended_at to the type, and every object refuses unknown keys', () => {
+  const ajv = new Ajv({ strict: true });
+  ajv.addFormat('date-time', true);
+  const validate = ajv.compile(payloadJsonSchema('event'));
+  const at = '2026-01-01T00:00:00.000Z';
+  const base = {
+    v: 1, id: 'x', type: 'start', camera: 'cam', label: 'falling', score: 0.5, top_score: 0.6, started_at: at, ended_at: null,
+    clip: { first_frame_at: at, last_frame_at: at, frames: 8 }, top: [{ label: 'falling', score: 0.5 }], model: { name: 'm', sha256: 'a'.repeat(64) },
+  };
+  assert.ok(validate(base), JSON.stringify(validate.errors));
+  assert.ok(validate({ ...base, type: 'end', ended_at: at }));
+  assert.equal(validate({ ...base, type: 'end' }), false, 'an end needs ended_at');
+  assert.equal(validate({ ...base, ended_at: at }), false, 'a start has no ended_at');
+  assert.equal(validate({ ...base, extra: 1 }), false);
+  assert.equal(validate({ ...base, started_at: '2026-01-01T00:00:00Z' }), false, 'milliseconds required');
+  assert.equal(validate({ ...base, camera: 'a/b' }), false);
 });

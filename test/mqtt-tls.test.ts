@@ -133,3 +133,20 @@ test('an unreadable TLS file fails start() with an error naming the option and t
     return true;
   });
 });
+
+test('a URL password that is not valid percent-encoding (p%zz) is no crash, and stays out of every message', { skip }, async () => {
+  const secret = 'se%zzcret';
+  const { sink, logs } = makeSink({ url: broker.url.replace('mqtts://', `mqtts://${USER}:${secret}@`), username: undefined, password: undefined });
+  try {
+    await sink.start();
+    const err = await sink.whenConnected(1000).then(
+      () => assert.fail('connected with a wrong password'),
+      (e: unknown) => e as Error,
+    );
+    const everything = [err.message, ...logs].join('\n');
+    assert.ok(logs.length > 0, 'the failure is logged');
+    assert.equal(everything.includes(secret), false, `"${secret}" leaked:\n${everything}`);
+  } finally {
+    await sink.close(500);
+  }
+});

@@ -24,39 +24,48 @@ test('records come back in append order, also after reopening, and numbering con
   const dir = fresh();
   const spool = await Spool.open(dir, roomy);
   const seqs = [];
-  for (const r of ['a', 'bb', 'ccc']) seqs.push((await spool.append(r)).seq);
+  for (const r of ['a', 'bb', 'ccc']) {
+    const { seq, durable } = spool.append(r);
+    assert.equal(await durable, true);
+    seqs.push(seq);
+  }
   assert.deepEqual(seqs, [0, 1, 2]);
   assert.deepEqual([spool.messages, spool.bytes], [3, 6]);
   await spool.remove(0);
   assert.equal(await spool.read(0), undefined);
   await spool.remove(0); // already gone: fine
+  await spool.close();
 
   const again = await Spool.open(dir, roomy);
   assert.deepEqual([...again.seqs()], [1, 2]);
   assert.deepEqual(await contents(again), ['bb', 'ccc']);
-  assert.equal((await again.append('d')).seq, 3);
+  assert.equal(await again.append('d').durable, true);
+  assert.deepEqual([...again.seqs()], [1, 2, 3]);
+  await again.close();
   assert.deepEqual(readdirSync(dir).sort(), ['0000000000000001.json', '0000000000000002.json', '0000000000000003.json']);
 });
 
 test('appends made at once are stored in call order', async () => {
   const spool = await Spool.open(fresh(), roomy);
-  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => spool.append(String(i))));
+  const results = Array.from({ length: 20 }, (_, i) => spool.append(String(i)));
   assert.deepEqual(results.map((r) => r.seq), Array.from({ length: 20 }, (_, i) => i));
+  assert.deepEqual(await Promise.all(results.map((r) => r.durable)), results.map(() => true));
   assert.deepEqual(await contents(spool), Array.from({ length: 20 }, (_, i) => String(i)));
 });
 
 test('over the message or byte cap the oldest records are dropped; the newest is always kept', async () => {
   const byCount = await Spool.open(fresh(), { maxMessages: 3, maxBytes: 1 << 20 });
   const dropped = [];
-  for (const r of ['1', '2', '3', '4', '5']) dropped.push(...(await byCount.append(r)).dropped);
+  for (const r of ['1', '2', '3', '4', '5']) dropped.push(...byCount.append(r).dropped);
   assert.deepEqual(dropped, [0, 1]);
   assert.deepEqual(await contents(byCount), ['3', '4', '5']);
 
   const byBytes = await Spool.open(fresh(), { maxMessages: 100, maxBytes: 10 });
-  await byBytes.append('aaaa');
-  await byBytes.append('bbbb');
-  assert.deepEqual((await byBytes.append('cccc')).dropped, [0]);
-  assert.deepEqual((await byBytes.append('x'.repeat(50))).dropped, [1, 2]);
+  byBytes.append('aaaa');
+  byBytes.append('bbbb');
+  assert.deepEqual(byBytes.append('cccc').dropped, [0]);
+  assert.deepEqual(byBytes.append('x'.repeat(50)).dropped, [1, 2]);
+  await byBytes.flushed();
   assert.deepEqual(await contents(byBytes), ['x'.repeat(50)]);
   assert.equal(byBytes.bytes, 50);
 });
@@ -69,8 +78,9 @@ test('opening removes half-written .tmp leftovers and ignores foreign files', as
   writeFileSync(join(dir, 'README'), 'not a record');
   const spool = await Spool.open(dir, roomy);
   assert.deepEqual([...spool.seqs()], [4]);
-  assert.deepEqual(readdirSync(dir).sort(), ['0000000000000004.json', 'README']);
-  assert.equal((await spool.append('next')).seq, 5);
+  assert.deepEqual(readdirSync(dir).sort(), ['0000000000000004.json', 'README', 'spool.lock']);
+  assert.equal(spool.append('next').seq, 5);
+  await spool.close();
 });
 
 test('a spool directory that cannot be made is a SPOOL_FAILED error naming it', async () => {
@@ -89,7 +99,7 @@ import { Spool } from './src/sink/spool.ts';
 const spool = await Spool.open(process.env.SPOOL_DIR, { maxMessages: 1e9, maxBytes: 1e12 });
 let n = spool.messages;
 process.stdout.write('ready\\n');
-for (;;) await spool.append(JSON.stringify({ n: n++, pad: 'x'.repeat(3000) }));
+for (;;) await spool.append(JSON.stringify({ n: n++, pad: 'x'.repeat(3000) })).durable;
 `;
 
 async function killWriterAfter(dir: string, ms: number): Promise<void> {
@@ -122,5 +132,6 @@ test('a writer killed with SIGKILL at any moment leaves only complete records, o
     }
     assert.ok(!readdirSync(dir).some((f) => f.endsWith('.tmp')), 'leftovers of the killed write are gone');
     before = seqs.length;
+    await spool.close();
   }
 });

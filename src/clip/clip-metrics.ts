@@ -1,7 +1,13 @@
 import { Counter, type Registry } from 'prom-client';
+import { zeroSeries } from '../metric-series.js';
 import type { DropReason } from '../types.js';
 
+/** The reasons the clip stage drops for (DropReason's clip-side values). */
+export const CLIP_DROP_REASONS = ['replaced', 'size_mismatch', 'stale'] as const satisfies readonly DropReason[];
+
 export interface ClipMetrics {
+  /** Creates the camera's series at 0 (for increase() and rate() before the first clip or drop). */
+  camera(camera: string): void;
   clip(camera: string): void;
   drop(camera: string, reason: DropReason): void;
 }
@@ -16,6 +22,10 @@ export function registerClipMetrics(registry: Registry): ClipMetrics {
     registers: [registry],
   });
   return {
+    camera(camera) {
+      zeroSeries(clips, { camera: [camera] });
+      zeroSeries(dropped, { camera: [camera], reason: CLIP_DROP_REASONS });
+    },
     clip: (camera) => clips.inc({ camera }),
     drop: (camera, reason) => dropped.inc({ camera, reason }),
   };

@@ -33,6 +33,11 @@ export interface DaemonDeps {
   notifier: Notifier;
 }
 
+/** The background label never fires an event: Home Assistant discovery leaves it out of event_types. */
+function discoveryBackground(c: Config): { background?: string } {
+  return c.labels.background !== undefined ? { background: c.labels.background } : {};
+}
+
 export class Daemon {
   readonly registry: Registry = createRegistry();
   private readonly clipMetrics: ClipMetrics;
@@ -85,7 +90,7 @@ export class Daemon {
       cameras: this.enabledCameras(c).map((cam) => cam.id),
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
-      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix, labels: labelNames } } : {}),
+      ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix, labels: labelNames, ...discoveryBackground(c) } } : {}),
       registry: this.registry,
       log: log.child({ stage: 'sink' }),
     });
@@ -222,6 +227,8 @@ export class Daemon {
       },
       { registry: this.registry, log: log.child({ stage: 'source' }) },
     );
+    this.clipMetrics.camera(camera.id);
+    this.eventMetrics.camera(camera.id, this.reportableLabels());
     const runner = new CameraRunner(camera.id, {
       source,
       model: this.model!,
@@ -241,6 +248,12 @@ export class Daemon {
     this.runners.set(camera.id, { runner, camera });
   }
 
+  /** The labels an event can carry: the recognizer's, less the background label. */
+  private reportableLabels(): string[] {
+    const background = this.config.labels.background?.trim();
+    return this.recognizer!.names.filter((n) => n.trim() !== background);
+  }
+
   private publishEvent(event: ActionEvent): void {
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
@@ -249,10 +262,11 @@ export class Daemon {
     sink.publishEvent(event).then(
       () => {
         this.eventMetrics.published(event);
-        // Logged once durable (spooled or sent): a readable line on a terminal, the ids in JSON.
+        // Logged once safe (durable in the spool, or acknowledged): a readable line on a terminal, the ids in JSON.
         this.deps.log.info({ event: fields }, formatEventLine(event));
       },
-      (e: unknown) => this.deps.log.error({ event: fields, err: (e as Error).message }, 'event could not be spooled'),
+      // The sink counts a lost event (msta_mqtt_events_lost_total) and logs once per burst; per event only at debug.
+      (e: unknown) => this.deps.log.debug({ event: fields, err: (e as Error).message }, 'event lost: neither spooled nor delivered'),
     );
   }
 
@@ -297,6 +311,8 @@ export class Daemon {
       this.config = { ...previous, labels: next.labels, recognition: next.recognition };
       this.recognizer = recognizer;
       for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());
+      this.sink?.updateLabels({ labels: recognizer.names, ...discoveryBackground(next) });
+      for (const id of this.runners.keys()) this.eventMetrics.camera(id, this.reportableLabels());
       log.info({ labels: recognizer.names.length }, 'labels reloaded');
     }
     const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));

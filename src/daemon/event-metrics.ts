@@ -1,7 +1,12 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { zeroSeries } from '../metric-series.js';
 import type { ActionEvent } from '../types.js';
 
+const EVENT_TYPES = ['start', 'update', 'end'] as const satisfies readonly ActionEvent['type'][];
+
 export interface EventMetrics {
+  /** Creates a camera's msta_events_total series at 0 for every label it can report (alerts on increase() see the first event). */
+  camera(camera: string, labels: readonly string[]): void;
   /** Counts the event and observes its latency from the clip's last frame to now (published). */
   published(event: ActionEvent, now?: number): void;
 }
@@ -17,6 +22,9 @@ export function registerEventMetrics(registry: Registry): EventMetrics {
     registers: [registry],
   });
   return {
+    camera(camera, labels) {
+      zeroSeries(events, { camera: [camera], label: labels, type: EVENT_TYPES });
+    },
     published(event, now = Date.now()) {
       events.inc({ camera: event.camera, label: event.label, type: event.type });
       latency.observe({ camera: event.camera }, Math.max(0, now - Date.parse(event.clip.last_frame_at)) / 1000);

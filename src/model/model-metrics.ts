@@ -30,6 +30,8 @@ export function registerModelMetrics(registry: Registry, model: { name: string; 
     registers: [registry],
   }));
   const failures = once(registry, 'msta_inference_failures_total', () => new Counter({ name: 'msta_inference_failures_total', help: 'Inferences that failed', labelNames: ['model'], registers: [registry] }));
+  // At 0 from the start, so increase() and rate() alerts see the series before the first failure.
+  failures.inc({ model: model.name }, 0);
   const info = once(registry, 'msta_model_info', () => new Gauge({
     name: 'msta_model_info',
     help: 'The loaded model and the execution provider actually in use',

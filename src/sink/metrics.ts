@@ -1,8 +1,17 @@
-// The sink's Prometheus metrics, registered on the registry the daemon passes in.
+// The sink's Prometheus metrics, registered on the registry the daemon passes in. Every labelled
+// counter starts with a 0 sample for each known label value, so increase() and rate() alerts see
+// the series before its first increment.
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { zeroSeries } from '../metric-series.js';
 
-export type PublishKind = 'event' | 'status' | 'state' | 'scores' | 'discovery';
-export type SpoolDropReason = 'full' | 'rejected' | 'unreadable';
+export const PUBLISH_KINDS = ['event', 'status', 'state', 'scores', 'discovery'] as const;
+export type PublishKind = (typeof PUBLISH_KINDS)[number];
+/** full: oldest dropped for room; rejected: refused by the broker; unreadable / corrupt: moved to bad/. */
+export const SPOOL_DROP_REASONS = ['full', 'rejected', 'unreadable', 'corrupt'] as const;
+export type SpoolDropReason = (typeof SPOOL_DROP_REASONS)[number];
+/** Why an event that could not be spooled was lost (never delivered). */
+export const EVENT_LOST_REASONS = ['no_space', 'not_writable', 'write_failed'] as const;
+export type EventLostReason = (typeof EVENT_LOST_REASONS)[number];
 
 export interface SinkMetrics {
   connected: Gauge;
@@ -10,12 +19,13 @@ export interface SinkMetrics {
   spoolBytes: Gauge;
   published: Counter<'kind'>;
   spoolDropped: Counter<'reason'>;
+  eventsLost: Counter<'reason'>;
   scoresSkipped: Counter;
 }
 
 export function sinkMetrics(registry: Registry): SinkMetrics {
   const registers = [registry];
-  return {
+  const m: SinkMetrics = {
     connected: new Gauge({ name: 'msta_mqtt_connected', help: '1 while connected to the MQTT broker', registers }),
     spoolMessages: new Gauge({ name: 'msta_mqtt_spool_messages', help: 'events in the on-disk spool, not yet acknowledged', registers }),
     spoolBytes: new Gauge({ name: 'msta_mqtt_spool_bytes', help: 'bytes of events in the on-disk spool', registers }),
@@ -27,7 +37,13 @@ export function sinkMetrics(registry: Registry): SinkMetrics {
     }),
     spoolDropped: new Counter({
       name: 'msta_mqtt_spool_dropped_total',
-      help: 'events dropped from the spool: full (oldest dropped), rejected by the broker, unreadable record',
+      help: 'events dropped from the spool: full (oldest dropped), rejected by the broker, unreadable or corrupt record (moved to bad/)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    eventsLost: new Counter({
+      name: 'msta_mqtt_events_lost_total',
+      help: 'events that could not be spooled and were not delivered: no_space, not_writable, write_failed',
       labelNames: ['reason'],
       registers,
     }),
@@ -37,4 +53,8 @@ export function sinkMetrics(registry: Registry): SinkMetrics {
       registers,
     }),
   };
+  zeroSeries(m.published, { kind: PUBLISH_KINDS });
+  zeroSeries(m.spoolDropped, { reason: SPOOL_DROP_REASONS });
+  zeroSeries(m.eventsLost, { reason: EVENT_LOST_REASONS });
+  return m;
 }

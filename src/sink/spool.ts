@@ -4,13 +4,23 @@
 // (0000000000000042.json), so directory order is delivery order and a restarted daemon finds
 // its backlog by listing the directory. A record is written to `<name>.tmp`, fsync'd, renamed
 // to its final name, and the directory fsync'd: a record is either complete under its final
-// name or not there at all. A SIGKILL (or power loss) at any moment loses at most the record
-// being written -- its .tmp leftover is deleted at the next open -- and never touches older
+// name or not there at all. A SIGKILL (or power loss) at any moment loses at most the records
+// being written -- their .tmp leftovers are deleted at the next open -- and never touches older
 // records, which are never rewritten. Removal is an unlink; a removal lost to a crash only means
 // the record is sent again (a duplicate with the same event id, as QoS 1 allows).
+//
+// A record is indexed (and readable, from memory) the moment it is appended, while its write
+// goes on in the background: the sink publishes it at once instead of waiting for two fsyncs.
+// A record removed (acknowledged) before its write has started is never written; one removed
+// during its write is deleted when the write ends. A record whose write fails stays in memory
+// until it is removed, so a connected daemon still delivers it.
+//
+// A record that cannot be read or parsed is moved to `bad/` (or, if even that fails, skipped
+// for this run) so that it never blocks the ones behind it. `spool.lock` keeps a second daemon out.
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MstaError } from '../errors.js';
+import { lockSpool, type SpoolLock } from './spool-lock.js';
 
 export interface SpoolLimits {
   /** Most records kept; when a new one would exceed it, the oldest are dropped. */
@@ -19,11 +29,32 @@ export interface SpoolLimits {
   maxBytes: number;
 }
 
+export interface SpoolOptions extends SpoolLimits {
+  /** A background failure nobody awaits (deleting a dropped record). */
+  onError?: (e: MstaError) => void;
+}
+
 export interface AppendResult {
   seq: number;
   /** Sequence numbers of the oldest records dropped to make room. */
   dropped: number[];
+  /**
+   * true once the record is on disk; false when it was removed (delivered) before that; rejects
+   * with SPOOL_FAILED when the write failed (the record then lives in memory only, unless removed).
+   */
+  durable: Promise<boolean>;
 }
+
+interface Entry {
+  bytes: number;
+  /** The record while it is not (yet) on disk. */
+  data: Buffer | undefined;
+  state: 'writing' | 'durable' | 'memory';
+  removed: boolean;
+}
+
+/** Where unusable records are moved, inside the spool directory. */
+export const BAD_DIR = 'bad';
 
 const RECORD = /^(\d{16})\.json$/;
 const TMP = /\.tmp$/;
@@ -37,6 +68,13 @@ function spoolError(message: string, where: string, cause: unknown): MstaError {
   return new MstaError('SPOOL_FAILED', `${message}: ${why}`, { where, cause });
 }
 
+/** The errno code behind a spool error (ENOSPC, EROFS, EACCES, ...), if any. */
+export function spoolErrno(e: unknown): string | undefined {
+  const cause = e instanceof Error && e.cause !== undefined ? e.cause : e;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 async function ignoreMissing(p: Promise<unknown>): Promise<void> {
   try {
     await p;
@@ -45,45 +83,60 @@ async function ignoreMissing(p: Promise<unknown>): Promise<void> {
   }
 }
 
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export class Spool {
-  /** seq -> bytes, oldest first (appends are serialised and seqs only grow, so Map order is seq order). */
-  private readonly records = new Map<number, number>();
+  /** seq -> entry, oldest first (seqs only grow, so Map order is seq order). */
+  private readonly records = new Map<number, Entry>();
   private totalBytes = 0;
   private tail: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly dir: string,
-    private readonly limits: SpoolLimits,
+    private readonly options: SpoolOptions,
     private nextSeq: number,
+    readonly lock: SpoolLock,
   ) {}
 
-  /** Opens (creating it if needed) the spool directory and indexes the records left there. */
-  static async open(dir: string, limits: SpoolLimits): Promise<Spool> {
-    let names: string[];
+  /**
+   * Opens (creating it if needed) and locks the spool directory, checks it can be written, and
+   * indexes the records left there. SPOOL_LOCKED when another live daemon holds it.
+   */
+  static async open(dir: string, options: SpoolOptions): Promise<Spool> {
     try {
       await mkdir(dir, { recursive: true });
-      names = await readdir(dir);
     } catch (e) {
       throw spoolError('cannot open the spool directory', dir, e);
     }
-    const found: { seq: number; bytes: number }[] = [];
-    for (const name of names) {
-      const path = join(dir, name);
-      try {
+    const lock = await lockSpool(dir);
+    try {
+      const names = await readdir(dir);
+      const found: { seq: number; bytes: number }[] = [];
+      for (const name of names) {
+        const path = join(dir, name);
         if (TMP.test(name)) {
           await ignoreMissing(unlink(path));
           continue;
         }
         const m = RECORD.exec(name);
-        if (m) found.push({ seq: Number(m[1]), bytes: (await stat(path)).size });
-      } catch (e) {
-        throw spoolError('cannot read the spool', path, e);
+        // A record that cannot even be stat'ed is indexed anyway: reading it fails, and moves it aside.
+        if (m) found.push({ seq: Number(m[1]), bytes: await stat(path).then((s) => s.size, () => 0) });
       }
+      found.sort((a, b) => a.seq - b.seq);
+      const spool = new Spool(dir, options, (found.at(-1)?.seq ?? -1) + 1, lock);
+      for (const r of found) spool.index(r.seq, { bytes: r.bytes, data: undefined, state: 'durable', removed: false });
+      return spool;
+    } catch (e) {
+      await lock.release();
+      throw spoolError('cannot read the spool directory', dir, e);
     }
-    found.sort((a, b) => a.seq - b.seq);
-    const spool = new Spool(dir, limits, (found.at(-1)?.seq ?? -1) + 1);
-    for (const r of found) spool.index(r.seq, r.bytes);
-    return spool;
   }
 
   get messages(): number {
@@ -103,15 +156,36 @@ export class Spool {
     return this.records.has(seq);
   }
 
-  /** Durably stores one record; resolves once it is on disk under its final name. */
-  append(record: string): Promise<AppendResult> {
-    const result = this.tail.then(() => this.write(Buffer.from(record, 'utf8')));
-    this.tail = result.catch(() => undefined);
-    return result;
+  /** Records whose write failed: they are lost if the process ends before they are delivered. */
+  get memoryOnly(): number {
+    let n = 0;
+    for (const e of this.records.values()) if (e.state === 'memory') n++;
+    return n;
   }
 
-  /** The record, or undefined when it is gone (dropped or removed meanwhile). */
+  /** Indexes one record at once (readable from memory) and stores it durably in the background. */
+  append(record: string): AppendResult {
+    const data = Buffer.from(record, 'utf8');
+    const dropped: number[] = [];
+    for (const [oldest] of this.records) {
+      const full = this.records.size + 1 > this.options.maxMessages || this.totalBytes + data.length > this.options.maxBytes;
+      if (!full) break;
+      dropped.push(oldest);
+      this.remove(oldest).catch((e: unknown) => this.options.onError?.(e as MstaError));
+    }
+    const seq = this.nextSeq++;
+    const entry: Entry = { bytes: data.length, data, state: 'writing', removed: false };
+    this.index(seq, entry);
+    const durable = this.tail.then(() => this.write(seq, entry));
+    this.tail = durable.catch(() => undefined);
+    return { seq, dropped, durable };
+  }
+
+  /** The record, or undefined when it is gone (dropped or removed meanwhile). Throws SPOOL_FAILED when it cannot be read. */
   async read(seq: number): Promise<string | undefined> {
+    const entry = this.records.get(seq);
+    if (!entry) return undefined;
+    if (entry.data) return entry.data.toString('utf8');
     const path = join(this.dir, recordName(seq));
     try {
       return await readFile(path, 'utf8');
@@ -124,9 +198,14 @@ export class Spool {
     }
   }
 
-  /** Deletes a record (delivered, or unusable); removing one already gone is not an error. */
+  /** Deletes a record (delivered, or dropped); removing one already gone is not an error. */
   async remove(seq: number): Promise<void> {
+    const entry = this.records.get(seq);
+    if (!entry) return;
     this.unindex(seq);
+    entry.removed = true;
+    // A record still being written is deleted by its writer; a memory-only one has no file.
+    if (entry.state !== 'durable') return;
     const path = join(this.dir, recordName(seq));
     try {
       await ignoreMissing(unlink(path));
@@ -135,54 +214,77 @@ export class Spool {
     }
   }
 
+  /**
+   * Takes an unusable record out of the spool: moved to `bad/` when possible (true), else left
+   * where it is and skipped until the next start (false).
+   */
+  async moveAside(seq: number): Promise<boolean> {
+    const entry = this.records.get(seq);
+    this.unindex(seq);
+    if (entry && entry.state !== 'durable') return false;
+    const name = recordName(seq);
+    try {
+      await mkdir(join(this.dir, BAD_DIR), { recursive: true });
+      await rename(join(this.dir, name), join(this.dir, BAD_DIR, name));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Resolves once every append started so far has finished. */
   async flushed(): Promise<void> {
     await this.tail;
   }
 
-  private async write(data: Buffer): Promise<AppendResult> {
-    const dropped: number[] = [];
-    for (const [oldest] of this.records) {
-      const full = this.records.size + 1 > this.limits.maxMessages || this.totalBytes + data.length > this.limits.maxBytes;
-      if (!full) break;
-      dropped.push(oldest);
-      await this.remove(oldest);
-    }
-    const seq = this.nextSeq++;
+  /** Waits for pending writes and releases the lock. */
+  async close(): Promise<void> {
+    await this.flushed();
+    await this.lock.release();
+  }
+
+  private async write(seq: number, entry: Entry): Promise<boolean> {
+    // Delivered before its turn came: nothing to keep.
+    if (entry.removed) return false;
     const path = join(this.dir, recordName(seq));
     const tmp = `${path}.tmp`;
     try {
       const file = await open(tmp, 'w');
       try {
-        await file.writeFile(data);
+        await file.writeFile(entry.data!);
         await file.sync();
       } finally {
         await file.close();
       }
       await rename(tmp, path);
-      const dir = await open(this.dir, 'r');
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
     } catch (e) {
       await ignoreMissing(unlink(tmp)).catch(() => undefined);
+      // Even when the record is gone meanwhile (delivered), a disk that fails must be known.
+      if (!entry.removed) entry.state = 'memory';
       throw spoolError('cannot write a spooled record', path, e);
     }
-    this.index(seq, data.length);
-    return { seq, dropped };
+    if (entry.removed) {
+      // Acknowledged while it was being written.
+      await ignoreMissing(unlink(path)).catch((e: unknown) => this.options.onError?.(spoolError('cannot delete a spooled record', path, e)));
+      return false;
+    }
+    // From here remove() deletes the file itself.
+    entry.state = 'durable';
+    entry.data = undefined;
+    // The file is complete under its name; only its survival of a power loss is in doubt.
+    await syncDir(this.dir).catch((e: unknown) => this.options.onError?.(spoolError('cannot sync the spool directory', this.dir, e)));
+    return true;
   }
 
-  private index(seq: number, bytes: number): void {
-    this.records.set(seq, bytes);
-    this.totalBytes += bytes;
+  private index(seq: number, entry: Entry): void {
+    this.records.set(seq, entry);
+    this.totalBytes += entry.bytes;
   }
 
   private unindex(seq: number): void {
-    const bytes = this.records.get(seq);
-    if (bytes === undefined) return;
+    const entry = this.records.get(seq);
+    if (entry === undefined) return;
     this.records.delete(seq);
-    this.totalBytes -= bytes;
+    this.totalBytes -= entry.bytes;
   }
 }

@@ -8,7 +8,7 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { ChildRequest } from './child-protocol.js';
 import { runSourceChild, type ChildEvent } from './child-process.js';
 import type { Transport } from './pipeline-description.js';
-import { sourceMetrics } from './source-metrics.js';
+import { sourceMetrics, zeroCameraSeries } from './source-metrics.js';
 import { scrubSecrets } from './secrets.js';
 import { parseSourceUrl } from '../source-url.js';
 import { supervise, type SourceEvent } from './supervise.js';
@@ -98,6 +98,7 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
   const scheduler = deps.scheduler;
   const status = new BehaviorSubject<CameraStatus>({ camera, state: 'offline', since: (scheduler ?? Date).now(), reconnects: 0 });
   metrics?.up.set({ camera }, 0);
+  if (metrics) zeroCameraSeries(metrics, camera);
 
   const onEvent = (e: SourceEvent): void => {
     switch (e.type) {

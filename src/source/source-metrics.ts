@@ -1,12 +1,24 @@
 // The source stage's Prometheus metrics, on the registry the daemon gives it. Labels are camera
 // ids, never URLs (URLs carry passwords).
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { zeroSeries } from '../metric-series.js';
+import type { DropReason } from '../types.js';
 
 export interface SourceMetrics {
   frames: Counter<'camera'>;
   dropped: Counter<'camera' | 'reason'>;
   reconnects: Counter<'camera'>;
   up: Gauge<'camera'>;
+}
+
+/** The reasons the source drops frames for. */
+export const SOURCE_DROP_REASONS = ['overflow', 'size_mismatch'] as const satisfies readonly DropReason[];
+
+/** Creates a camera's labelled counters at 0 (for increase() and rate() before the first increment). */
+export function zeroCameraSeries(m: SourceMetrics, camera: string): void {
+  zeroSeries(m.frames, { camera: [camera] });
+  zeroSeries(m.reconnects, { camera: [camera] });
+  zeroSeries(m.dropped, { camera: [camera], reason: SOURCE_DROP_REASONS });
 }
 
 const cache = new WeakMap<Registry, SourceMetrics>();

@@ -1,0 +1,98 @@
+// The MQTT API v1 payload schemas, the one source of docs/schemas/*.schema.json
+// (`npm run schemas` writes them; a test fails when the committed files drift from these).
+import { z } from 'zod';
+
+const time = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+  .meta({ format: 'date-time', description: 'ISO 8601 UTC with milliseconds' });
+const probability = z.number().min(0).max(1);
+const camera = z.string().regex(/^[^/+#]+$/);
+const labelScore = z.strictObject({ label: z.string().min(1), score: probability });
+
+const bridgeStatus = z.enum(['online', 'offline']).meta({
+  title: 'Daemon status',
+  description:
+    'Payload of <base>/status (QoS 1, retained): the bare word online or offline as UTF-8 text (not JSON-quoted). offline is also the last will, published by the broker when the daemon vanishes.',
+});
+
+const cameraStatus = z
+  .strictObject({
+    state: z
+      .enum(['connecting', 'streaming', 'stalled', 'offline'])
+      .describe('connecting: opening the stream; streaming: frames arrive; stalled: no frame for the watchdog period; offline: the stream failed and waits to be retried'),
+    since: time.describe('When this state was entered, ISO 8601 UTC with milliseconds'),
+    reconnects: z.number().int().min(0).describe('Reconnects of this camera since the daemon started'),
+    reason: z.string().optional().describe('Why the camera left streaming, when it did (never carries credentials)'),
+  })
+  .meta({ title: 'Camera status', description: 'Payload of <base>/<camera>/status (QoS 1, retained).' });
+
+const eventFields = {
+  v: z.literal(1).describe('API version'),
+  id: z
+    .string()
+    .min(1)
+    .describe(
+      'One id (a UUID) per occurrence of an action, shared by its start, updates and end. A QoS 1 redelivery repeats a message exactly: (id, type, clip.last_frame_at) identifies one message',
+    ),
+  camera: camera.describe('Camera id, as in the topic'),
+  label: z.string().min(1).describe('The action (a label name from the config)'),
+  score: probability.describe('The label\'s smoothed score for the clip this event is about'),
+  top_score: probability.describe('The highest score the label reached since the action started'),
+  started_at: time,
+  clip: z.strictObject({ first_frame_at: time, last_frame_at: time, frames: z.number().int().min(1) }),
+  top: z.array(labelScore).describe('Best labels for the clip, best first'),
+  model: z.strictObject({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+};
+
+const event = z
+  .union([
+    z.strictObject({ ...eventFields, type: z.enum(['start', 'update']), ended_at: z.null().describe('null until the end event') }),
+    z.strictObject({ ...eventFields, type: z.literal('end'), ended_at: time.describe('When the action ended') }),
+  ])
+  .meta({
+    title: 'Action event',
+    description:
+      'Payload of <base>/<camera>/events (QoS 1, not retained). One occurrence of an action on one camera goes start, update..., end, all with the same id and started_at.',
+  });
+
+const scores = z
+  .strictObject({
+    v: z.literal(1),
+    camera,
+    clip: z.strictObject({
+      seq: z.number().int().min(0).describe('Clip number per camera, from 0 at start'),
+      first_frame_at: time,
+      last_frame_at: time,
+      frames: z.number().int().min(1),
+    }),
+    top: z.array(labelScore).describe('The clip\'s softmax scores over the labels, best first'),
+  })
+  .meta({
+    title: 'Per-clip scores',
+    description: 'Payload of <base>/<camera>/scores (QoS 0, not retained; off unless mqtt.publish_scores is true): every clip\'s best labels.',
+  });
+
+const state = z
+  .strictObject({
+    label: z.string().min(1).nullable().describe('The current action, or null when none is'),
+    score: probability.describe('The current action\'s smoothed score; 0 when label is null'),
+    since: time.describe('When this state began, ISO 8601 UTC with milliseconds'),
+  })
+  .meta({ title: 'Current action', description: 'Payload of <base>/<camera>/state (QoS 1, retained): the action going on now.' });
+
+/** Every payload schema by its file name (docs/schemas/<name>.schema.json). */
+export const PAYLOAD_SCHEMAS = {
+  'bridge-status': bridgeStatus,
+  'camera-status': cameraStatus,
+  event,
+  scores,
+  state,
+} as const;
+
+/** The JSON Schema (draft-07) of one payload, as written to docs/schemas. */
+export function payloadJsonSchema(name: keyof typeof PAYLOAD_SCHEMAS): Record<string, unknown> {
+  const { $schema, title, description, ...rest } = z.toJSONSchema(PAYLOAD_SCHEMAS[name], { target: 'draft-7' }) as Record<string, unknown>;
+  // Header first, for a readable file.
+  return { $schema, $id: `urn:msta-edge:mqtt-api:v1:${name}`, title, description, ...rest };
+}
