@@ -48,7 +48,7 @@ export interface Clip {
 }
 
 /** Why something was dropped; used as a metrics label. */
-export type DropReason = 'replaced' | 'overflow' | 'size_mismatch' | 'stale';
+export type DropReason = 'replaced' | 'overflow' | 'size_mismatch' | 'stale' | 'model_swapped';
 
 export interface LabelScore {
   label: string;

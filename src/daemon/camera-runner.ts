@@ -1,6 +1,7 @@
 // One camera's pipeline: source -> sampled frames -> clips -> the shared scheduler (latest wins,
 // round-robin across cameras) -> model -> scores -> events. The ingest half lives as long as the
-// camera; the recognition half is rebuilt when the labels change, without touching the stream.
+// camera; the recognition half is rebuilt when the labels or the model change, without touching
+// the stream.
 // A failed inference fails that clip only (the model counts and logs it): the next clip runs.
 // Recognition can be paused (an MQTT command): the stream goes on, sampled frames are dropped
 // before any clip is built, so nothing is inferred.
@@ -66,10 +67,18 @@ export class CameraRunner {
   private coverageNow: Coverage | undefined;
   private readonly activeActions = new Set<string>();
 
+  /** The model clips go to; swapped in place (setModel) when the bundle changes. */
+  private model: VideoModel;
+  /** The last clip submitted, and the last submitted before the latest model swap. */
+  private lastSubmittedSeq = -1;
+  private swapSeq = -1;
+
   constructor(
     readonly camera: string,
     private readonly deps: CameraRunnerDeps,
-  ) {}
+  ) {
+    this.model = deps.model;
+  }
 
   get recognitionState(): RecognitionState {
     return this.state;
@@ -81,8 +90,8 @@ export class CameraRunner {
   }
 
   start(clip: ClipSettings): void {
-    const { source, model, scheduler, clipMetrics, log } = this.deps;
-    const m = model.bundle.manifest;
+    const { source, scheduler, clipMetrics, log } = this.deps;
+    const m = this.model.bundle.manifest;
     this.stride = clip.stride;
     const coverage = new Coverage({ wantedStride: clip.stride, windowTicks: COVERAGE_TICKS });
     this.coverageNow = coverage;
@@ -95,6 +104,9 @@ export class CameraRunner {
     });
     const handlers = {
       result: (embedding: ClipEmbedding) => {
+        // A clip submitted before a model swap may come from the old model, whose embeddings live
+        // in another space: dropped rather than scored against the new labels.
+        if (embedding.clip.seq <= this.swapSeq) return clipMetrics.drop(this.camera, 'model_swapped');
         coverage.inferred();
         this.lastInference = 'ok';
         this.updateState();
@@ -136,7 +148,8 @@ export class CameraRunner {
           return false;
         }),
         concatMap((c) => {
-          if (!stream) return from(model.embedClip(c).then(handlers.result, handlers.failed));
+          this.lastSubmittedSeq = c.seq;
+          if (!stream) return from(this.model.embedClip(c).then(handlers.result, handlers.failed));
           stream.submit(c);
           return EMPTY;
         }),
@@ -186,7 +199,7 @@ export class CameraRunner {
     const labels = recognizer.set.labels.map((l) => (l.threshold === undefined ? { name: l.name } : { name: l.name, threshold: l.threshold }));
     const sub = input
       .pipe(
-        scoreClips(recognizer.embeds, this.deps.model.bundle.manifest.logit_scale),
+        scoreClips(recognizer.embeds, this.model.bundle.manifest.logit_scale),
         tap((scores) => this.deps.onScores(scores, recognizer)),
         actionEvents({ ...options, labels }),
       )
@@ -199,6 +212,16 @@ export class CameraRunner {
         error: (e: unknown) => this.deps.log.error({ camera: this.camera, err: (e as Error).message }, 'recognition failed'),
       });
     this.recognition = { input, sub, recognizer, options };
+  }
+
+  /**
+   * Moves to another model with the same input (frames, size, sampling): the stream goes on, the
+   * next clips go to `model`, and recognition restarts with its labels (`recognizer`).
+   */
+  setModel(model: VideoModel, recognizer: Recognizer, options: Omit<ActionEventOptions, 'labels'>): void {
+    this.model = model;
+    this.swapSeq = this.lastSubmittedSeq;
+    this.setRecognizer(recognizer, options);
   }
 
   /** Stops the source (its child process ends), lets the clip in inference finish, ends any active action. */

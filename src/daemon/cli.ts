@@ -11,6 +11,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   tokenize: async () => (await import('./commands/tokenize.js')).tokenizeCommand,
   'source-probe': async () => (await import('./commands/source-probe.js')).sourceProbeCommand,
   probe: async () => (await import('./commands/probe.js')).probeCommand,
+  record: async () => (await import('./commands/record.js')).recordCommand,
 };
 
 async function usage(): Promise<string> {

@@ -1,12 +1,12 @@
 // The daemon's life: phased start (sink, metrics, model warm-up, labels, sources), ready only when
-// all started; reload of labels and cameras without touching the rest; orderly stop. Start,
+// all started; reload of labels, cameras and the model bundle without touching the rest; orderly stop. Start,
 // reloads and stop run one at a time, in the order asked; a stop asked during start ends it at the
 // next phase.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { apiRoutes } from '../api/api-routes.js';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
 import type { CameraConfig, Config } from '../config/schema.js';
@@ -17,6 +17,9 @@ import { watchEventLoop } from '../metrics/event-loop-health.js';
 import { startHttpServer, type Check } from '../metrics/http-server.js';
 import { ClipTokenizer } from '../model/clip-tokenizer.js';
 import { loadClipVocab } from '../model/clip-vocab.js';
+import { bundleFrameIntervalMs } from '../model/bundle-manifest.js';
+import type { Bundle } from '../model/read-bundle.js';
+import { ConfigError } from '../config/config-error.js';
 import { openVideoModel, type VideoModel } from '../model/video-model.js';
 import type { ActionEventOptions } from '../recognize/action-events.js';
 import { formatEventLine } from '../recognize/format-event.js';
@@ -67,6 +70,7 @@ export class Daemon {
   private scheduler: FairScheduler<Clip, ClipEmbedding> | undefined;
   private control: RecognitionControl | undefined;
   private controlTimer: NodeJS.Timeout | undefined;
+  private readonly modelSwaps: Counter<'result'>;
   private readonly loop = watchEventLoop();
   private readonly runners = new Map<string, { runner: CameraRunner; camera: CameraConfig }>();
   private readonly statuses = new Map<string, CameraStatus>();
@@ -95,6 +99,7 @@ export class Daemon {
     this.eventMetrics = registerEventMetrics(this.registry);
     this.recognitionMetrics = registerRecognitionMetrics(this.registry);
     registerBuildInfo(this.registry, { version: VERSION, node: process.version });
+    this.modelSwaps = new Counter({ name: 'msta_model_swaps_total', help: 'Model bundle swaps on reload, by result (swapped, refused)', labelNames: ['result'], registers: [this.registry] });
   }
 
   /** Runs `op` after the lifecycle operation in progress, never alongside it. */
@@ -192,11 +197,7 @@ export class Daemon {
     if (stopAsked()) return;
 
     // 3. The model, warmed up, then the labels embedded with it.
-    this.model = await openVideoModel(bundle, modelOptions(c.model), {
-      log: log.child({ stage: 'model' }),
-      registry: this.registry,
-      ...(this.deps.onFatal ? { onFatal: this.deps.onFatal } : {}),
-    });
+    this.model = await this.openModel(bundle, c);
     this.scheduler = clipScheduler(() => this.model!);
     this.startRecognitionControl();
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
@@ -220,7 +221,7 @@ export class Daemon {
   }
 
   private frameIntervalMs(): number {
-    return this.config.recognition.frame_interval_ms ?? this.model!.bundle.manifest.frame_interval_ms ?? 125;
+    return this.config.recognition.frame_interval_ms ?? bundleFrameIntervalMs(this.model!.bundle.manifest) ?? 125;
   }
 
   /** Strides adapted to the model's capacity and coverage measured, every adapt_interval_s. */
@@ -235,6 +236,69 @@ export class Daemon {
     this.control = control;
     this.controlTimer = setInterval(() => control.tick([...this.runners.values()].map((x) => x.runner)), r.adapt_interval_s * 1000);
     this.controlTimer.unref();
+  }
+
+  /** Opens and warms up a bundle's sessions with the config's model options. */
+  private openModel(bundle: Bundle, c: Config): Promise<VideoModel> {
+    return openVideoModel(bundle, modelOptions(c.model!), {
+      log: this.deps.log.child({ stage: 'model' }),
+      registry: this.registry,
+      ...(this.deps.onFatal ? { onFatal: this.deps.onFatal } : {}),
+    });
+  }
+
+  /**
+   * A changed model section or bundle (a new model.bundle, or new files in the same directory),
+   * already verified by prepareConfig: its sessions are warmed and the labels embedded with it
+   * before any camera moves to it; then the old sessions close. Cameras keep streaming unless the
+   * new model wants other input (frames, size, sampling), which restarts them. Any failure leaves
+   * the running model in place. Returns whether the model changed.
+   */
+  private async swapModel(prepared: PreparedConfig): Promise<boolean> {
+    const { log } = this.deps;
+    const { config: next, bundle, labelSet } = prepared;
+    const old = this.model!;
+    if (bundle.sha256 === old.bundle.sha256 && isDeepStrictEqual(this.config.model, next.model)) return false;
+    let model: VideoModel;
+    let tokenizer: ClipTokenizer;
+    let recognizer: Recognizer;
+    try {
+      model = await this.openModel(bundle, next);
+    } catch (e) {
+      this.modelSwaps.inc({ result: 'refused' });
+      throw e;
+    }
+    try {
+      tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
+      recognizer = await buildRecognizer(labelSet, next.labels.cache_dir, model, tokenizer, log.child({ stage: 'recognize' }));
+    } catch (e) {
+      await model.close();
+      this.modelSwaps.inc({ result: 'refused' });
+      throw e;
+    }
+    const a = old.bundle.manifest;
+    const b = bundle.manifest;
+    const sameInput = a.frames === b.frames && a.height === b.height && a.width === b.width && bundleFrameIntervalMs(a) === bundleFrameIntervalMs(b);
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.recognizer = recognizer;
+    this.config = { ...this.config, model: next.model, labels: next.labels, recognition: next.recognition };
+    for (const [id, { runner, camera }] of this.runners) {
+      if (sameInput) {
+        runner.setModel(model, recognizer, this.eventOptions());
+      } else {
+        await runner.stop();
+        this.runners.delete(id);
+        this.startRunner(camera, this.buildSource(camera));
+      }
+    }
+    await old.close();
+    this.modelSwaps.inc({ result: 'swapped' });
+    log.info(
+      { model: { name: b.name, sha256: bundle.sha256 }, previous: { name: a.name, sha256: old.bundle.sha256 }, cameras_restarted: sameInput ? 0 : this.runners.size, provider: model.provider },
+      sameInput ? 'model swapped' : 'model swapped (new input shape: cameras restarted)',
+    );
+    return true;
   }
 
   private enabledCameras(c: Config): CameraConfig[] {
@@ -444,17 +508,26 @@ export class Daemon {
       return;
     }
     const previous = this.config;
-    // Fully validated before anything running is touched: a bad label file or TLS file leaves all as
-    // it was. Labels are checked against the running model (a model change needs a restart).
-    const prepared = await prepareConfig(next, origin, this.model ? { bundle: this.model.bundle } : {});
-    for (const key of ['model', 'mqtt', 'http', 'source', 'events'] as const) {
+    // Fully validated before anything running is touched: a bad label file, TLS file or bundle
+    // leaves all as it was. The bundle is read again: a new one, or new files in its directory,
+    // swaps the model; its labels are checked against it.
+    let prepared: PreparedConfig;
+    try {
+      prepared = await prepareConfig(next, origin);
+    } catch (e) {
+      if (e instanceof ConfigError && e.issues.some((i) => i.path[0] === 'model')) this.modelSwaps.inc({ result: 'refused' });
+      throw e;
+    }
+    for (const key of ['mqtt', 'http', 'source', 'events'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
+    // The model first: a new one is warmed and its labels embedded before cameras move to it.
+    const swapped = await this.swapModel(prepared);
     // 1. Build: nothing running changes here. The label set as read now: an edited label file
     // changes it while the config stays the same.
     const labelsChanged =
       !isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(this.recognizer?.set, prepared.labelSet) || !isDeepStrictEqual(previous.recognition, next.recognition);
-    const recognizer = labelsChanged
+    const recognizer = labelsChanged && !swapped
       ? await buildRecognizer(prepared.labelSet, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }))
       : undefined;
     const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));
@@ -464,13 +537,17 @@ export class Daemon {
       .map((camera) => ({ camera, source: this.buildSource(camera) }));
 
     // 2. Swap.
-    this.config = { ...previous, cameras: next.cameras, ...(recognizer ? { labels: next.labels, recognition: next.recognition } : {}) };
+    this.config = { ...this.config, cameras: next.cameras, ...(recognizer ? { labels: next.labels, recognition: next.recognition } : {}) };
     if (recognizer) {
       this.recognizer = recognizer;
       for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());
-      this.sink?.updateLabels({ labels: recognizer.names, ...discoveryBackground(next) });
+    }
+    // A swapped model brought its own embedding of the (possibly new) labels.
+    if (recognizer || (swapped && labelsChanged)) {
+      const names = this.recognizer!.names;
+      this.sink?.updateLabels({ labels: names, ...discoveryBackground(next) });
       for (const id of this.runners.keys()) this.eventMetrics.camera(id, this.reportableLabels());
-      log.info({ labels: recognizer.names.length }, 'labels reloaded');
+      log.info({ labels: names.length }, 'labels reloaded');
     }
     for (const [id, { runner }] of leaving) {
       await runner.stop();

@@ -34,6 +34,20 @@ export function configuredLabelSet(labels: LabelOptions, manifest: Pick<BundleMa
 }
 
 
+export interface CutPrompt {
+  label: string;
+  prompt: string;
+  /** With the start and end tokens. */
+  tokens: number;
+}
+
+/** Prompts (names and descriptions) longer than the text model's context: the tokenizer cuts them. */
+export function promptsCutToContext(set: LabelSet, tokenizer: ClipTokenizer, contextLength: number): CutPrompt[] {
+  return set.labels.flatMap((label) =>
+    label.prompts.map((prompt) => ({ label: label.name, prompt, tokens: tokenizer.tokenize(prompt).length })).filter((p) => p.tokens > contextLength),
+  );
+}
+
 /** Embeds a label set's prompts (through the cache in `cacheDir`, when given) into a recognizer. */
 export async function buildRecognizer(
   set: LabelSet,
@@ -44,6 +58,12 @@ export async function buildRecognizer(
 ): Promise<Recognizer> {
   const m = model.bundle.manifest;
   const prompts = labelSetPrompts(set);
+  const cut = promptsCutToContext(set, tokenizer, m.context_length);
+  if (cut.length > 0) {
+    // Not an error (CLIP cuts too), but the cut words never reach the model: name every one.
+    const list = cut.map((c) => `${JSON.stringify(c.label)}: ${JSON.stringify(c.prompt)} (${c.tokens} tokens)`).join('; ');
+    log.warn({ context_length: m.context_length, cut }, `${cut.length} label prompt(s) longer than the bundle's ${m.context_length}-token context are cut: ${list}`);
+  }
   const started = performance.now();
   let lastLog = started;
   const { embeddings, computed } = await embedPrompts(prompts, {

@@ -17,7 +17,10 @@ function shared<M extends Metric>(registry: Registry, name: string, make: () => 
   return (registry.getSingleMetric(name) as M | undefined) ?? make();
 }
 
-/** Inference metrics for one loaded model, registered on the given registry. */
+/**
+ * Inference metrics for one loaded model, registered on the given registry (or joined, when a
+ * model swapped in finds them there); msta_model_info then names this model alone.
+ */
 export function registerModelMetrics(registry: Registry, model: { name: string; provider: string; sha256: string }): ModelMetrics {
   const registers = [registry];
   const seconds = shared(registry, 'msta_inference_seconds', () => new Histogram({
@@ -59,6 +62,8 @@ export function registerModelMetrics(registry: Registry, model: { name: string; 
     registers,
   }));
   const byModel = { model: model.name };
+  // msta_model_info names the current model alone (a model swapped in replaces the old one's).
+  info.reset();
   info.set({ model: model.name, provider: model.provider, sha256: model.sha256 }, 1);
   // Every reason has a sample from the start, so rate() and increase() alerts see the first one.
   zeroSeries(failures, { model: [model.name], reason: INFERENCE_FAILURE_REASONS });

@@ -107,7 +107,7 @@ export function decoderElements(spec: SourceSpec, decoder: DecoderChoice): strin
  * The decoding segment. `installed` answers whether an element exists (the child asks GStreamer's
  * registry). V4L2 devices mostly send raw or MJPEG frames, so `auto` leaves them to decodebin.
  */
-function decodeSegment(spec: SourceSpec, decoder: DecoderChoice, installed: (element: string) => boolean): string {
+export function decodeSegment(spec: SourceSpec, decoder: DecoderChoice, installed: (element: string) => boolean): string {
   const decodebin = 'decodebin caps="video/x-raw(ANY)" expose-all-streams=false';
   if (decoder === 'software') return `${decodebin} force-sw-decoders=true`;
   let chosen = decoder;
@@ -121,7 +121,8 @@ function decodeSegment(spec: SourceSpec, decoder: DecoderChoice, installed: (ele
   return ['parsebin', chosen, ...(download ? [download] : [])].join(' ! ');
 }
 
-function sourceSegment(spec: SourceSpec, o: PipelineOptions): string {
+/** The source element(s) for a spec: up to encoded (or, for test://, raw) video. */
+export function sourceSegment(spec: SourceSpec, o: Pick<PipelineOptions, 'transport' | 'latencyMs'>): string {
   switch (spec.kind) {
     case 'rtsp': {
       const protocols = o.transport === 'auto' ? '' : ` protocols=${o.transport}`;

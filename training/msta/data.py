@@ -1,6 +1,7 @@
 """Labelled clip folders (labels.json: [{"file", "label"}]), label lists and description files."""
 from __future__ import annotations
 
+import csv
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,13 +25,31 @@ class Clip:
         return len(self.frames) / self.fps
 
 
+def _csv_labels(path: Path, text: str) -> list[str]:
+    """ViFi-CLIP / MSTA class lists (labels/*_labels.csv): header id,name; ids 0..N-1."""
+    rows = list(csv.reader(text.splitlines()))[1:]
+    by_id: dict[int, str] = {}
+    for n, row in enumerate(rows, start=2):
+        if not row:
+            continue
+        if len(row) != 2 or not row[0].strip().isdigit():
+            raise ValueError(f"{path}:{n}: expected id,name")
+        by_id[int(row[0])] = row[1].strip()
+    if sorted(by_id) != list(range(len(by_id))):
+        raise ValueError(f"{path}: class ids must be 0..{len(by_id) - 1}, each once")
+    return [by_id[i] for i in range(len(by_id))]
+
+
 def read_labels(path: Path) -> list[str]:
-    """One label per line (blank lines and # comments skipped), or a JSON list."""
+    """One label per line (blank lines and # comments skipped), a JSON list, or a class list CSV
+    with the header id,name (the authors' labels/*.csv, in id order)."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"labels file not found: {path}")
     text = Path(path).read_text(encoding="utf-8")
     if text.lstrip().startswith("["):
         labels = [str(x).strip() for x in json.loads(text)]
+    elif text.lstrip().lower().startswith("id,name"):
+        labels = _csv_labels(path, text.lstrip())
     else:
         labels = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
     if not labels:

@@ -24,6 +24,8 @@ BUNDLE_FORMAT = "msta-bundle/1"
 VOCAB_FILE = "bpe_vocab.txt.gz"
 INT8_VIDEO = "video.int8.onnx"
 OPSET = 14
+# reference/ texts of a bundle that names no labels
+REFERENCE_LABELS = ("red ball moving left", "blue ball growing", synth.IDLE)
 
 
 class _Video(nn.Module):
@@ -117,20 +119,29 @@ def reference_frames(size: int, frames: int, interval_ms: float) -> np.ndarray:
 
 
 def export_bundle(checkpoint: Path, out: Path, sample_frames: np.ndarray, int8: bool = False) -> dict[str, Any]:
-    """sample_frames: uint8 [B, T, H, W, 3], a few real decoded clips for reference/. int8: also
-    write video.int8.onnx (quantize.py), named in bundle.json under variants.int8."""
+    """A trained checkpoint's bundle. sample_frames: uint8 [B, T, H, W, 3], a few real decoded
+    clips for reference/. int8: also write video.int8.onnx (quantize.py), named in bundle.json
+    under variants.int8."""
     model, blob = load_checkpoint(checkpoint)
     meta = blob["meta"]
-    labels = meta.get("labels") or []
-    if not labels:
+    if not meta.get("labels"):
         raise ValueError(f"{checkpoint}: the checkpoint names no labels")
+    return write_bundle(model, blob["vocab_gz"], meta, out, sample_frames, str(checkpoint), int8=int8)
+
+
+def write_bundle(model: MSTAModel, vocab_gz: bytes, meta: dict[str, Any], out: Path, sample_frames: np.ndarray,
+                 where: str, int8: bool = False) -> dict[str, Any]:
+    """meta: name, template, frame_interval_ms, labels (may be empty: the daemon's label files
+    name the actions). A model without adapters is a zero-shot bundle: bundle.json says
+    "adapters": null and the graphs are the bare backbone's."""
+    labels = list(meta.get("labels") or [])
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / VOCAB_FILE).write_bytes(blob["vocab_gz"])
+    (out / VOCAB_FILE).write_bytes(vocab_gz)
     tokenizer = Tokenizer(out / VOCAB_FILE)
     if tokenizer.vocab_size != model.cfg.vocab_size:
-        raise ValueError(f"{checkpoint}: vocabulary has {tokenizer.vocab_size} tokens, the model {model.cfg.vocab_size}")
+        raise ValueError(f"{where}: vocabulary has {tokenizer.vocab_size} tokens, the model {model.cfg.vocab_size}")
     model.eval()
     export_onnx(model, out)
     graphs = ["video.onnx", "text.onnx"]
@@ -143,6 +154,7 @@ def export_bundle(checkpoint: Path, out: Path, sample_frames: np.ndarray, int8: 
         "format": BUNDLE_FORMAT,
         "name": meta.get("name", "msta"),
         "backbone": c.name,
+        "adapters": model.adapters.cfg.to_dict() if model.adapters is not None else None,
         "frames": c.frames,
         "height": c.image_size,
         "width": c.image_size,
@@ -153,12 +165,13 @@ def export_bundle(checkpoint: Path, out: Path, sample_frames: np.ndarray, int8: 
         "tokenizer": {"type": "clip-bpe", "vocab": VOCAB_FILE},
         "pixel": {"mean": list(c.pixel_mean), "std": list(c.pixel_std)},
         "frame_interval_ms": meta["frame_interval_ms"],
+        "sampling": meta.get("sampling") or {"mode": "interval", "interval_ms": meta["frame_interval_ms"]},
         "labels": labels,
         "files": {name: sha256(out / name) for name in (*graphs, VOCAB_FILE)},
     }
     if int8:
         bundle["variants"] = {"int8": {"video": INT8_VIDEO}}
     (out / "bundle.json").write_text(json.dumps(bundle, indent=1) + "\n")
-    texts = [meta["template"].format(label) for label in labels]
+    texts = [meta["template"].format(label) for label in (labels or REFERENCE_LABELS)]
     write_reference(model, tokenizer, out, sample_frames, texts)
     return bundle

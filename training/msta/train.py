@@ -4,6 +4,7 @@ and a held-out evaluation at the end."""
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -15,12 +16,18 @@ from tqdm import tqdm
 from . import synth, video
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import AdapterConfig
+from .augment import augment
 from .data import Clip
+from .descriptions import cut_to_context
 from .losses import classification_loss, consistency_loss
 from .model import MSTAModel
 from .tokenizer import Tokenizer
 
 TEMPLATE = "a video of {}."
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 @dataclass
@@ -33,6 +40,8 @@ class TrainConfig:
     alpha: float = 1.0  # weight of L_CC; 0 turns it off
     frame_interval_ms: float = 160.0
     seed: int = 0
+    color_jitter: float = 0.0  # probability per clip (the authors: 0.8)
+    grayscale: float = 0.0  # probability per clip (the authors: 0.2)
 
 
 def window(clip: Clip, frames: int, interval_ms: float, rng: Optional[np.random.Generator]) -> np.ndarray:
@@ -89,7 +98,13 @@ def evaluate(model: MSTAModel, tokenizer: Tokenizer, clips: list[Clip], labels: 
 
 def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[Clip], labels: list[str],
           descriptions: Optional[dict], cfg: TrainConfig, out: Path, meta: dict, resume: bool = False,
-          log: Callable[[str], None] = print) -> MSTAModel:
+          log: Callable[[str], None] = print, warn: Callable[[str], None] = _stderr,
+          validate: Optional[Callable[[MSTAModel], float]] = None, val_every: int = 0) -> MSTAModel:
+    """warn: one line per description the text context cuts short. validate (top-1 on a
+    validation split) every val_every epochs and after the last: the best epoch's model is also
+    written to out/best.pt (the authors keep best.pth the same way)."""
+    if cfg.epochs < 1:
+        raise ValueError(f"train: epochs must be at least 1, got {cfg.epochs}")
     if not labels:
         raise ValueError("train: the label set is empty")
     if model.adapters is None:
@@ -103,6 +118,9 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
         raise ValueError("train: L_CC (alpha > 0) needs class descriptions")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
+    if cfg.alpha > 0:
+        for line in cut_to_context({c: descriptions[c] for c in labels}, tokenizer, model.cfg.context_length):
+            warn(line)
     targets = TextTargets(model, tokenizer, labels, descriptions if cfg.alpha > 0 else None)
     label_index = {c: i for i, c in enumerate(labels)}
     params = [p for p in model.parameters() if p.requires_grad]
@@ -111,6 +129,7 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg, steps_per_epoch))
     ckpt = out / "checkpoint.pt"
     first_epoch = 0
+    best = {"epoch": None, "top1": -1.0}
     if resume and ckpt.is_file():
         saved, blob = load_checkpoint(ckpt)
         state = blob["train_state"]
@@ -122,6 +141,7 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
         rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"])
         first_epoch = state["epoch"] + 1
+        best = state.get("best", best)
         log(f"resumed from {ckpt} after epoch {first_epoch}")
     scale = model.logit_scale()
     for epoch in range(first_epoch, cfg.epochs):
@@ -131,7 +151,10 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False)
         for s in bar:
             part = [clips[i] for i in order[s * cfg.batch:(s + 1) * cfg.batch]]
-            frames = torch.from_numpy(np.stack([window(c, model.cfg.frames, cfg.frame_interval_ms, rng) for c in part]))
+            frames = np.stack([window(c, model.cfg.frames, cfg.frame_interval_ms, rng) for c in part])
+            if cfg.color_jitter > 0 or cfg.grayscale > 0:
+                frames = np.stack([augment(f, rng, cfg.color_jitter, cfg.grayscale) for f in frames])
+            frames = torch.from_numpy(frames)
             y = torch.tensor([label_index[c.label] for c in part])
             text = model.encode_text(targets.ids)
             ce = classification_loss(model.encode_video(frames), text, scale, y)
@@ -144,11 +167,21 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
             for k, v in (("loss", loss), ("ce", ce), ("cc", cc)):
                 totals[k] += float(v) / steps_per_epoch
             bar.set_postfix(loss=f"{loss.item():.3f}")
+        checked = validate is not None and val_every > 0 and ((epoch + 1) % val_every == 0 or epoch + 1 == cfg.epochs)
+        top1 = validate(model) if checked else None
+        improved = top1 is not None and top1 > best["top1"]
+        if improved:
+            best = {"epoch": epoch + 1, "top1": top1}
         state = {"epoch": epoch, "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                 "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "config": cfg.__dict__}
-        save_checkpoint(ckpt, model, {**meta, "labels": labels, "template": TEMPLATE,
-                                      "frame_interval_ms": cfg.frame_interval_ms}, vocab_gz, state)
-        log(f"epoch {epoch + 1}/{cfg.epochs}: loss {totals['loss']:.4f} (ce {totals['ce']:.4f}, L_CC {totals['cc']:.4f})")
+                 "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "config": cfg.__dict__, "best": best}
+        full_meta = {**meta, "labels": labels, "template": TEMPLATE, "frame_interval_ms": cfg.frame_interval_ms}
+        save_checkpoint(ckpt, model, full_meta, vocab_gz, state)
+        if improved:
+            save_checkpoint(out / "best.pt", model, {**full_meta, "best_epoch": epoch + 1, "val_top1": top1}, vocab_gz, None)
+        log(f"epoch {epoch + 1}/{cfg.epochs}: loss {totals['loss']:.4f} (ce {totals['ce']:.4f}, L_CC {totals['cc']:.4f})"
+            + (f", validation top-1 {top1:.4f}" + (" (best so far)" if improved else "") if top1 is not None else ""))
+    if first_epoch >= cfg.epochs:
+        log(f"{ckpt}: already trained for all {cfg.epochs} epochs; nothing to do")
     model.eval()
     return model
 

@@ -24,19 +24,40 @@ def probe(path: Path) -> tuple[float, int, int]:
     return float(num) / float(den or 1), int(streams[0]["width"]), int(streams[0]["height"])
 
 
-def decode(path: Path, size: int) -> tuple[np.ndarray, float]:
-    """All frames, scaled (shorter side = size) and centre-cropped: uint8 [N, size, size, 3], fps."""
+def scaled_size(w: int, h: int, size: int) -> tuple[int, int]:
+    """(width, height) with the shorter side = size, rounded as ffmpeg's scale=-1 does."""
+    if w >= h:
+        return (size * w + h // 2) // h, size
+    return size, (size * h + w // 2) // w
+
+
+def decode(path: Path, size: int, crop: bool = True) -> tuple[np.ndarray, float]:
+    """All frames, scaled (shorter side = size) and centre-cropped: uint8 [N, size, size, 3], fps.
+    crop=False keeps the whole scaled frame [N, H', W', 3] (for multi-crop testing)."""
     fps, w, h = probe(path)
-    scale = f"scale=-1:{size}" if w >= h else f"scale={size}:-1"
-    cmd = ["ffmpeg", "-v", "error", "-i", str(path), "-vf", f"{scale}:flags=bilinear,crop={size}:{size}",
-           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    sw, sh = scaled_size(w, h, size)
+    vf = f"scale={sw}:{sh}:flags=bilinear" + (f",crop={size}:{size}" if crop else "")
+    cmd = ["ffmpeg", "-v", "error", "-i", str(path), "-vf", vf, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     proc = subprocess.run(cmd, capture_output=True)
     if proc.returncode != 0:
         raise RuntimeError(f"ffmpeg could not decode {path}: {proc.stderr.decode(errors='replace').strip()}")
     frames = np.frombuffer(proc.stdout, dtype=np.uint8)
     if frames.size == 0:
         raise RuntimeError(f"{path}: no frames decoded")
-    return frames.reshape(-1, size, size, 3), fps
+    return frames.reshape(-1, size, size, 3) if crop else frames.reshape(-1, sh, sw, 3), fps
+
+
+def crops(frames: np.ndarray, size: int, n: int) -> list[np.ndarray]:
+    """n square crops of [.., H, W, 3] along its longer side: 1 = centre; 3 = start, centre, end."""
+    h, w = frames.shape[-3:-1]
+    long = max(h, w)
+    if n == 1:
+        starts = [(long - size) // 2]
+    else:
+        starts = [round(i * (long - size) / (n - 1)) for i in range(n)]
+    if w >= h:
+        return [frames[..., :size, s:s + size, :] for s in starts]
+    return [frames[..., s:s + size, :size, :] for s in starts]
 
 
 def sample(frames: np.ndarray, fps: float, times: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Published backbones' state dicts, generated here under their published key names and shapes
-(OpenAI CLIP ViT-B/16 as in its released archive; ViCLIP-B/16 as in InternVid's ViCLIP), load
-into our model with every tensor landing where it belongs; a missing key is named."""
+(OpenAI CLIP ViT-B/16 and ViT-L/14 as in the released archives; ViCLIP-B/16 and ViCLIP-L/14 as in
+InternVid's ViCLIP), load into our model with every tensor landing where it belongs; a missing
+key is named."""
 import math
 
 import pytest
@@ -9,51 +10,15 @@ import torch
 from msta.checkpoint import CheckpointError, load_backbone_weights, load_checkpoint, save_checkpoint
 from msta.config import AdapterConfig, backbone_preset
 from msta.model import MSTAModel
-
-
-def resblocks(prefix: str, width: int, layers: int) -> dict[str, tuple[int, ...]]:
-    shapes = {}
-    for i in range(layers):
-        p = f"{prefix}transformer.resblocks.{i}."
-        shapes.update({
-            p + "attn.in_proj_weight": (3 * width, width), p + "attn.in_proj_bias": (3 * width,),
-            p + "attn.out_proj.weight": (width, width), p + "attn.out_proj.bias": (width,),
-            p + "ln_1.weight": (width,), p + "ln_1.bias": (width,),
-            p + "mlp.c_fc.weight": (4 * width, width), p + "mlp.c_fc.bias": (4 * width,),
-            p + "mlp.c_proj.weight": (width, 4 * width), p + "mlp.c_proj.bias": (width,),
-            p + "ln_2.weight": (width,), p + "ln_2.bias": (width,),
-        })
-    return shapes
+from published_shapes import B16, L14, indexed, openai_clip_shapes, viclip_shapes
 
 
 def openai_clip_b16_shapes() -> dict[str, tuple[int, ...]]:
-    s = {
-        "visual.class_embedding": (768,), "visual.positional_embedding": (197, 768),
-        "visual.proj": (768, 512), "visual.conv1.weight": (768, 3, 16, 16),
-        "visual.ln_pre.weight": (768,), "visual.ln_pre.bias": (768,),
-        "visual.ln_post.weight": (768,), "visual.ln_post.bias": (768,),
-        "positional_embedding": (77, 512), "text_projection": (512, 512), "logit_scale": (),
-        "token_embedding.weight": (49408, 512), "ln_final.weight": (512,), "ln_final.bias": (512,),
-    }
-    s.update(resblocks("visual.", 768, 12))
-    s.update(resblocks("", 512, 12))
-    return s
+    return openai_clip_shapes(B16)
 
 
 def viclip_b16_shapes() -> dict[str, tuple[int, ...]]:
-    v, t = "vision_encoder.", "text_encoder."
-    s = {
-        v + "class_embedding": (768,), v + "positional_embedding": (197, 768),
-        v + "temporal_positional_embedding": (1, 8, 768), v + "conv1.weight": (768, 3, 1, 16, 16),
-        v + "ln_pre.weight": (768,), v + "ln_pre.bias": (768,),
-        v + "ln_post.weight": (768,), v + "ln_post.bias": (768,), v + "proj": (768, 512),
-        t + "positional_embedding": (32, 512), t + "text_projection": (512, 512),
-        t + "token_embedding.weight": (49408, 512), t + "ln_final.weight": (512,), t + "ln_final.bias": (512,),
-        "temp": (),
-    }
-    s.update(resblocks(v, 768, 12))
-    s.update(resblocks(t, 512, 12))
-    return s
+    return viclip_shapes(B16)
 
 
 def generate(shapes: dict[str, tuple[int, ...]]) -> dict[str, torch.Tensor]:
@@ -127,3 +92,40 @@ def test_training_checkpoint_round_trip_and_errors(tmp_path, tiny_cfg, tiny_adap
     torch.save(blob, tmp_path / "broken.pt")
     with pytest.raises(CheckpointError, match=r"missing keys: shared\.1\.weight"):
         load_checkpoint(tmp_path / "broken.pt")
+
+
+@pytest.mark.parametrize("preset,kind,shapes", [
+    ("viclip-l14", "viclip", viclip_shapes(L14)),
+    ("clip-vit-l14", "openai-clip", openai_clip_shapes(L14)),
+])
+def test_l14_presets_load_full_size_state_dicts(preset, kind, shapes):
+    """ViClip-InternVid-10M-FLT.pth is ViCLIP-L/14: width 1024, 24 layers, patch 14, embedding 768."""
+    state = indexed(shapes)
+    state["temp" if kind == "viclip" else "logit_scale"] = torch.tensor(0.01 if kind == "viclip" else math.log(100.0))
+    if kind == "viclip":  # the published file wraps the weights as {"model": ...}
+        state = {"model": state}
+    model = MSTAModel(backbone_preset(preset), AdapterConfig(128, 8, 12) if kind == "viclip" else None)
+    load_backbone_weights(model, state, kind)
+    keys = list(shapes)
+    b = model.backbone
+    v = "vision_encoder." if kind == "viclip" else "visual."
+    t = "text_encoder." if kind == "viclip" else ""
+    assert b.vision.transformer.resblocks[23].attn.out_proj.weight[0, 0] == keys.index(v + "transformer.resblocks.23.attn.out_proj.weight")
+    assert b.vision.conv1.weight.shape[-1] == 14 and b.vision.positional_embedding.shape == (257, 1024)
+    assert b.vision.proj[0, 0] == keys.index(v + "proj") and b.vision.proj.shape == (1024, 768)
+    assert b.text.transformer.resblocks[11].mlp.c_proj.bias[0] == keys.index(t + "transformer.resblocks.11.mlp.c_proj.bias")
+    assert b.text.text_projection.shape == (768, 768)
+    assert model.logit_scale() == pytest.approx(100.0, rel=1e-5)
+    # the text tower runs at full size (the vision tower at 8 x 224 x 224 is too slow for a test)
+    ids = torch.zeros(2, model.cfg.context_length, dtype=torch.int64)
+    ids[:, 0], ids[:, 1:3], ids[:, 3] = 49406, 320, 49407
+    with torch.no_grad():
+        assert model.encode_text(ids).shape == (2, 768)
+
+
+def test_b16_state_dict_is_refused_by_an_l14_preset():
+    model = MSTAModel(backbone_preset("viclip-l14"), None)
+    state = indexed(viclip_shapes(B16))
+    state["temp"] = torch.tensor(0.01)
+    with pytest.raises(CheckpointError, match=r"vision\.proj: expected \[1024, 768\], got \[768, 512\]"):
+        load_backbone_weights(model, state, "viclip")

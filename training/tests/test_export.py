@@ -45,10 +45,12 @@ def test_bundle_json_follows_the_contract(bundle):
     out, meta, model, _ = bundle
     on_disk = json.loads((out / "bundle.json").read_text())
     assert on_disk == json.loads(json.dumps(meta))
-    assert set(on_disk) == {"format", "name", "backbone", "frames", "height", "width", "embed_dim", "logit_scale",
-                            "context_length", "template", "tokenizer", "pixel", "frame_interval_ms", "labels", "files"}
+    assert set(on_disk) == {"format", "name", "backbone", "adapters", "frames", "height", "width", "embed_dim", "logit_scale",
+                            "context_length", "template", "tokenizer", "pixel", "frame_interval_ms", "sampling", "labels", "files"}
     assert on_disk["format"] == "msta-bundle/1" and on_disk["labels"] == LABELS
+    assert on_disk["adapters"] == {"dim": 8, "first_layer": 1, "last_layer": 2, "scale": 0.5, "temporal_kernel": 3}
     assert on_disk["logit_scale"] == pytest.approx(model.logit_scale())
+    assert on_disk["sampling"] == {"mode": "interval", "interval_ms": 160}
     assert on_disk["tokenizer"] == {"type": "clip-bpe", "vocab": "bpe_vocab.txt.gz"}
     for name, sha in on_disk["files"].items():
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == sha

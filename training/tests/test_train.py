@@ -102,3 +102,25 @@ def test_bad_training_inputs_are_refused(tmp_path, tiny_cfg, tiny_adapters, setu
     with pytest.raises(ValueError, match="frames: expected"):
         evaluate(MSTAModel(replace(tiny_cfg, frames=8, vocab_size=tok.vocab_size, context_length=12), None),
                  tok, [Clip(Path("x"), LABELS[0], np.zeros((10, 16, 16, 3), np.uint8), 25.0)], LABELS, 160)
+
+
+def test_the_best_validated_epoch_is_kept(tmp_path, tiny_cfg, tiny_adapters, setup):
+    from msta.checkpoint import load_checkpoint
+    tok, vocab_gz = setup
+    clips = clips_for(32, 1, 3)
+    scores = iter([0.5, 0.7, 0.6])
+    snapshots = {}
+
+    def validate(m):
+        top1 = next(scores)
+        snapshots[top1] = {k: v.clone() for k, v in m.adapters.state_dict().items()}
+        return top1
+    logs = []
+    cfg = TrainConfig(epochs=3, batch=3, warmup_epochs=1, alpha=1.0, frame_interval_ms=160)
+    train(model_for(tiny_cfg, tiny_adapters, tok), tok, vocab_gz, clips, LABELS, synth.descriptions(tuple(LABELS)), cfg,
+          tmp_path, {"name": "t"}, log=logs.append, validate=validate, val_every=1)
+    best, blob = load_checkpoint(tmp_path / "best.pt")
+    assert (blob["meta"]["best_epoch"], blob["meta"]["val_top1"]) == (2, 0.7)
+    for k, v in best.adapters.state_dict().items():
+        assert torch.equal(v, snapshots[0.7][k]), k
+    assert logs[1].endswith("validation top-1 0.7000 (best so far)") and logs[2].endswith("validation top-1 0.6000")

@@ -6,6 +6,7 @@ import { configSchema } from '../../config/schema.js';
 import { MstaError } from '../../errors.js';
 import { ClipTokenizer } from '../../model/clip-tokenizer.js';
 import { loadClipVocab } from '../../model/clip-vocab.js';
+import { bundleFrameIntervalMs } from '../../model/bundle-manifest.js';
 import { readBundle } from '../../model/read-bundle.js';
 import { openVideoModel } from '../../model/video-model.js';
 import { topK } from '../../recognize/top-k.js';
@@ -81,7 +82,7 @@ export const probeCommand: Command = {
       let finish: () => void = () => undefined;
       const enough = new Promise<void>((resolve) => (finish = resolve));
       const clipMetrics = registerClipMetrics(registry);
-      const frameIntervalMs = values['frame-interval-ms'] === undefined ? (m.frame_interval_ms ?? 125) : positive(values['frame-interval-ms'], '--frame-interval-ms');
+      const frameIntervalMs = values['frame-interval-ms'] === undefined ? (bundleFrameIntervalMs(m) ?? 125) : positive(values['frame-interval-ms'], '--frame-interval-ms');
       const scheduler = clipScheduler(() => model);
       inputs.forEach((url, i) => {
         const camera = `input${i}`;
