@@ -33,7 +33,9 @@ test('uniform sampling over a 4 s clip keeps one frame in every 500 ms of a 25 f
   const m = bundleManifestSchema.parse({ ...base, frame_interval_ms: undefined, sampling: { mode: 'uniform', clip_ms: 4000 } });
   const frames = Array.from({ length: 100 }, (_, i) => ({ seq: i, capturedAt: 1_000 + i * 40 }) as unknown as Frame);
   const kept = await firstValueFrom(from(frames).pipe(sampleFrames(bundleFrameIntervalMs(m)!), map((f) => f.capturedAt - 1_000), toArray()));
-  assert.deepEqual(kept, [0, 520, 1000, 1520, 2000, 2520, 3000, 3520]);
+  // One frame per 500 ms slot; a slot opens a quarter interval early (sampleFrames: pre-sampled
+  // frames arrive up to a source frame late), so each is the first frame at or after k x 500 - 125.
+  assert.deepEqual(kept, [0, 400, 880, 1400, 1880, 2400, 2880, 3400, 3880]);
 });
 
 test('a bundle whose sampling and frame_interval_ms disagree is refused by name', async () => {
