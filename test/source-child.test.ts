@@ -93,6 +93,8 @@ test('a child that does not stop when told is killed', async () => {
 });
 
 test('reaping: waits for every child, SIGKILLs one still alive after the bound, and resolves once it is gone', async () => {
+  // Children of earlier tests may still be on their way out: start from none.
+  await reapSourceChildren(5000);
   const pids: number[] = [];
   const subs: Subscription[] = [];
   for (let i = 0; i < 2; i++) {
