@@ -3,6 +3,8 @@
 // (one file at a time: several suites start real servers and child processes), then
 // training/'s pytest suite with Debian's python3 (it alone sees python3-torch).
 // `npm test -- test/foo.test.ts` runs only the named files; `--no-python` skips pytest.
+// A test past 5 minutes fails, and a file whose tests have ended exits even if a leaked handle
+// (a child, a socket) would keep it open: a hang must fail CI, not stall it.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +24,7 @@ function findTests(dir) {
 const files = named.length > 0 ? named : findTests('test').sort();
 const node = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', '--test-force-exit', '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 );
 let status = node.status ?? 1;

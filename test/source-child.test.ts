@@ -105,14 +105,20 @@ test('reaping: waits for every child, SIGKILLs one still alive after the bound, 
       }));
     });
   }
-  assert.equal(sourceChildCount(), 2);
-  process.kill(pids[0]!, 'SIGSTOP'); // cannot stop by itself; its own kill timer is a minute away
-  for (const s of subs) s.unsubscribe();
-  const started = Date.now();
-  assert.equal(await reapSourceChildren(1000), 1, 'one child killed');
-  assert.ok(Date.now() - started < 3000);
-  assert.equal(sourceChildCount(), 0);
-  for (const pid of pids) assert.ok(!isAlive(pid), `child ${pid} gone when the reaping resolves`);
+  try {
+    assert.equal(sourceChildCount(), 2);
+    process.kill(pids[0]!, 'SIGSTOP'); // cannot stop by itself; its own kill timer is a minute away
+    for (const s of subs) s.unsubscribe();
+    const started = Date.now();
+    assert.equal(await reapSourceChildren(1000), 1, 'one child killed');
+    assert.ok(Date.now() - started < 3000);
+    assert.equal(sourceChildCount(), 0);
+    for (const pid of pids) assert.ok(!isAlive(pid), `child ${pid} gone when the reaping resolves`);
+  } finally {
+    // A failed assertion must not leave children (with a minute-long kill timer) holding the file open.
+    for (const s of subs) s.unsubscribe();
+    await reapSourceChildren(1000);
+  }
 });
 
 test('a decoder element that is not installed is refused as unsupported, naming it', async () => {
