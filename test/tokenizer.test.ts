@@ -162,7 +162,7 @@ test('msta-edge tokenize prints one JSON array per stdin line', needVocab, () =>
 
 test('msta-edge tokenize: missing vocabulary or flag is a clear error', () => {
   const missing = cli(['tokenize', '--vocab', 'no/such/vocab.txt.gz'], 'x\n');
-  assert.equal(missing.status, 1);
+  assert.equal(missing.status, 2, 'a missing input file is an input error');
   assert.match(missing.stderr, /VOCAB_INVALID/);
   assert.match(missing.stderr, /no\/such\/vocab\.txt\.gz/);
   assert.equal(missing.stdout, '');

@@ -48,7 +48,8 @@ def test_bundle_json_follows_the_contract(bundle):
     assert set(on_disk) == {"format", "name", "backbone", "adapters", "frames", "height", "width", "embed_dim", "logit_scale",
                             "context_length", "template", "tokenizer", "pixel", "frame_interval_ms", "sampling", "labels", "files"}
     assert on_disk["format"] == "msta-bundle/1" and on_disk["labels"] == LABELS
-    assert on_disk["adapters"] == {"dim": 8, "first_layer": 1, "last_layer": 2, "scale": 0.5, "temporal_kernel": 3}
+    assert on_disk["adapters"] == {"dim": 8, "first_layer": 1, "last_layer": 2, "scale": 0.5, "temporal_kernel": 3,
+                                   "temporal": True, "gradient_scale": False}
     assert on_disk["logit_scale"] == pytest.approx(model.logit_scale())
     assert on_disk["sampling"] == {"mode": "interval", "interval_ms": 160}
     assert on_disk["tokenizer"] == {"type": "clip-bpe", "vocab": "bpe_vocab.txt.gz"}
