@@ -89,10 +89,15 @@ const startTime = (pid: number): string | undefined => {
     return undefined;
   }
 };
+/** Children that may still be alive, pruned at each sample so that the bench itself keeps nothing per reconnect. */
 const children = new Map<number, string | undefined>();
+let spawned = 0;
 const alive = (pid: number) => {
   const started = startTime(pid);
   return started !== undefined && started === children.get(pid);
+};
+const prune = () => {
+  for (const pid of children.keys()) if (!alive(pid)) children.delete(pid);
 };
 
 let pending: number | undefined; // the child to kill at its first frame
@@ -106,6 +111,7 @@ const source = cameraSource(
         if (msg === 'source child started') {
           pending = (obj as { pid: number }).pid;
           children.set(pending, startTime(pending));
+          spawned++;
         }
       },
       info: quiet,
@@ -116,13 +122,15 @@ const source = cameraSource(
 
 const series: Sample[] = [];
 const record = (n: number) => {
+  prune();
   const s = sample(n);
   series.push(s);
   console.log(`${row(s)}  ${sourceChildCount()} child alive`);
 };
 let maxChildren = 0;
 const total = warmup + target;
-const marks = new Set([0, warmup, plateauFrom + warmup, total]);
+const half = warmup + Math.round(target / 2);
+const marks = new Set([0, warmup, plateauFrom + warmup, half, total]);
 for (let n = warmup + every; n < total; n += every) marks.add(n);
 const done = new Promise<void>((resolve) => {
   const sub = source.frames.subscribe(() => {
@@ -151,12 +159,17 @@ const at = (n: number) => series.find((s) => s.reconnects === n)!;
 const end = at(total);
 const ratio = (from: Sample, k: keyof Sample) => `${(end[k] / from[k]).toFixed(3)} (${from[k].toFixed(1)} -> ${end[k].toFixed(1)})`;
 const seconds = ((Date.now() - began) / 1000).toFixed(0);
-console.log(`\n${target} reconnects after ${warmup} warm-up ones (${total} in all, ${children.size} child processes) in ${seconds} s`);
+console.log(`\n${target} reconnects after ${warmup} warm-up ones (${total} in all, ${spawned} child processes) in ${seconds} s`);
 for (const [name, from] of [['first connection', at(0)], [`after ${warmup} warm-up reconnects (the goal's start)`, at(warmup)], [`reconnect ${warmup + plateauFrom}`, at(warmup + plateauFrom)]] as const) {
   console.log(`end / ${name}: RSS ${ratio(from, 'rss')}, anon ${ratio(from, 'rssAnon')}, heap after GC ${ratio(from, 'heapUsed')}, native ${ratio(from, 'native')} MiB`);
 }
-const perReconnect = (k: keyof Sample, from: Sample) => (((end[k] - from[k]) * 1024) / (end.reconnects - from.reconnects)).toFixed(2);
-console.log(`from reconnect ${warmup + plateauFrom}: RSS ${perReconnect('rss', at(warmup + plateauFrom))} KiB per reconnect, heap after GC ${perReconnect('heapUsed', at(warmup + plateauFrom))} KiB per reconnect`);
+// Does it level off: each half of the run after the warm-up, and its growth per reconnect.
+const perReconnect = (k: keyof Sample, a: Sample, b: Sample) => (((b[k] - a[k]) * 1024) / (b.reconnects - a.reconnects)).toFixed(2);
+for (const [a, b] of [[at(warmup), at(half)], [at(half), end]] as const) {
+  console.log(
+    `reconnects ${a.reconnects}..${b.reconnects}: RSS ${(b.rss / a.rss).toFixed(3)} (${perReconnect('rss', a, b)} KiB per reconnect), heap after GC ${(b.heapUsed / a.heapUsed).toFixed(3)} (${perReconnect('heapUsed', a, b)} KiB), code ${perReconnect('code', a, b)} KiB, native ${perReconnect('native', a, b)} KiB per reconnect`,
+  );
+}
 console.log(`goal: RSS end / start within 0.95..1.05, 0 orphans`);
 console.log(`source children alive: at most ${maxChildren} at a time, ${childrenRunning} when the camera stopped, ${orphans} orphaned 5 s after the stop`);
 process.exitCode = orphans === 0 ? 0 : 1;
