@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import type { AppSink, BusMessage, Pipeline as PipelineType } from 'gstreamer-superficial';
 import { STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-protocol.js';
 import { encodeRecordHeader, RecordKind } from './frame-record.js';
-import { APPSINK_NAME, buildPipelineDescription, decoderElements, hardwareDecoderRanks, isOffline } from './pipeline-description.js';
+import { appsinkName, buildPipelineDescription, decoderElements, hardwareDecoderRanks, isOffline, WHOLE_CAMERA } from './pipeline-description.js';
 import { scrubSecrets } from './secrets.js';
 import { parseSourceUrl } from '../source-url.js';
 
@@ -34,14 +34,15 @@ function frameDurationMs(caps: Record<string, unknown>): number | undefined {
 }
 
 const out = new Socket({ fd: 3, readable: false, writable: true });
+// Offline, every stream waiting for the pipe listens for its drain.
+out.setMaxListeners(0);
 let request: ChildRequest | undefined;
 let pipeline: PipelineType | undefined;
 let stopping = false;
-let seq = 0;
 
 function send(message: ChildMessage): void {
   const payload = Buffer.from(JSON.stringify(message));
-  out.write(encodeRecordHeader({ kind: RecordKind.message, seq, capturedAt: Date.now(), width: 0, height: 0, length: payload.length }));
+  out.write(encodeRecordHeader({ kind: RecordKind.message, stream: 0, seq: 0, capturedAt: Date.now(), width: 0, height: 0, length: payload.length }));
   out.write(payload);
 }
 
@@ -125,7 +126,8 @@ function start(req: ChildRequest): void {
     shutdown(1);
     return;
   }
-  const sink = pipeline.findChild(APPSINK_NAME) as AppSink;
+  const streams = req.streams ?? [WHOLE_CAMERA];
+  const sinks = streams.map((_, i) => pipeline!.findChild(appsinkName(i)) as AppSink);
   send({ type: 'started', pipeline: scrub(description) });
   pipeline.pollBus(onBus);
   pipeline.play();
@@ -136,11 +138,17 @@ function start(req: ChildRequest): void {
   // capture time is media time, one caps frame duration apart (the rate limiter's output rate,
   // or the file's own), counted from the first frame's arrival. The binding gives no buffer
   // timestamps; the pipeline's position (which runs up to a frame ahead while the appsink refills)
-  // only moves time on where frames come sparser than the caps say.
+  // only moves time on where frames come sparser than the caps say. Every stream counts its own
+  // frames from the one origin: the same source frame gets the same time in every stream.
   const offline = isOffline(spec, req);
   let mediaOrigin: number | undefined;
+  sinks.forEach((sink, stream) => pullStream(sink, stream, req, offline ? () => (mediaOrigin ??= Date.now()) : undefined));
+}
+
+/** The media-time clock of one offline stream: origin + its own frame count at the caps' rate. */
+function mediaClock(origin: () => number): (caps: Record<string, unknown>) => number {
   let lastMediaMs: number | undefined;
-  const mediaTime = (caps: Record<string, unknown>): number => {
+  return (caps) => {
     const step = frameDurationMs(caps);
     const position = Math.max(0, pipeline!.queryPosition() * 1000);
     let ms: number;
@@ -148,10 +156,14 @@ function start(req: ChildRequest): void {
     else if (step === undefined) ms = Math.max(position, lastMediaMs + 1);
     else ms = Math.max(lastMediaMs + step, position - 2 * step);
     lastMediaMs = ms;
-    mediaOrigin ??= Date.now();
-    return mediaOrigin + ms;
+    return origin() + ms;
   };
+}
 
+/** Pulls one stream's appsink for as long as the child runs, each frame a record tagged with the stream. */
+function pullStream(sink: AppSink, stream: number, req: ChildRequest, origin: (() => number) | undefined): void {
+  const mediaTime = origin ? mediaClock(origin) : undefined;
+  let seq = 0;
   const pull = (): void => {
     if (!stopping) sink.pull(onSample);
   };
@@ -163,14 +175,14 @@ function start(req: ChildRequest): void {
       if (req.loop) setTimeout(pull, 20);
       return;
     }
-    const capturedAt = offline ? mediaTime(caps) : Date.now();
+    const capturedAt = mediaTime ? mediaTime(caps) : Date.now();
     const frameSeq = seq++;
     // Realtime: latest frame wins; a frame is dropped (a gap in seq) while the parent is behind.
     // Offline: wait for the pipe instead, so no frame is lost.
     if (!req.realtime || !out.writableNeedDrain) {
       const width = Number(caps.width);
       const height = Number(caps.height);
-      out.write(encodeRecordHeader({ kind: RecordKind.frame, seq: frameSeq, capturedAt, width, height, length: buf.length }));
+      out.write(encodeRecordHeader({ kind: RecordKind.frame, stream, seq: frameSeq, capturedAt, width, height, length: buf.length }));
       out.write(buf);
     }
     if (!req.realtime && out.writableNeedDrain) out.once('drain', pull);
