@@ -78,7 +78,9 @@ test("each region's frames show its own quadrant, letterboxed; offline every str
     assert.equal(colour(pixel(f, W / 2, H - 2)), 'black', `stream ${i}: the bottom bar`);
     assert.equal(colour(pixel(f, 1, 9)), want, `stream ${i}: the picture fills the width`);
   }
-  // The same source frame has the same capture time in every stream.
+  // Media time: 100 ms apart at the file's 10 fps, the same source frame at the same time in every stream.
+  const steps = byStream[0]!.slice(1).map((f, k) => f.capturedAt - byStream[0]![k]!.capturedAt);
+  assert.ok(steps.every((d) => Math.abs(d - 100) < 1e-6), `steps: ${steps.join(', ')}`);
   for (let k = 0; k < FRAMES; k++) {
     const times = byStream.map((s) => s[k]!.capturedAt);
     assert.ok(times.every((t) => t === times[0]), `frame ${k}: ${times.join(', ')}`);

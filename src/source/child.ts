@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import type { AppSink, BusMessage, Pipeline as PipelineType } from 'gstreamer-superficial';
 import { STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-protocol.js';
 import { encodeRecordHeader, RecordKind } from './frame-record.js';
-import { appsinkName, buildPipelineDescription, decoderElements, hardwareDecoderRanks, isOffline, WHOLE_CAMERA } from './pipeline-description.js';
+import { appsinkName, buildPipelineDescription, decoderElements, hardwareDecoderRanks, isOffline, OFFLINE_QUEUE_BUFFERS, WHOLE_CAMERA } from './pipeline-description.js';
 import { scrubSecrets } from './secrets.js';
 import { parseSourceUrl } from '../source-url.js';
 
@@ -138,31 +138,46 @@ function start(req: ChildRequest): void {
   // capture time is media time, one caps frame duration apart (the rate limiter's output rate,
   // or the file's own), counted from the first frame's arrival. The binding gives no buffer
   // timestamps; the pipeline's position (which runs up to a frame ahead while the appsink refills)
-  // only moves time on where frames come sparser than the caps say. Every stream counts its own
-  // frames from the one origin: the same source frame gets the same time in every stream.
-  const offline = isOffline(spec, req);
-  let mediaOrigin: number | undefined;
-  sinks.forEach((sink, stream) => pullStream(sink, stream, req, offline ? () => (mediaOrigin ??= Date.now()) : undefined));
+  // only moves time on where frames come sparser than the caps say. Offline no stream drops a
+  // frame, so the k-th frame of every stream is the same source frame: the first stream to reach
+  // it times it, the others take that time (the position runs ahead by the queues' depth).
+  const clock = isOffline(spec, req) ? mediaClock(streams.length) : undefined;
+  sinks.forEach((sink, stream) => pullStream(sink, stream, req, clock));
 }
 
-/** The media-time clock of one offline stream: origin + its own frame count at the caps' rate. */
-function mediaClock(origin: () => number): (caps: Record<string, unknown>) => number {
+/** Media time of the k-th frame (k counted per stream), the same for every stream. */
+type MediaClock = (k: number, caps: Record<string, unknown>) => number;
+
+function mediaClock(streams: number): MediaClock {
+  // How far (in frames) the position may run ahead of the frame being timed: the appsink
+  // refilling, and with a tee, the queues of the other branches.
+  const ahead = 2 + (streams > 1 ? OFFLINE_QUEUE_BUFFERS + 1 : 0);
+  let origin: number | undefined;
   let lastMediaMs: number | undefined;
-  return (caps) => {
+  /** Frames timed that some stream has not reached yet: their time, and how many streams still will. */
+  const pending = new Map<number, { at: number; left: number }>();
+  return (k, caps) => {
+    const known = pending.get(k);
+    if (known) {
+      if (--known.left === 0) pending.delete(k);
+      return known.at;
+    }
     const step = frameDurationMs(caps);
     const position = Math.max(0, pipeline!.queryPosition() * 1000);
     let ms: number;
     if (lastMediaMs === undefined) ms = 0;
     else if (step === undefined) ms = Math.max(position, lastMediaMs + 1);
-    else ms = Math.max(lastMediaMs + step, position - 2 * step);
+    else ms = Math.max(lastMediaMs + step, position - ahead * step);
     lastMediaMs = ms;
-    return origin() + ms;
+    origin ??= Date.now();
+    const at = origin + ms;
+    if (streams > 1) pending.set(k, { at, left: streams - 1 });
+    return at;
   };
 }
 
 /** Pulls one stream's appsink for as long as the child runs, each frame a record tagged with the stream. */
-function pullStream(sink: AppSink, stream: number, req: ChildRequest, origin: (() => number) | undefined): void {
-  const mediaTime = origin ? mediaClock(origin) : undefined;
+function pullStream(sink: AppSink, stream: number, req: ChildRequest, clock: MediaClock | undefined): void {
   let seq = 0;
   const pull = (): void => {
     if (!stopping) sink.pull(onSample);
@@ -175,8 +190,8 @@ function pullStream(sink: AppSink, stream: number, req: ChildRequest, origin: ((
       if (req.loop) setTimeout(pull, 20);
       return;
     }
-    const capturedAt = mediaTime ? mediaTime(caps) : Date.now();
     const frameSeq = seq++;
+    const capturedAt = clock ? clock(frameSeq, caps) : Date.now();
     // Realtime: latest frame wins; a frame is dropped (a gap in seq) while the parent is behind.
     // Offline: wait for the pipe instead, so no frame is lost.
     if (!req.realtime || !out.writableNeedDrain) {

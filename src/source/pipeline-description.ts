@@ -271,6 +271,9 @@ export function frameBranches(spec: SourceSpec, o: PipelineOptions): Branch[] {
   return (o.streams ?? [WHOLE_CAMERA]).map((stream, i) => [...streamSegment(stream, o), frameSink(i, spec, o)]);
 }
 
+/** Frames each branch's queue holds offline (a branch's appsink holds one more). */
+export const OFFLINE_QUEUE_BUFFERS = 4;
+
 /**
  * The head, then its branches: one is chained straight on; several hang off a tee, each behind its
  * own queue so that one branch's work never holds the others (and, offline, no branch can block
@@ -279,7 +282,7 @@ export function frameBranches(spec: SourceSpec, o: PipelineOptions): Branch[] {
  */
 export function assemblePipeline(head: string, branches: readonly Branch[], offline: boolean): string {
   if (branches.length === 1) return [head, ...branches[0]!].join(' ! ');
-  const queue = `queue max-size-buffers=${offline ? 4 : 1} max-size-bytes=0 max-size-time=0${offline ? '' : ' leaky=downstream'}`;
+  const queue = `queue max-size-buffers=${offline ? OFFLINE_QUEUE_BUFFERS : 1} max-size-bytes=0 max-size-time=0${offline ? '' : ' leaky=downstream'}`;
   return [`${head} ! tee name=t`, ...branches.map((b) => ['t.', queue, ...b].join(' ! '))].join(' ');
 }
 
