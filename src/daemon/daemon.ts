@@ -31,6 +31,7 @@ import { killSourceChildren, reapSourceChildren } from '../source/child-process.
 import type { FairScheduler } from '../clip/fair-scheduler.js';
 import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionCommand, RecognitionState } from '../types.js';
 import { CameraRunner } from './camera-runner.js';
+import { cameraStreams } from './camera-streams.js';
 import { wireConsole } from './console-wiring.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
@@ -333,6 +334,8 @@ export class Daemon {
         url: camera.url!,
         width: m.width,
         height: m.height,
+        // Regions are wired per stream next; until then the whole camera with its crop and masks.
+        streams: cameraStreams({ ...camera, regions: [] }),
         transport: camera.transport,
         latencyMs: camera.latency_ms,
         decoder: camera.decoder,
