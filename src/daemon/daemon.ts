@@ -284,7 +284,9 @@ export class Daemon {
     this.tokenizer = tokenizer;
     this.recognizer = recognizer;
     this.config = { ...this.config, model: next.model, labels: next.labels, recognition: next.recognition };
-    for (const [id, { runner, camera }] of this.runners) {
+    // A snapshot: a restarted camera is a new entry in this.runners, which a live iteration would
+    // visit again (and restart forever).
+    for (const [id, { runner, camera }] of [...this.runners]) {
       if (sameInput) {
         runner.setModel(model, recognizer, this.eventOptions());
       } else {
