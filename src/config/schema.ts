@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { sourceUrlProblem } from '../source-url.js';
 import { effectiveSettings } from './effective-settings.js';
 import { overrideOf } from './overrides-schema.js';
+import { cameraViewFields } from './region-schema.js';
 
 /** Camera ids become MQTT topic levels and metric labels: letters, digits, '_' and '-' only. */
 export const CAMERA_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -164,6 +165,7 @@ const camera = z.strictObject({
   loop: z.boolean().default(false).describe('files only: start again at the end'),
   max_fps: z.number().positive().optional().describe('drop frames above this rate before decoding work downstream'),
   enabled: z.boolean().default(true),
+  ...cameraViewFields,
   labels: labelsOverride.optional(),
   recognition: recognitionOverride.optional(),
 });

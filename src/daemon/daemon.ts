@@ -33,6 +33,7 @@ import { killSourceChildren, reapSourceChildren } from '../source/child-process.
 import type { FairScheduler } from '../clip/fair-scheduler.js';
 import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionCommand, RecognitionState } from '../types.js';
 import { CameraRunner, type ClipSettings } from './camera-runner.js';
+import { cameraStreams } from './camera-streams.js';
 import { wireConsole } from './console-wiring.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
@@ -369,6 +370,8 @@ export class Daemon {
         url: camera.url!,
         width: m.width,
         height: m.height,
+        // Regions are wired per stream next; until then the whole camera with its crop and masks.
+        streams: cameraStreams({ ...camera, regions: [] }),
         transport: camera.transport,
         latencyMs: camera.latency_ms,
         decoder: camera.decoder,
