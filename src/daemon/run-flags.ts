@@ -35,7 +35,7 @@ export function applyRunFlags(config: Config, flags: RunFlags, cwd = process.cwd
         issues.push({ path: ['--camera'], message: `"${redactUrl(value)}" is not ID=URL` });
         return [];
       }
-      return [{ ...camera, transport: 'tcp' as const, latency_ms: 200, decoder: 'auto', loop: false, enabled: true }];
+      return [{ ...camera, transport: 'tcp' as const, latency_ms: 200, decoder: 'auto', loop: false, enabled: true, crop: 'center' as const, masks: [], regions: [] }];
     });
   }
   if (flags.labels !== undefined) {

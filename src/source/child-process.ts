@@ -11,7 +11,9 @@ import { scrubSecrets } from './secrets.js';
 
 export interface ChildFrame {
   type: 'frame';
-  /** The child's own count: gaps are frames it dropped while the parent was behind. */
+  /** The frame stream (the request's streams[stream]; 0 for the whole camera without regions). */
+  stream: number;
+  /** The child's own count per stream: gaps are frames it dropped while the parent was behind. */
   seq: number;
   capturedAt: number;
   width: number;
@@ -137,8 +139,8 @@ export function runSourceChild(request: ChildRequest, options: ChildOptions): Ob
       for (const { header, payload } of records) {
         if (ended) return;
         if (header.kind === RecordKind.frame) {
-          const { seq, capturedAt, width, height } = header;
-          subscriber.next({ type: 'frame', seq, capturedAt, width, height, data: payload });
+          const { stream, seq, capturedAt, width, height } = header;
+          subscriber.next({ type: 'frame', stream, seq, capturedAt, width, height, data: payload });
           continue;
         }
         let message: ChildMessage;
