@@ -47,7 +47,7 @@ test('every ended connection becomes garbage: after 300 reconnects, at most the 
       registry.register(data, undefined);
       subscriber.next({ type: 'spawned', pid: 1000 + connections });
       subscriber.next({ type: 'started', pipeline: 'fake' });
-      subscriber.next({ type: 'frame', seq: 0, capturedAt: Date.now(), width: 4, height: 2, data });
+      subscriber.next({ type: 'frame', stream: 0, seq: 0, capturedAt: Date.now(), width: 4, height: 2, data });
       const t = setTimeout(() => subscriber.error(new MstaError('SOURCE_FAILED', 'child crashed')), 0);
       return () => {
         live--;
