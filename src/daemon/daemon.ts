@@ -313,7 +313,9 @@ export class Daemon {
     this.tokenizer = tokenizer;
     this.recognizers = recognizers;
     this.config = { ...this.config, model: next.model, labels: next.labels, recognition: next.recognition };
-    for (const [id, { runner, camera }] of this.runners) {
+    // A snapshot: a restarted camera is a new entry in this.runners, which a live iteration would
+    // visit again (and restart forever).
+    for (const [id, { runner, camera }] of [...this.runners]) {
       // The running camera's settings as the new config has them (a reload may change both).
       const wanted = next.cameras.find((c) => c.id === id) ?? camera;
       if (sameInput) {
