@@ -38,7 +38,9 @@ export interface CameraStatus {
 /** A sliding-window clip: T frames in one contiguous uint8 [T,H,W,3] buffer. */
 export interface Clip {
   camera: string;
-  /** Clip sequence number per camera, from 0. */
+  /** The region of interest its frames show; null for the whole camera. */
+  region: string | null;
+  /** Clip sequence number per camera stream (the camera, or one of its regions), from 0. */
   seq: number;
   frames: number;
   height: number;
@@ -47,6 +49,14 @@ export interface Clip {
   data: Uint8Array;
   firstFrameAt: number;
   lastFrameAt: number;
+}
+
+/**
+ * A camera's stream of clips (the camera, or one of its regions) as one key: scheduler slots,
+ * coverage and logs. Camera ids and region names never hold "/".
+ */
+export function streamKey(camera: string, region: string | null): string {
+  return region === null ? camera : `${camera}/${region}`;
 }
 
 /** Why something was dropped; used as a metrics label. */
@@ -73,6 +83,8 @@ export interface ActionEvent {
   id: string;
   type: ActionEventType;
   camera: string;
+  /** The region of interest it was seen in; null for the whole camera. */
+  region: string | null;
   label: string;
   score: number;
   top_score: number;

@@ -154,7 +154,7 @@ test('binary sensor ON then OFF; recognition/set OFF stops events (kept across a
 
     // SIGHUP with one label fewer: its binary sensor config and active topic are emptied.
     const gone = LABELS[1]!;
-    const goneConfig = activeDiscoveryTopic(sinkTopics(), 'yard', gone);
+    const goneConfig = activeDiscoveryTopic(sinkTopics(), 'yard', null, gone);
     assert.ok(sub.on(goneConfig).some((m) => m.payload !== ''), 'announced first');
     await daemon.waitForLine((l) => l.msg === 'labels ready', 60_000, 'labels ready');
     writeConfig(config, broker.url, LABELS.filter((l) => l !== gone));

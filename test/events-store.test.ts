@@ -23,7 +23,7 @@ function event(id: string, type: ActionEventType, o: { camera?: string; label?: 
     v: 1,
     id,
     type,
-    camera: o.camera ?? 'yard',
+    camera: o.camera ?? 'yard', region: null,
     label: o.label ?? 'waving',
     score,
     top_score: o.top ?? score,

@@ -75,7 +75,7 @@ function event(n: number): ActionEvent {
     v: 1,
     id: `evt-${n}`,
     type: n === 0 ? 'start' : 'update',
-    camera: 'cam1',
+    camera: 'cam1', region: null,
     label: 'falling',
     score: 0.7,
     top_score: 0.7,

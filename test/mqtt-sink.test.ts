@@ -30,6 +30,7 @@ function event(camera: string, n: number, type: ActionEvent['type'] = 'update'):
     id: `${camera}-${n}`,
     type,
     camera,
+    region: null,
     label: 'waving hand',
     score: 0.8,
     top_score: 0.9,
@@ -49,7 +50,7 @@ function status(camera: string, state: CameraStatus['state'], reconnects = 0): C
 }
 
 function clip(camera: string, seq: number): Omit<Clip, 'data'> {
-  return { camera, seq, frames: 8, height: 224, width: 224, firstFrameAt: T0 + seq * 100, lastFrameAt: T0 + seq * 100 + 700 };
+  return { camera, region: null, seq, frames: 8, height: 224, width: 224, firstFrameAt: T0 + seq * 100, lastFrameAt: T0 + seq * 100 + 700 };
 }
 
 interface Harness {

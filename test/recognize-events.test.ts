@@ -14,7 +14,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Clip n of camera cam1: frames from T0 + n s to T0 + n s + 900 ms. */
 function clip(n: number, scores: number[]): ClipScores {
   return {
-    clip: { camera: 'cam1', seq: n, frames: 8, height: 224, width: 224, firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900 },
+    clip: { camera: 'cam1', region: null, seq: n, frames: 8, height: 224, width: 224, firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900 },
     scores: Float64Array.from(scores),
   };
 }
@@ -47,7 +47,7 @@ function ev(
     v: 1,
     id: e.id,
     type,
-    camera: 'cam1',
+    camera: 'cam1', region: null,
     label: e.label,
     score: e.score,
     top_score: e.topScore,

@@ -126,7 +126,7 @@ test('an event as one terminal line', () => {
     v: 1,
     id: 'x',
     type: 'end',
-    camera: 'cam1',
+    camera: 'cam1', region: null,
     label: 'brush_hair',
     score: 0.31,
     top_score: 0.9,

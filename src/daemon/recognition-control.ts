@@ -5,7 +5,7 @@ import { adaptStride } from '../clip/adapt-stride.js';
 import { CoverageAlarm } from '../clip/coverage.js';
 import { FairScheduler } from '../clip/fair-scheduler.js';
 import type { VideoModel } from '../model/video-model.js';
-import type { Clip, ClipEmbedding } from '../types.js';
+import { streamKey, type Clip, type ClipEmbedding } from '../types.js';
 import type { CameraRunner } from './camera-runner.js';
 import type { RecognitionMetrics } from './recognition-metrics.js';
 
@@ -60,20 +60,21 @@ export class RecognitionControl {
     }
     for (const runner of runners) {
       runner.stride = stride;
-      this.metrics.stride(runner.camera, stride);
+      this.metrics.stride(runner.camera, runner.region, stride);
       const ratio = runner.tickCoverage();
-      if (ratio !== undefined) this.metrics.coverage(runner.camera, ratio);
-      let alarm = this.alarms.get(runner.camera);
-      if (!alarm) this.alarms.set(runner.camera, (alarm = new CoverageAlarm(this.options.warnBelow)));
+      if (ratio !== undefined) this.metrics.coverage(runner.camera, runner.region, ratio);
+      let alarm = this.alarms.get(runner.stream);
+      if (!alarm) this.alarms.set(runner.stream, (alarm = new CoverageAlarm(this.options.warnBelow)));
       const change = alarm.update(ratio);
-      const fields = { camera: runner.camera, coverage: Number((ratio ?? 0).toFixed(3)), threshold: this.options.warnBelow, stride };
+      const fields = { camera: runner.camera, ...(runner.region !== null ? { region: runner.region } : {}), coverage: Number((ratio ?? 0).toFixed(3)), threshold: this.options.warnBelow, stride };
       if (change === 'low') this.log.warn(fields, 'coverage low: the model infers fewer clips than wanted (add workers or hardware, or fewer cameras)');
       else if (change === 'recovered') this.log.info(fields, 'coverage recovered');
     }
   }
 
-  forget(camera: string): void {
-    this.alarms.delete(camera);
-    this.metrics.remove(camera);
+  /** A stream removed (its camera removed or changed): its alarm and series go. */
+  forget(camera: string, region: string | null): void {
+    this.alarms.delete(streamKey(camera, region));
+    this.metrics.remove(camera, region);
   }
 }

@@ -78,6 +78,7 @@ export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores
         id: occ.id,
         type,
         camera: clip.camera,
+        region: clip.region,
         label: names[occ.label]!,
         score: scores[occ.label]!,
         top_score: occ.topScore,

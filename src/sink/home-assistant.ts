@@ -2,7 +2,7 @@
 // Assistant comes online (its birth message), when cameras are added, and when the labels change
 // (a SIGHUP reload), so the `event` entity's event_types always list the labels that can fire and
 // every label has its binary sensor; a label that goes has its binary sensors removed.
-import { activeDiscoveryTopic, discoveryConfigs, discoveryTopics, type DeviceInfo, type RetainedMessage } from './discovery.js';
+import { activeDiscoveryTopic, discoveryConfigs, discoveryTopics, type DeviceInfo, type RetainedMessage, type Streams } from './discovery.js';
 import type { PublishKind } from './metrics.js';
 import type { SinkTopics } from './topics.js';
 
@@ -10,6 +10,8 @@ export interface HomeAssistantDeps {
   topics: SinkTopics;
   publish(message: RetainedMessage, kind: PublishKind): void;
   cameras(): Iterable<string>;
+  /** A camera's streams now: its regions, or the whole camera (null). */
+  streams(camera: string): Streams;
   log: { info(msg: string): void };
 }
 
@@ -37,7 +39,7 @@ export class HomeAssistantDiscovery {
 
   /** Discovery config topics owned by one camera (cleared with the camera). */
   topicsOf(camera: string): string[] {
-    return discoveryTopics(this.deps.topics, camera, this.labels);
+    return discoveryTopics(this.deps.topics, camera, this.labels, this.deps.streams(camera));
   }
 
   /** Filters to subscribe to: Home Assistant's birth message and our own configs (for the stale sweep). */
@@ -47,7 +49,7 @@ export class HomeAssistantDiscovery {
   }
 
   announce(camera: string): void {
-    for (const message of discoveryConfigs(this.deps.topics, camera, this.labels, this.info)) this.deps.publish(message, 'discovery');
+    for (const message of discoveryConfigs(this.deps.topics, camera, this.labels, this.info, this.deps.streams(camera))) this.deps.publish(message, 'discovery');
   }
 
   /** New device facts (the console URL once the HTTP server listens): announced again if they changed. */
@@ -68,7 +70,9 @@ export class HomeAssistantDiscovery {
     const removed = this.labels.filter((l) => !labels.includes(l));
     this.labels = labels;
     for (const camera of this.deps.cameras()) {
-      for (const label of removed) this.deps.publish({ topic: activeDiscoveryTopic(this.deps.topics, camera, label), payload: '' }, 'discovery');
+      for (const region of this.deps.streams(camera)) {
+        for (const label of removed) this.deps.publish({ topic: activeDiscoveryTopic(this.deps.topics, camera, region, label), payload: '' }, 'discovery');
+      }
     }
     this.deps.log.info(`labels changed: re-announcing Home Assistant discovery (${labels.length} event types)`);
     this.announceAll();

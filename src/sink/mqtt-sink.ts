@@ -23,7 +23,7 @@ import { eventTypes, HomeAssistantDiscovery, type DiscoveryLabels } from './home
 import { sinkMetrics, type PublishKind, type SinkMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
 import { bridgeInfoPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores } from './payloads.js';
-import { RetainedState } from './retained-state.js';
+import { RetainedState, type CameraRegions } from './retained-state.js';
 import { Spool } from './spool.js';
 import { sinkTopics, type SinkTopics } from './topics.js';
 
@@ -49,6 +49,11 @@ export interface MqttSinkOptions {
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
   /** The configured cameras: their discovery entities are announced, and retained topics of others removed. */
   cameras: readonly string[];
+  /**
+   * Each camera's regions of interest (absent or [] for a camera without): a camera with regions
+   * has state, events, active topics and entities per region instead of for the whole camera.
+   */
+  regions?: CameraRegions;
   /** One daemon per directory (`spool.lock`); start() fails when it cannot be written. */
   spool: { dir: string; maxBytes?: number; maxMessages?: number };
   /** Publish per-clip top-k on `<base>/<camera>/scores` (QoS 0). Default false. */
@@ -94,8 +99,8 @@ export interface MqttSink {
   publishScores(scores: ClipTopScores): void;
   /** Retained `<base>/info`; the latest is republished on every reconnect. */
   publishInfo(info: BridgeInfo): void;
-  /** Replaces the camera list: removed cameras' retained topics and discovery entities are cleared. */
-  setCameras(cameras: readonly string[]): void;
+  /** Replaces the camera list (and their regions): removed cameras' and regions' retained topics and discovery entities are cleared. */
+  setCameras(cameras: readonly string[], regions?: CameraRegions): void;
   /** New labels (a reload): active topics follow; Home Assistant discovery is announced again with the new event_types. */
   updateLabels(labels: DiscoveryLabels): void;
   readonly connected: boolean;
@@ -143,7 +148,7 @@ class MqttSinkImpl implements MqttSink {
     const labels = options.labels ?? { labels: [] };
     this.discovery = options.homeAssistant
       ? new HomeAssistantDiscovery(
-          { topics: this.topics, publish, cameras: () => this.retained.cameras, log: this.logger() },
+          { topics: this.topics, publish, cameras: () => this.retained.cameras, streams: (camera) => this.retained.streams(camera), log: this.logger() },
           labels,
           options.version !== undefined ? { version: options.version } : {},
         )
@@ -152,6 +157,7 @@ class MqttSinkImpl implements MqttSink {
       { topics: this.topics, publish, extraTopics: (camera) => this.discovery?.topicsOf(camera) ?? [], log: this.logger() },
       options.cameras,
       eventTypes(labels),
+      options.regions,
     );
     this.commandLog = new BurstLog((m) => this.logger().warn(m));
   }
@@ -179,7 +185,11 @@ class MqttSinkImpl implements MqttSink {
       send: (topic, payload, done) => this.connection.publish(topic, payload, 1, false, done),
       canSend: () => this.connected && !this.closing,
       window: () => this.eventWindow(),
-      topicOf: (record) => this.topics.events((JSON.parse(record) as ActionEvent).camera),
+      topicOf: (record) => {
+        // Events spooled by a release before regions have none: the whole camera.
+        const { camera, region } = JSON.parse(record) as ActionEvent;
+        return this.topics.events(camera, region ?? null);
+      },
       metrics: this.metrics,
       log,
     });
@@ -203,7 +213,7 @@ class MqttSinkImpl implements MqttSink {
     const outbox = this.requireStarted();
     if (this.closing) throw new MstaError('MQTT_FAILED', `event ${event.id} arrived after the sink was closed`, { where: 'sink' });
     // The topic is checked before anything is spooled.
-    this.topics.events(event.camera);
+    this.topics.events(event.camera, event.region);
     return outbox.add(JSON.stringify(event));
   }
 
@@ -225,7 +235,7 @@ class MqttSinkImpl implements MqttSink {
 
   publishScores(scores: ClipTopScores): void {
     if (this.options.publishScores !== true) return;
-    const topic = this.topics.scores(scores.clip.camera);
+    const topic = this.topics.scores(scores.clip.camera, scores.clip.region);
     // QoS 0 is best effort: rather skip than let a slow link grow the socket buffer.
     if (!this.connected || this.connection.backedUp) {
       this.metrics.scoresSkipped.inc();
@@ -239,8 +249,8 @@ class MqttSinkImpl implements MqttSink {
     this.publishRetained({ topic: this.topics.bridgeInfo, payload: JSON.stringify(bridgeInfoPayload(info)) }, 'status');
   }
 
-  setCameras(cameras: readonly string[]): void {
-    const added = this.retained.setCameras(cameras);
+  setCameras(cameras: readonly string[], regions?: CameraRegions): void {
+    const added = this.retained.setCameras(cameras, regions);
     for (const camera of added) this.discovery?.announce(camera);
   }
 

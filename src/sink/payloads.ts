@@ -2,9 +2,11 @@
 // daemon's values (epoch-ms times) to what goes on the wire (ISO 8601 UTC times with ms).
 import type { ActionEvent, CameraState, CameraStatus, Clip, LabelScore } from '../types.js';
 
-/** A camera's current action. */
+/** A camera's (or one of its regions') current action. */
 export interface ActionState {
   camera: string;
+  /** The region of interest; null (or absent) for the whole camera. */
+  region?: string | null;
   /** The action going on now, or null when none is. */
   label: string | null;
   /** The action's smoothed score; 0 when label is null. */
@@ -36,6 +38,7 @@ export interface ActionStatePayload {
 export interface ScoresPayload {
   v: 1;
   camera: string;
+  region: string | null;
   clip: { seq: number; first_frame_at: string; last_frame_at: string; frames: number };
   top: LabelScore[];
 }
@@ -48,6 +51,8 @@ export interface BridgeInfo {
   model: { name: string; sha256: string };
   provider: string;
   cameras: readonly string[];
+  /** Each camera's regions of interest, for the cameras that have any. */
+  regions?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface BridgeInfoPayload {
@@ -56,10 +61,11 @@ export interface BridgeInfoPayload {
   model: { name: string; sha256: string };
   provider: string;
   cameras: string[];
+  regions: Record<string, string[]>;
 }
 
 export function bridgeInfoPayload(info: BridgeInfo): BridgeInfoPayload {
-  return { v: 1, version: info.version, model: { name: info.model.name, sha256: info.model.sha256 }, provider: info.provider, cameras: [...info.cameras] };
+  return { v: 1, version: info.version, model: { name: info.model.name, sha256: info.model.sha256 }, provider: info.provider, cameras: [...info.cameras], regions: Object.fromEntries(Object.entries(info.regions ?? {}).filter(([, r]) => r.length > 0).map(([c, r]) => [c, [...r]])) };
 }
 
 /** ISO 8601 UTC with milliseconds, the one time format of the API. */
@@ -81,6 +87,7 @@ export function scoresPayload({ clip, top }: ClipTopScores): ScoresPayload {
   return {
     v: 1,
     camera: clip.camera,
+    region: clip.region,
     clip: {
       seq: clip.seq,
       first_frame_at: isoTime(clip.firstFrameAt),
@@ -93,6 +100,7 @@ export function scoresPayload({ clip, top }: ClipTopScores): ScoresPayload {
 
 /** The camera's current action after an event: the event's action until its end, then none. */
 export function actionStateFromEvent(event: ActionEvent): ActionState {
-  if (event.type === 'end') return { camera: event.camera, label: null, score: 0, since: Date.parse(event.ended_at ?? event.clip.last_frame_at) };
-  return { camera: event.camera, label: event.label, score: event.score, since: Date.parse(event.started_at) };
+  const { camera, region } = event;
+  if (event.type === 'end') return { camera, region, label: null, score: 0, since: Date.parse(event.ended_at ?? event.clip.last_frame_at) };
+  return { camera, region, label: event.label, score: event.score, since: Date.parse(event.started_at) };
 }
