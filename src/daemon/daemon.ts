@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { apiRoutes } from '../api/api-routes.js';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
+import { effectiveSettings, type Settings } from '../config/effective-settings.js';
 import type { CameraConfig, Config } from '../config/schema.js';
 import { EventStore } from '../events/event-store.js';
 import { registerBuildInfo } from '../metrics/build-info.js';
@@ -24,13 +25,14 @@ import { openVideoModel, type VideoModel } from '../model/video-model.js';
 import type { ActionEventOptions } from '../recognize/action-events.js';
 import { formatEventLine } from '../recognize/format-event.js';
 import { topK } from '../recognize/top-k.js';
+import type { DiscoveryLabels } from '../sink/home-assistant.js';
 import { createMqttSink, type MqttSink } from '../sink/mqtt-sink.js';
 import { actionStateFromEvent } from '../sink/payloads.js';
 import { cameraSource, type CameraSource } from '../source/camera-source.js';
 import { killSourceChildren, reapSourceChildren } from '../source/child-process.js';
 import type { FairScheduler } from '../clip/fair-scheduler.js';
 import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionCommand, RecognitionState } from '../types.js';
-import { CameraRunner } from './camera-runner.js';
+import { CameraRunner, type ClipSettings } from './camera-runner.js';
 import { cameraStreams } from './camera-streams.js';
 import { wireConsole } from './console-wiring.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
@@ -40,10 +42,16 @@ import { modelOptions } from './model-options.js';
 import { clipScheduler, RecognitionControl } from './recognition-control.js';
 import { registerRecognitionMetrics, type RecognitionMetrics } from './recognition-metrics.js';
 import { RecognitionSwitches } from './recognition-switches.js';
-import { buildRecognizer, type Recognizer } from './recognizer.js';
+import { buildCameraRecognizers, type CameraRecognizers } from './camera-recognizers.js';
+import type { Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
 import { prepareConfig, type PreparedConfig } from './validate-config.js';
 import { VERSION } from './version.js';
+
+/** How a camera cuts its frames into clips, from its recognition settings. */
+function clipSettings(frameIntervalMs: number, r: Settings['recognition']): ClipSettings {
+  return { frameIntervalMs, stride: r.stride, ...(r.motion_gate.enabled ? { motionThreshold: r.motion_gate.threshold } : {}) };
+}
 
 export interface DaemonDeps {
   log: Logger;
@@ -52,9 +60,20 @@ export interface DaemonDeps {
   onFatal?: (e: Error) => void;
 }
 
-/** The background label never fires an event: Home Assistant discovery leaves it out of event_types. */
-function discoveryBackground(c: Config): { background?: string } {
-  return c.labels.background !== undefined ? { background: c.labels.background } : {};
+/** A camera's labels as the sink announces them: the background label never fires an event (not in event_types). */
+/** Each camera's region names, for the cameras that have regions (the sink's topics and entities, <base>/info). */
+function cameraRegions(cameras: readonly CameraConfig[]): Record<string, string[]> {
+  return Object.fromEntries(cameras.filter((c) => c.regions.length > 0).map((c) => [c.id, c.regions.map((r) => r.name)]));
+}
+
+function discoveryLabels(recognizer: Recognizer, settings: Settings): DiscoveryLabels {
+  return { labels: recognizer.names, ...(settings.labels.background !== undefined ? { background: settings.labels.background } : {}) };
+}
+
+/** The labels an event can carry: the recognizer's, less the background label. */
+function reportableLabels(recognizer: Recognizer, settings: Settings): string[] {
+  const background = settings.labels.background?.trim();
+  return recognizer.names.filter((n) => n.trim() !== background);
 }
 
 /** The console's URL from the address the HTTP server listens on (a wildcard bind: this host's name). */
@@ -73,7 +92,8 @@ export class Daemon {
   private controlTimer: NodeJS.Timeout | undefined;
   private readonly modelSwaps: Counter<'result'>;
   private readonly loop = watchEventLoop();
-  private readonly runners = new Map<string, { runner: CameraRunner; camera: CameraConfig }>();
+  /** By camera id: its config and one runner per stream (the whole camera, or each region), all fed by its one source. */
+  private readonly runners = new Map<string, { runners: CameraRunner[]; camera: CameraConfig }>();
   private readonly statuses = new Map<string, CameraStatus>();
   private broker: EmbeddedBroker | undefined;
   private sink: MqttSink | undefined;
@@ -82,7 +102,7 @@ export class Daemon {
   private console: ReturnType<typeof wireConsole> | undefined;
   private model: VideoModel | undefined;
   private tokenizer: ClipTokenizer | undefined;
-  private recognizer: Recognizer | undefined;
+  private recognizers: CameraRecognizers | undefined;
   private switches: RecognitionSwitches | undefined;
   private started = false;
   private stopRequested = false;
@@ -125,9 +145,10 @@ export class Daemon {
       return this.stopRequested;
     };
     // 0. Every check before anything is connected: the bundle's files verified, the labels read.
-    const { config: c, bundle, labelSet } = prepared ?? (await prepareConfig(this.config, 'config'));
+    const { config: c, bundle, labelSet, cameraLabelSets } = prepared ?? (await prepareConfig(this.config, 'config'));
     this.config = c;
-    const labelNames = labelSet.labels.map((l) => l.name);
+    // Announced before the model loads: the names are known from the label sets already.
+    const names = (set: typeof labelSet): Recognizer => ({ set, embeds: new Float32Array(), names: set.labels.map((l) => l.name) });
     if (stopAsked()) return;
     if (c.events.enabled) {
       const e = c.events;
@@ -156,9 +177,11 @@ export class Daemon {
       ...(c.mqtt.password !== undefined ? { password: c.mqtt.password } : {}),
       ...(c.mqtt.tls ? { tls: { ...c.mqtt.tls, rejectUnauthorized: c.mqtt.tls.reject_unauthorized } } : {}),
       cameras: this.enabledCameras(c).map((cam) => cam.id),
+      regions: cameraRegions(this.enabledCameras(c)),
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
-      labels: { labels: labelNames, ...discoveryBackground(c) },
+      labels: discoveryLabels(names(labelSet), c),
+      cameraLabels: Object.fromEntries(this.enabledCameras(c).map((cam) => [cam.id, discoveryLabels(names(cameraLabelSets.get(cam.id) ?? labelSet), this.settings(cam))])),
       ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix } } : {}),
       version: VERSION,
       onCommand: (command) => this.onCommand(command),
@@ -188,7 +211,11 @@ export class Daemon {
       status: (id) => this.statuses.get(id),
       model: () => this.model,
       tokenizer: () => this.tokenizer,
-      recognizer: () => this.recognizer,
+      recognizer: (camera) => (camera !== undefined ? this.recognizers?.byCamera.get(camera) : undefined) ?? this.recognizers?.global,
+      recognition: (camera) => {
+        const cam = camera !== undefined ? this.runners.get(camera)?.camera : undefined;
+        return cam ? this.settings(cam).recognition : this.config.recognition;
+      },
       mqtt: () => this.sink && { connected: this.sink.connected, spooled: this.sink.spooled },
     });
     const routes = this.console.routes;
@@ -202,7 +229,7 @@ export class Daemon {
     this.scheduler = clipScheduler(() => this.model!);
     this.startRecognitionControl();
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
-    this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
+    this.recognizers = await buildCameraRecognizers({ labelSet, cameraLabelSets }, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
     if (stopAsked()) return;
 
     this.publishInfo();
@@ -221,21 +248,30 @@ export class Daemon {
     });
   }
 
-  private frameIntervalMs(): number {
-    return this.config.recognition.frame_interval_ms ?? bundleFrameIntervalMs(this.model!.bundle.manifest) ?? 125;
+  /** A camera's labels and recognition: its own merged over the global ones. */
+  private settings(camera: CameraConfig, c: Config = this.config): Settings {
+    return effectiveSettings(c, camera);
+  }
+
+  private frameIntervalMs(camera: CameraConfig, c: Config = this.config): number {
+    return this.settings(camera, c).recognition.frame_interval_ms ?? bundleFrameIntervalMs(this.model!.bundle.manifest) ?? 125;
   }
 
   /** Strides adapted to the model's capacity and coverage measured, every adapt_interval_s. */
   private startRecognitionControl(): void {
     const r = this.config.recognition;
-    const control = new RecognitionControl(() => this.model!, this.recognitionMetrics, this.deps.log.child({ stage: 'schedule' }), {
-      strideFloor: r.stride,
-      strideCeiling: r.stride_max,
-      frameIntervalMs: this.frameIntervalMs(),
-      warnBelow: r.coverage_warn_below,
+    const control = new RecognitionControl(() => this.model!, this.recognitionMetrics, this.deps.log.child({ stage: 'schedule' }), (id) => {
+      const camera = this.runners.get(id)?.camera;
+      const own = camera ? this.settings(camera).recognition : r;
+      return {
+        strideFloor: own.stride,
+        strideCeiling: own.stride_max,
+        frameIntervalMs: camera ? this.frameIntervalMs(camera) : (r.frame_interval_ms ?? bundleFrameIntervalMs(this.model!.bundle.manifest) ?? 125),
+        warnBelow: own.coverage_warn_below,
+      };
     });
     this.control = control;
-    this.controlTimer = setInterval(() => control.tick([...this.runners.values()].map((x) => x.runner)), r.adapt_interval_s * 1000);
+    this.controlTimer = setInterval(() => control.tick(this.allRunners()), r.adapt_interval_s * 1000);
     this.controlTimer.unref();
   }
 
@@ -257,12 +293,12 @@ export class Daemon {
    */
   private async swapModel(prepared: PreparedConfig): Promise<boolean> {
     const { log } = this.deps;
-    const { config: next, bundle, labelSet } = prepared;
+    const { config: next, bundle } = prepared;
     const old = this.model!;
     if (bundle.sha256 === old.bundle.sha256 && isDeepStrictEqual(this.config.model, next.model)) return false;
     let model: VideoModel;
     let tokenizer: ClipTokenizer;
-    let recognizer: Recognizer;
+    let recognizers: CameraRecognizers;
     try {
       model = await this.openModel(bundle, next);
     } catch (e) {
@@ -271,7 +307,7 @@ export class Daemon {
     }
     try {
       tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
-      recognizer = await buildRecognizer(labelSet, next.labels.cache_dir, model, tokenizer, log.child({ stage: 'recognize' }));
+      recognizers = await buildCameraRecognizers(prepared, next.labels.cache_dir, model, tokenizer, log.child({ stage: 'recognize' }));
     } catch (e) {
       await model.close();
       this.modelSwaps.inc({ result: 'refused' });
@@ -282,13 +318,15 @@ export class Daemon {
     const sameInput = a.frames === b.frames && a.height === b.height && a.width === b.width && bundleFrameIntervalMs(a) === bundleFrameIntervalMs(b);
     this.model = model;
     this.tokenizer = tokenizer;
-    this.recognizer = recognizer;
+    this.recognizers = recognizers;
     this.config = { ...this.config, model: next.model, labels: next.labels, recognition: next.recognition };
-    for (const [id, { runner, camera }] of this.runners) {
+    for (const [id, { runners, camera }] of this.runners) {
+      // The running camera's settings as the new config has them (a reload may change both).
+      const wanted = next.cameras.find((c) => c.id === id) ?? camera;
       if (sameInput) {
-        runner.setModel(model, recognizer, this.eventOptions());
+        for (const runner of runners) runner.setModel(model, this.recognizerOf(wanted), this.eventOptions(wanted));
       } else {
-        await runner.stop();
+        await Promise.all(runners.map((runner) => runner.stop()));
         this.runners.delete(id);
         this.startRunner(camera, this.buildSource(camera));
       }
@@ -306,11 +344,17 @@ export class Daemon {
     return c.cameras.filter((cam) => cam.enabled);
   }
 
-  private eventOptions(): Omit<ActionEventOptions, 'labels'> {
-    const r = this.config.recognition;
+  /** A camera's recognizer: its own labels' (shared with cameras whose sets are equal), or the global one. */
+  private recognizerOf(camera: CameraConfig): Recognizer {
+    const r = this.recognizers!;
+    return r.byCamera.get(camera.id) ?? r.global;
+  }
+
+  private eventOptions(camera: CameraConfig): Omit<ActionEventOptions, 'labels'> {
+    const { labels, recognition: r } = this.settings(camera);
     const m = this.model!.bundle;
     return {
-      ...(this.config.labels.background !== undefined ? { background: this.config.labels.background } : {}),
+      ...(labels.background !== undefined ? { background: labels.background } : {}),
       smoothing: r.smoothing,
       start: r.start,
       end: r.end,
@@ -324,18 +368,17 @@ export class Daemon {
   }
 
   /** The camera's source, not started: throws (SOURCE_URL_INVALID, CONFIG_INVALID) on a bad camera. */
-  private buildSource(camera: CameraConfig): CameraSource {
-    const c = this.config;
+  private buildSource(camera: CameraConfig, c: Config = this.config): CameraSource {
     const m = this.model!.bundle.manifest;
-    const frameIntervalMs = this.frameIntervalMs();
+    const frameIntervalMs = this.frameIntervalMs(camera, c);
     return cameraSource(
       {
         camera: camera.id,
         url: camera.url!,
         width: m.width,
         height: m.height,
-        // Regions are wired per stream next; until then the whole camera with its crop and masks.
-        streams: cameraStreams({ ...camera, regions: [] }),
+        // One decode: the whole camera (crop, masks), or each of its regions.
+        streams: cameraStreams(camera),
         transport: camera.transport,
         latencyMs: camera.latency_ms,
         decoder: camera.decoder,
@@ -351,42 +394,69 @@ export class Daemon {
     );
   }
 
+  /** The camera's runners, one per stream, all fed by `source` (started once they all subscribed). */
   private startRunner(camera: CameraConfig, source: CameraSource): void {
     const { log } = this.deps;
-    const c = this.config;
-    // One runner per camera, ever: a second would open a second connection to the camera.
+    const settings = this.settings(camera);
+    const r = settings.recognition;
+    const recognizer = this.recognizerOf(camera);
+    // One camera entry, ever: a second would open a second connection to the camera.
     if (this.runners.has(camera.id)) throw new Error(`camera ${camera.id} is already running`);
-    this.clipMetrics.camera(camera.id);
-    this.eventMetrics.camera(camera.id, this.reportableLabels());
-    const runner = new CameraRunner(camera.id, {
-      source,
-      model: this.model!,
-      scheduler: this.scheduler!,
-      clipMetrics: this.clipMetrics,
-      onRecognitionState: (state) => this.recognitionMetrics.state(camera.id, state),
-      log: log.child({ stage: 'recognize', camera: camera.id }),
-      onStatus: (status) => {
-        this.statuses.set(camera.id, status);
-        this.sink?.publishStatus(status);
-      },
-      onScores: (scores, recognizer) => {
-        if (this.config.mqtt.publish_scores) this.sink?.publishScores({ clip: scores.clip, top: topK(recognizer.names, scores.scores, this.config.recognition.top_k) });
-      },
-      onEvent: (event) => this.publishEvent(event),
-      onEmbedding: (embedding) => this.console?.service?.clip(embedding),
+    const runners = cameraStreams(camera).map(({ region }, i) => {
+      this.clipMetrics.camera(camera.id, region);
+      this.eventMetrics.camera(camera.id, reportableLabels(recognizer, settings), region);
+      const runner = new CameraRunner(
+        camera.id,
+        {
+          source,
+          model: this.model!,
+          scheduler: this.scheduler!,
+          clipMetrics: this.clipMetrics,
+          onRecognitionState: (state) => this.recognitionMetrics.state(camera.id, region, state),
+          log: log.child({ stage: 'recognize', camera: camera.id, ...(region !== null ? { region } : {}) }),
+          // The camera's status once, from its first stream.
+          ...(i === 0
+            ? {
+                onStatus: (status: CameraStatus) => {
+                  this.statuses.set(camera.id, status);
+                  this.sink?.publishStatus(status);
+                },
+              }
+            : {}),
+          onScores: (scores, recognizer) => {
+            if (this.config.mqtt.publish_scores) this.sink?.publishScores({ clip: scores.clip, top: topK(recognizer.names, scores.scores, this.settingsOf(camera.id).recognition.top_k) });
+          },
+          onEvent: (event) => this.publishEvent(event),
+          onEmbedding: (embedding) => this.console?.service?.clip(embedding),
+        },
+        region,
+      );
+      this.recognitionMetrics.state(camera.id, region, runner.recognitionState);
+      return runner;
     });
-    this.recognitionMetrics.state(camera.id, runner.recognitionState);
     if (!this.switches!.enabled(camera.id)) log.info({ camera: camera.id }, 'recognition paused (switched off over MQTT)');
-    runner.setRecognitionEnabled(this.switches!.enabled(camera.id));
-    runner.start({ frameIntervalMs: this.frameIntervalMs(), stride: c.recognition.stride, ...(c.recognition.motion_gate.enabled ? { motionThreshold: c.recognition.motion_gate.threshold } : {}) });
-    runner.setRecognizer(this.recognizer!, this.eventOptions());
-    this.runners.set(camera.id, { runner, camera });
+    for (const runner of runners) {
+      runner.setRecognitionEnabled(this.switches!.enabled(camera.id));
+      runner.start(clipSettings(this.frameIntervalMs(camera), r));
+      runner.setRecognizer(recognizer, this.eventOptions(camera));
+    }
+    this.runners.set(camera.id, { runners, camera });
   }
 
-  /** The labels an event can carry: the recognizer's, less the background label. */
-  private reportableLabels(): string[] {
-    const background = this.config.labels.background?.trim();
-    return this.recognizer!.names.filter((n) => n.trim() !== background);
+  /** Every stream's runner of every camera. */
+  private allRunners(): CameraRunner[] {
+    return [...this.runners.values()].flatMap((e) => e.runners);
+  }
+
+  /** The settings of a running camera (the global ones for an unknown id). */
+  private settingsOf(id: string): Settings {
+    const camera = this.runners.get(id)?.camera;
+    return camera ? this.settings(camera) : { labels: this.config.labels, recognition: this.config.recognition };
+  }
+
+  /** Every enabled camera's labels for the sink (active topics, Home Assistant discovery). */
+  private sinkLabels(c: Config): Record<string, DiscoveryLabels> {
+    return Object.fromEntries(this.enabledCameras(c).map((cam) => [cam.id, discoveryLabels(this.recognizerOf(cam), effectiveSettings(c, cam))]));
   }
 
   /** `<base>/<camera>/recognition/set`: the sink checked the camera and payload. */
@@ -401,19 +471,19 @@ export class Daemon {
       log.error({ camera, err: (e as Error).message }, 'recognition switch not saved: a restart goes back to the saved state');
       changed = true;
     }
-    this.runners.get(camera)?.runner.setRecognitionEnabled(enabled);
+    for (const runner of this.runners.get(camera)?.runners ?? []) runner.setRecognitionEnabled(enabled);
     // Always echoed: a switch expects its state back even when nothing changed.
     this.sink?.publishRecognition(camera, enabled);
     if (changed) log.info({ camera, recognition: enabled ? 'ON' : 'OFF' }, enabled ? 'recognition resumed' : 'recognition paused; the camera keeps streaming');
   }
 
   private publishEvent(event: ActionEvent): void {
-    this.events?.record(event);
+    this.events?.record(event, event.region);
     this.console?.service?.event(event);
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
     // id + type + clip end identify one message (start, updates and end share the occurrence id).
-    const fields = { camera: event.camera, id: event.id, type: event.type, label: event.label, score: Number(event.score.toFixed(3)), clip_end: event.clip.last_frame_at };
+    const fields = { camera: event.camera, ...(event.region !== null ? { region: event.region } : {}), id: event.id, type: event.type, label: event.label, score: Number(event.score.toFixed(3)), clip_end: event.clip.last_frame_at };
     sink.publishEvent(event).then(
       () => {
         this.eventMetrics.published(event);
@@ -434,6 +504,7 @@ export class Daemon {
       model: { name: model.bundle.manifest.name, sha256: model.bundle.sha256 },
       provider: model.provider,
       cameras: this.enabledCameras(this.config).map((c) => c.id),
+      regions: cameraRegions(this.enabledCameras(this.config)),
     });
   }
 
@@ -442,11 +513,12 @@ export class Daemon {
     return daemonHealth({
       eventLoop: this.loop.ok(),
       model: this.modelHealth(),
-      cameras: [...this.runners.values()].map(({ runner }) => ({
-        camera: runner.camera,
-        status: this.statuses.get(runner.camera),
-        ended: runner.ended,
-        recognition: this.recognitionHealth(runner),
+      cameras: [...this.runners.values()].map(({ runners, camera }) => ({
+        camera: camera.id,
+        status: this.statuses.get(camera.id),
+        // The streams share one source: they end together.
+        ended: runners.find((r) => r.ended)?.ended,
+        recognition: this.cameraRecognitionHealth(runners),
       })),
     });
   }
@@ -464,9 +536,17 @@ export class Daemon {
     return runner.recognitionState === 'failing' ? { ok: false, detail: 'inference failing' } : { ok: true, detail: runner.recognitionState };
   }
 
-  /** Each camera's recognition state (idle, recognizing, failing, paused); not ok while one is failing. */
+  /** A camera's recognition: its streams', the first that is not ok, else the first's. */
+  private cameraRecognitionHealth(runners: readonly CameraRunner[]): ComponentCheck {
+    const checks = runners.map((r) => ({ region: r.region, check: this.recognitionHealth(r) }));
+    const bad = checks.find((c) => !c.check.ok);
+    if (bad) return { ok: false, detail: `${bad.region !== null ? `region ${bad.region}: ` : ''}${bad.check.detail ?? 'failed'}` };
+    return checks[0]?.check ?? { ok: true, detail: 'idle' };
+  }
+
+  /** Each camera stream's recognition state (idle, recognizing, failing, paused), keyed camera or camera/region; not ok while one is failing. */
   recognitionStates(): { ok: boolean; detail: string; cameras: Record<string, RecognitionState> } {
-    const cameras = Object.fromEntries([...this.runners].map(([id, { runner }]) => [id, runner.recognitionState]));
+    const cameras = Object.fromEntries(this.allRunners().map((runner) => [runner.stream, runner.recognitionState]));
     const failing = Object.entries(cameras).filter(([, s]) => s === 'failing').map(([id]) => id);
     return {
       ok: failing.length === 0,
@@ -478,7 +558,7 @@ export class Daemon {
   readiness(): Check {
     const streaming = [...this.statuses.values()].filter((s) => s.state === 'streaming').length;
     const checks: Check['checks'] = {
-      model: { ok: this.model !== undefined && this.recognizer !== undefined, detail: this.model ? `${this.model.bundle.manifest.name} on ${this.model.provider}` : 'loading' },
+      model: { ok: this.model !== undefined && this.recognizers !== undefined, detail: this.model ? `${this.model.bundle.manifest.name} on ${this.model.provider}` : 'loading' },
       mqtt: { ok: this.sink !== undefined, detail: this.sink ? (this.sink.connected ? 'connected' : `spooling (${this.sink.spooled} events)`) : 'starting' },
       cameras: { ok: streaming > 0, detail: `${streaming} of ${this.runners.size} streaming` },
       recognition: this.recognitionStates(),
@@ -486,10 +566,10 @@ export class Daemon {
       ...(this.events ? { events: this.events.status() } : {}),
     };
     // Per camera, informational: one camera down does not make the daemon unready.
-    for (const { runner } of this.runners.values()) {
-      const status = this.statuses.get(runner.camera);
-      const recognition = this.recognitionHealth(runner);
-      checks[`camera:${runner.camera}`] = { ok: true, detail: `${status?.state ?? 'starting'}, recognition ${recognition.ok ? recognition.detail : `failed: ${recognition.detail}`}` };
+    for (const { runners, camera } of this.runners.values()) {
+      const status = this.statuses.get(camera.id);
+      const recognition = this.cameraRecognitionHealth(runners);
+      checks[`camera:${camera.id}`] = { ok: true, detail: `${status?.state ?? 'starting'}, recognition ${recognition.ok ? recognition.detail : `failed: ${recognition.detail}`}` };
     }
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
@@ -524,46 +604,60 @@ export class Daemon {
     for (const key of ['mqtt', 'http', 'source', 'events'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
+    const before = this.recognizers!;
+    const namesBefore = new Map([...this.runners.values()].map(({ runners, camera }) => [camera.id, runners[0]?.recognizer?.names]));
     // The model first: a new one is warmed and its labels embedded before cameras move to it.
-    const swapped = await this.swapModel(prepared);
-    // 1. Build: nothing running changes here. The label set as read now: an edited label file
-    // changes it while the config stays the same.
-    const labelsChanged =
-      !isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(this.recognizer?.set, prepared.labelSet) || !isDeepStrictEqual(previous.recognition, next.recognition);
-    const recognizer = labelsChanged && !swapped
-      ? await buildRecognizer(prepared.labelSet, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }))
-      : undefined;
+    await this.swapModel(prepared);
+    // 1. Build: nothing running changes here. The label sets as read now (an edited label file
+    // changes one while the config stays the same); sets unchanged in content keep their embedding.
+    const recognizers = await buildCameraRecognizers(prepared, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }), this.recognizers);
     const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));
-    const leaving = [...this.runners.entries()].filter(([id, { camera }]) => !isDeepStrictEqual(wanted.get(id), camera));
+    // A camera restarts when its stream or its clips change; new labels or thresholds alone are
+    // applied to the running camera.
+    const clips = (c: Config, camera: CameraConfig) => clipSettings(this.frameIntervalMs(camera, c), effectiveSettings(c, camera).recognition);
+    const stream = ({ labels: _l, recognition: _r, ...rest }: CameraConfig) => rest;
+    const leaving = [...this.runners.entries()].filter(([id, { camera }]) => {
+      const w = wanted.get(id);
+      return w === undefined || !isDeepStrictEqual(stream(w), stream(camera)) || !isDeepStrictEqual(clips(next, w), clips(previous, camera));
+    });
     const arriving = [...wanted.values()]
       .filter((camera) => !this.runners.has(camera.id) || leaving.some(([id]) => id === camera.id))
-      .map((camera) => ({ camera, source: this.buildSource(camera) }));
+      .map((camera) => ({ camera, source: this.buildSource(camera, next) }));
 
     // 2. Swap.
-    this.config = { ...this.config, cameras: next.cameras, ...(recognizer ? { labels: next.labels, recognition: next.recognition } : {}) };
-    if (recognizer) {
-      this.recognizer = recognizer;
-      for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());
+    this.config = { ...this.config, cameras: next.cameras, labels: next.labels, recognition: next.recognition };
+    this.recognizers = recognizers;
+    const relabelled: string[] = [];
+    for (const [id, entry] of this.runners) {
+      const camera = wanted.get(id);
+      if (camera === undefined || leaving.some(([l]) => l === id)) continue;
+      entry.camera = camera;
+      const recognizer = this.recognizerOf(camera);
+      const options = this.eventOptions(camera);
+      for (const runner of entry.runners) {
+        if (recognizer !== runner.recognizer || !isDeepStrictEqual(options, runner.eventOptions)) runner.setRecognizer(recognizer, options);
+      }
+      // A swapped model already moved the camera to its new labels: compared with those before the reload.
+      if (isDeepStrictEqual(namesBefore.get(id), recognizer.names)) continue;
+      for (const runner of entry.runners) this.eventMetrics.camera(id, reportableLabels(recognizer, this.settings(camera)), runner.region);
+      relabelled.push(id);
     }
-    // A swapped model brought its own embedding of the (possibly new) labels.
-    if (recognizer || (swapped && labelsChanged)) {
-      const names = this.recognizer!.names;
-      this.sink?.updateLabels({ labels: names, ...discoveryBackground(next) });
-      for (const id of this.runners.keys()) this.eventMetrics.camera(id, this.reportableLabels());
-      log.info({ labels: names.length }, 'labels reloaded');
+    this.sink?.updateLabels(discoveryLabels(recognizers.global, next), this.sinkLabels(next));
+    if (relabelled.length > 0 || !isDeepStrictEqual(recognizers.global.names, before.global.names)) {
+      log.info({ labels: recognizers.global.names.length, cameras: relabelled }, 'labels reloaded');
     }
-    for (const [id, { runner }] of leaving) {
-      await runner.stop();
+    for (const [id, { runners }] of leaving) {
+      await Promise.all(runners.map((runner) => runner.stop()));
       this.runners.delete(id);
       this.statuses.delete(id);
-      this.control?.forget(id);
+      for (const runner of runners) this.control?.forget(id, runner.region);
       log.info({ camera: id }, wanted.has(id) ? 'camera changed: restarting it' : 'camera removed');
     }
     for (const { camera, source } of arriving) {
       this.startRunner(camera, source);
       log.info({ camera: camera.id }, 'camera started');
     }
-    this.sink?.setCameras([...wanted.keys()]);
+    this.sink?.setCameras([...wanted.keys()], cameraRegions([...wanted.values()]));
     for (const id of wanted.keys()) this.sink?.publishRecognition(id, this.switches!.enabled(id));
     this.publishInfo();
   }
@@ -578,7 +672,7 @@ export class Daemon {
     this.stopRequested = true;
     this.deps.notifier.stopping();
     return (this.stopped = this.serial(async () => {
-      await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
+      await Promise.all(this.allRunners().map((runner) => runner.stop()));
       this.runners.clear();
       const killed = await reapSourceChildren(this.config.source.stop_timeout_ms);
       if (killed > 0) this.deps.log.warn({ killed }, 'source children did not stop in time: killed');

@@ -12,6 +12,8 @@ export interface HomeAssistantDeps {
   cameras(): Iterable<string>;
   /** A camera's streams now: its regions, or the whole camera (null). */
   streams(camera: string): Streams;
+  /** A camera's reportable labels: its event_types, enum options and binary sensors. */
+  labelsOf(camera: string): readonly string[];
   log: { info(msg: string): void };
 }
 
@@ -27,19 +29,14 @@ export function eventTypes({ labels, background }: DiscoveryLabels): string[] {
 }
 
 export class HomeAssistantDiscovery {
-  private labels: string[];
-
   constructor(
     private readonly deps: HomeAssistantDeps,
-    labels: DiscoveryLabels,
     private info: DeviceInfo = {},
-  ) {
-    this.labels = eventTypes(labels);
-  }
+  ) {}
 
   /** Discovery config topics owned by one camera (cleared with the camera). */
   topicsOf(camera: string): string[] {
-    return discoveryTopics(this.deps.topics, camera, this.labels, this.deps.streams(camera));
+    return discoveryTopics(this.deps.topics, camera, this.deps.labelsOf(camera), this.deps.streams(camera));
   }
 
   /** Filters to subscribe to: Home Assistant's birth message and our own configs (for the stale sweep). */
@@ -49,7 +46,7 @@ export class HomeAssistantDiscovery {
   }
 
   announce(camera: string): void {
-    for (const message of discoveryConfigs(this.deps.topics, camera, this.labels, this.info, this.deps.streams(camera))) this.deps.publish(message, 'discovery');
+    for (const message of discoveryConfigs(this.deps.topics, camera, this.deps.labelsOf(camera), this.info, this.deps.streams(camera))) this.deps.publish(message, 'discovery');
   }
 
   /** New device facts (the console URL once the HTTP server listens): announced again if they changed. */
@@ -63,19 +60,16 @@ export class HomeAssistantDiscovery {
     for (const camera of this.deps.cameras()) this.announce(camera);
   }
 
-  /** New reportable labels: every camera's configs are announced again if they changed. */
-  updateLabels(set: DiscoveryLabels): void {
-    const labels = eventTypes(set);
-    if (labels.length === this.labels.length && labels.every((l, i) => l === this.labels[i])) return;
-    const removed = this.labels.filter((l) => !labels.includes(l));
-    this.labels = labels;
-    for (const camera of this.deps.cameras()) {
-      for (const region of this.deps.streams(camera)) {
-        for (const label of removed) this.deps.publish({ topic: activeDiscoveryTopic(this.deps.topics, camera, region, label), payload: '' }, 'discovery');
+  /** A camera's new reportable labels (labelsOf says them now): the binary sensors of labels that went are removed, the rest announced again. */
+  relabel(camera: string, before: readonly string[]): void {
+    const labels = this.deps.labelsOf(camera);
+    for (const region of this.deps.streams(camera)) {
+      for (const label of before) {
+        if (!labels.includes(label)) this.deps.publish({ topic: activeDiscoveryTopic(this.deps.topics, camera, region, label), payload: '' }, 'discovery');
       }
     }
-    this.deps.log.info(`labels changed: re-announcing Home Assistant discovery (${labels.length} event types)`);
-    this.announceAll();
+    this.deps.log.info(`labels of ${camera} changed: re-announcing Home Assistant discovery (${labels.length} event types)`);
+    this.announce(camera);
   }
 
   /** True when the message was Home Assistant's status (handled here). */

@@ -15,6 +15,8 @@ export interface RetainedStateDeps {
   publish(message: RetainedMessage, kind: PublishKind): void;
   /** Further topics a camera owns with its streams now (its discovery configs), cleared with it. */
   extraTopics(camera: string): string[];
+  /** A camera's reportable labels: one active topic each, on each of its streams. */
+  labelsOf(camera: string): readonly string[];
   log: { info(msg: string): void };
 }
 
@@ -33,17 +35,14 @@ export class RetainedState {
   private readonly statuses = new Map<string, CameraStatus>();
   private readonly states = new Map<string, ActionState>();
   private readonly recognitions = new Map<string, boolean>();
-  private labels: string[];
   private regions: CameraRegions;
 
   constructor(
     private readonly deps: RetainedStateDeps,
     cameras: readonly string[],
-    labels: readonly string[] = [],
     regions: CameraRegions = {},
   ) {
     this.cameraSet = this.valid(cameras, regions);
-    this.labels = [...labels];
     this.regions = regions;
   }
 
@@ -71,7 +70,7 @@ export class RetainedState {
     const before = this.states.get(key)?.label ?? null;
     this.states.set(key, state);
     this.deps.publish({ topic, payload: JSON.stringify(actionStatePayload(state)) }, 'state');
-    for (const label of this.labels) {
+    for (const label of this.deps.labelsOf(state.camera)) {
       if (all || label === before || label === state.label) this.active(state.camera, region, label);
     }
   }
@@ -91,21 +90,18 @@ export class RetainedState {
       for (const region of this.streams(camera)) {
         const state = this.states.get(streamKey(camera, region));
         if (state) this.state(state, true);
-        else for (const label of this.labels) this.active(camera, region, label);
+        else for (const label of this.deps.labelsOf(camera)) this.active(camera, region, label);
       }
     }
   }
 
-  /** New reportable labels: the active topics of labels that went are cleared, new ones published. */
-  setLabels(labels: readonly string[]): void {
-    const removed = this.labels.filter((l) => !labels.includes(l));
-    const added = labels.filter((l) => !this.labels.includes(l));
-    this.labels = [...labels];
-    for (const camera of this.cameraSet) {
-      for (const region of this.streams(camera)) {
-        for (const label of removed) this.deps.publish({ topic: this.deps.topics.active(camera, label, region), payload: '' }, 'state');
-        for (const label of added) this.active(camera, region, label);
-      }
+  /** A camera's new reportable labels (labelsOf says them now): the active topics of labels that went are cleared, new ones published. */
+  relabel(camera: string, before: readonly string[]): void {
+    if (!this.cameraSet.has(camera)) return;
+    const labels = this.deps.labelsOf(camera);
+    for (const region of this.streams(camera)) {
+      for (const label of before) if (!labels.includes(label)) this.deps.publish({ topic: this.deps.topics.active(camera, label, region), payload: '' }, 'state');
+      for (const label of labels) if (!before.includes(label)) this.active(camera, region, label);
     }
   }
 
@@ -138,7 +134,7 @@ export class RetainedState {
     }
     const added = [...next].filter((c) => !before.has(c));
     for (const camera of [...added, ...changed]) {
-      for (const region of this.streams(camera)) for (const label of this.labels) this.active(camera, region, label);
+      for (const region of this.streams(camera)) for (const label of this.deps.labelsOf(camera)) this.active(camera, region, label);
     }
     return [...added, ...changed];
   }
@@ -169,7 +165,7 @@ export class RetainedState {
 
   private ownedTopics(camera: string): string[] {
     const t = this.deps.topics;
-    const streams = this.streams(camera).flatMap((region) => [t.state(camera, region), ...this.labels.map((l) => t.active(camera, l, region))]);
+    const streams = this.streams(camera).flatMap((region) => [t.state(camera, region), ...this.deps.labelsOf(camera).map((l) => t.active(camera, l, region))]);
     return [t.cameraStatus(camera), t.recognition(camera), ...streams, ...this.deps.extraTopics(camera)];
   }
 
