@@ -43,6 +43,11 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
   assert.equal(address('scores'), t.scores('cam'));
   assert.equal(address('active').replace('{label}', 'waving hand'), t.active('cam', 'waving hand'));
   assert.equal(address('recognition'), t.recognition('cam'));
+  const regional = (name: string): string => address(name).replace('{region}', 'door');
+  assert.equal(regional('regionEvents'), t.events('cam', 'door'));
+  assert.equal(regional('regionState'), t.state('cam', 'door'));
+  assert.equal(regional('regionScores'), t.scores('cam', 'door'));
+  assert.equal(regional('regionActive').replace('{label}', 'waving hand'), t.active('cam', 'waving hand', 'door'));
   assert.equal(address('recognitionSet'), t.recognitionSet('cam'));
   assert.equal(address('homeAssistantStatus'), t.homeAssistantStatus);
   assert.equal(
@@ -63,6 +68,10 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
     scores: { qos: 0, retain: false, bindingVersion: '0.2.0' },
     active: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     recognition: { qos: 1, retain: true, bindingVersion: '0.2.0' },
+    regionEvents: { qos: 1, retain: false, bindingVersion: '0.2.0' },
+    regionState: { qos: 1, retain: true, bindingVersion: '0.2.0' },
+    regionActive: { qos: 1, retain: true, bindingVersion: '0.2.0' },
+    regionScores: { qos: 0, retain: false, bindingVersion: '0.2.0' },
     homeAssistantDiscovery: { qos: 1, retain: true, bindingVersion: '0.2.0' },
   });
 });
