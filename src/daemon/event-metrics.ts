@@ -28,7 +28,7 @@ export function registerEventMetrics(registry: Registry): EventMetrics {
     published(event, now = Date.now()) {
       // region "" for the whole camera; the latency histogram stays per camera (its buckets times regions would be many series).
       events.inc({ camera: event.camera, region: event.region ?? '', label: event.label, type: event.type });
-      latency.observe({ camera: event.camera }, Math.max(0, now - Date.parse(event.clip.last_frame_at)) / 1000);
+      latency.observe({ camera: event.camera }, Math.max(0, now - event.clip.lastFrameAt) / 1000);
     },
   };
 }

@@ -23,7 +23,7 @@ import { CameraLabels } from './camera-labels.js';
 import { HomeAssistantDiscovery, type DiscoveryLabels } from './home-assistant.js';
 import { sinkMetrics, type PublishKind, type SinkMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
-import { bridgeInfoPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores } from './payloads.js';
+import { bridgeInfoPayload, eventPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores, type EventPayload } from './payloads.js';
 import { RetainedState, type CameraRegions } from './retained-state.js';
 import { Spool } from './spool.js';
 import { sinkTopics, type SinkTopics } from './topics.js';
@@ -194,7 +194,7 @@ class MqttSinkImpl implements MqttSink {
       window: () => this.eventWindow(),
       topicOf: (record) => {
         // Events spooled by a release before regions have none: the whole camera.
-        const { camera, region } = JSON.parse(record) as ActionEvent;
+        const { camera, region } = JSON.parse(record) as EventPayload;
         return this.topics.events(camera, region ?? null);
       },
       metrics: this.metrics,
@@ -221,7 +221,7 @@ class MqttSinkImpl implements MqttSink {
     if (this.closing) throw new MstaError('MQTT_FAILED', `event ${event.id} arrived after the sink was closed`, { where: 'sink' });
     // The topic is checked before anything is spooled.
     this.topics.events(event.camera, event.region);
-    return outbox.add(JSON.stringify(event));
+    return outbox.add(JSON.stringify(eventPayload(event)));
   }
 
   publishStatus(status: CameraStatus): void {
