@@ -69,10 +69,10 @@ test('two daemons on one spool: the second is refused with exit 1 naming the loc
     const metrics = await (await fetch(`http://${address}/metrics`)).text();
     for (const reason of ['no_space', 'not_writable', 'write_failed']) assert.match(metrics, new RegExp(`^msta_mqtt_events_lost_total\\{reason="${reason}"\\} 0$`, 'm'));
     assert.match(metrics, /^msta_mqtt_spool_dropped_total\{reason="corrupt"\} 0$/m);
-    for (const reason of ['replaced', 'size_mismatch', 'stale']) assert.match(metrics, new RegExp(`^msta_clips_dropped_total\\{camera="a",reason="${reason}"\\} \\d+$`, 'm'));
+    for (const reason of ['replaced', 'size_mismatch', 'stale']) assert.match(metrics, new RegExp(`^msta_clips_dropped_total\\{camera="a",region="",reason="${reason}"\\} \\d+$`, 'm'));
     for (const reason of ['overflow', 'size_mismatch']) assert.match(metrics, new RegExp(`^msta_source_frames_dropped_total\\{camera="a",reason="${reason}"\\} \\d+$`, 'm'));
     assert.match(metrics, /^msta_source_reconnects_total\{camera="a"\} 0$/m);
-    for (const type of ['start', 'update', 'end']) assert.match(metrics, new RegExp(`^msta_events_total\\{camera="a",label="blue ball growing",type="${type}"\\} \\d+$`, 'm'));
+    for (const type of ['start', 'update', 'end']) assert.match(metrics, new RegExp(`^msta_events_total\\{camera="a",region="",label="blue ball growing",type="${type}"\\} \\d+$`, 'm'));
     assert.doesNotMatch(metrics, /^msta_events_total\{[^}]*label="nothing happening"/m, 'the background label is never an event');
     if (!PROMTOOL) {
       const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
