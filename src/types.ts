@@ -67,18 +67,25 @@ export interface ClipEmbedding {
 
 export type ActionEventType = 'start' | 'update' | 'end';
 
-/** An action event, MQTT API v1 payload (see DESIGN.md); times are ISO 8601 UTC strings. */
+/**
+ * An action event as recognition emits it (a domain event; times are epoch ms). The sink turns it
+ * into the MQTT API v1 payload (src/sink/payloads.ts), the event store into a row.
+ */
 export interface ActionEvent {
-  v: 1;
+  /** One per occurrence of an action, shared by its start, updates and end. */
   id: string;
   type: ActionEventType;
   camera: string;
   label: string;
+  /** The label's smoothed score on the event's clip. */
   score: number;
-  top_score: number;
-  started_at: string;
-  ended_at: string | null;
-  clip: { first_frame_at: string; last_frame_at: string; frames: number };
+  /** The highest smoothed score the occurrence has reached so far. */
+  topScore: number;
+  startedAt: number;
+  /** null until the end. */
+  endedAt: number | null;
+  clip: { firstFrameAt: number; lastFrameAt: number; frames: number };
+  /** Best first. */
   top: LabelScore[];
   model: { name: string; sha256: string };
 }

@@ -14,9 +14,8 @@ import { parse } from 'yaml';
 import { actionEvents } from '../src/recognize/action-events.js';
 import { createMqttSink } from '../src/sink/mqtt-sink.js';
 import { PAYLOAD_SCHEMAS, payloadJsonSchema } from '../src/sink/payload-schemas.js';
-import { actionStateFromEvent } from '../src/sink/payloads.js';
+import { actionStateFromEvent, eventPayload, type EventPayload } from '../src/sink/payloads.js';
 import { sinkTopics } from '../src/sink/topics.js';
-import type { ActionEvent } from '../src/types.js';
 import { runCliProcess } from './support/cli.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
 
@@ -128,7 +127,7 @@ test('events from the real recognition operator, published through the sink and 
     sink.publishRecognition('cam1', false);
     sink.publishInfo({ version: '0.1.0', model: events[0]!.model, provider: 'cpu', cameras: ['cam1'] });
     await sub.waitFor((m) => m.topic === 'msta/info', 5000, 'info');
-    await sub.waitFor((m) => m.topic === 'msta/cam1/events' && (JSON.parse(m.payload) as ActionEvent).type === 'end', 5000, 'the end event');
+    await sub.waitFor((m) => m.topic === 'msta/cam1/events' && (JSON.parse(m.payload) as EventPayload).type === 'end', 5000, 'the end event');
     await sub.waitFor((m) => m.topic === 'msta/cam1/state' && (JSON.parse(m.payload) as { label: unknown }).label === null, 5000, 'state none');
 
     const ajv = new Ajv({ allErrors: true, strict: true });
@@ -136,7 +135,11 @@ test('events from the real recognition operator, published through the sink and 
     const validate = (name: string) => ajv.compile(JSON.parse(readFileSync(`docs/schemas/${name}.schema.json`, 'utf8')) as object);
     const [eventSchema, stateSchema] = [validate('event'), validate('state')];
     const received = sub.on('msta/cam1/events').map((m) => JSON.parse(m.payload) as unknown);
-    assert.deepEqual(received, events, 'published unchanged, in order');
+    assert.deepEqual(received, events.map(eventPayload), 'each domain event published as its payload, in order');
+    // The domain event's epoch-ms times are the payload's ISO strings, to the millisecond.
+    const first = received[0] as EventPayload;
+    assert.equal(Date.parse(first.started_at), events[0]!.startedAt);
+    assert.equal(Date.parse(first.clip.last_frame_at), events[0]!.clip.lastFrameAt);
     for (const e of received) assert.ok(eventSchema(e), `${JSON.stringify(e)}: ${JSON.stringify(eventSchema.errors)}`);
     const states = sub.on('msta/cam1/state').map((m) => JSON.parse(m.payload) as unknown);
     assert.ok(states.length >= 2);

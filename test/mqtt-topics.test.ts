@@ -74,15 +74,15 @@ test('payloads carry ISO 8601 UTC times with milliseconds', () => {
 
 test('the current action follows events: the action from its start, none from its end', () => {
   const base: ActionEvent = {
-    v: 1, id: 'occ-1', type: 'start', camera: 'door', label: 'waving', score: 0.7, top_score: 0.7,
-    started_at: '2026-01-01T00:00:01.000Z', ended_at: null,
-    clip: { first_frame_at: '2026-01-01T00:00:01.000Z', last_frame_at: '2026-01-01T00:00:02.000Z', frames: 8 },
+    id: 'occ-1', type: 'start', camera: 'door', label: 'waving', score: 0.7, topScore: 0.7,
+    startedAt: Date.parse('2026-01-01T00:00:01.000Z'), endedAt: null,
+    clip: { firstFrameAt: Date.parse('2026-01-01T00:00:01.000Z'), lastFrameAt: Date.parse('2026-01-01T00:00:02.000Z'), frames: 8 },
     top: [{ label: 'waving', score: 0.7 }], model: { name: 'm', sha256: '0'.repeat(64) },
   };
   const started = Date.parse('2026-01-01T00:00:01.000Z');
   assert.deepEqual(actionStateFromEvent(base), { camera: 'door', label: 'waving', score: 0.7, since: started });
   assert.deepEqual(actionStateFromEvent({ ...base, type: 'update', score: 0.9 }), { camera: 'door', label: 'waving', score: 0.9, since: started });
-  assert.deepEqual(actionStateFromEvent({ ...base, type: 'end', ended_at: '2026-01-01T00:00:09.500Z' }), {
+  assert.deepEqual(actionStateFromEvent({ ...base, type: 'end', endedAt: Date.parse('2026-01-01T00:00:09.500Z') }), {
     camera: 'door', label: null, score: 0, since: Date.parse('2026-01-01T00:00:09.500Z'),
   });
 });

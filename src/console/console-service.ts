@@ -32,6 +32,8 @@ export interface ConsoleServiceDeps {
   scorePhrase(camera: string, embedding: Float32Array, phrase: Float32Array): number;
   /** The text model, once loaded. */
   embedPhrase(): ((phrase: string) => Promise<Float32Array>) | undefined;
+  /** An event as the live feed sends it: the MQTT event payload (built by the sink, one format for both). */
+  eventMessage(event: ActionEvent): unknown;
   stateEveryMs?: number;
 }
 
@@ -75,10 +77,10 @@ export class ConsoleService {
 
   /** An action event as published: the card's current action, and the live events list. */
   event(event: ActionEvent): void {
-    this.actions.set(event.camera, event.type === 'end' ? null : { label: event.label, score: round(event.score), since: event.started_at });
+    this.actions.set(event.camera, event.type === 'end' ? null : { label: event.label, score: round(event.score), since: new Date(event.startedAt).toISOString() });
     this.recent.push(event);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
-    this.feed.broadcast({ event: 'action', data: event });
+    this.feed.broadcast({ event: 'action', data: this.deps.eventMessage(event) });
   }
 
   async state(): Promise<ConsoleState> {
@@ -96,7 +98,7 @@ export class ConsoleService {
     const first: LiveMessage[] = [
       ...(playground ? [{ event: 'config', data: playground }] : []),
       { event: 'state', data: await this.state() },
-      ...this.recent.map((e) => ({ event: 'action', data: e })),
+      ...this.recent.map((e) => ({ event: 'action', data: this.deps.eventMessage(e) })),
     ];
     const client = this.feed.open(req, res, init, first);
     if (client && playground) this.configured.add(client);

@@ -17,6 +17,7 @@ import { labelEmbeddings } from '../recognize/label-embedding.js';
 import { labelScores } from '../recognize/label-scores.js';
 import { buildLabelSet, inlineActions } from '../recognize/label-set.js';
 import { topK } from '../recognize/top-k.js';
+import { eventPayload } from '../sink/payloads.js';
 import type { CameraStatus } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 import { VERSION } from './version.js';
@@ -141,6 +142,7 @@ export function wireConsole(deps: ConsoleWiringDeps): { routes: Routes; service:
       const scores = labelScores(embedding, jointEmbeds(r, phrase), deps.model()!.bundle.manifest.logit_scale);
       return scores[scores.length - 1]!;
     },
+    eventMessage: (event) => eventPayload(event),
     embedPhrase() {
       const model = deps.model();
       const tokenizer = deps.tokenizer();

@@ -27,7 +27,7 @@ import { formatEventLine } from '../recognize/format-event.js';
 import { topK } from '../recognize/top-k.js';
 import type { DiscoveryLabels } from '../sink/home-assistant.js';
 import { createMqttSink, type MqttSink } from '../sink/mqtt-sink.js';
-import { actionStateFromEvent } from '../sink/payloads.js';
+import { actionStateFromEvent, isoTime } from '../sink/payloads.js';
 import { cameraSource, type CameraSource } from '../source/camera-source.js';
 import { killSourceChildren, reapSourceChildren } from '../source/child-process.js';
 import type { FairScheduler } from '../clip/fair-scheduler.js';
@@ -458,7 +458,7 @@ export class Daemon {
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
     // id + type + clip end identify one message (start, updates and end share the occurrence id).
-    const fields = { camera: event.camera, id: event.id, type: event.type, label: event.label, score: Number(event.score.toFixed(3)), clip_end: event.clip.last_frame_at };
+    const fields = { camera: event.camera, id: event.id, type: event.type, label: event.label, score: Number(event.score.toFixed(3)), clip_end: isoTime(event.clip.lastFrameAt) };
     sink.publishEvent(event).then(
       () => {
         this.eventMetrics.published(event);

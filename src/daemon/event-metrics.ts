@@ -27,7 +27,7 @@ export function registerEventMetrics(registry: Registry): EventMetrics {
     },
     published(event, now = Date.now()) {
       events.inc({ camera: event.camera, label: event.label, type: event.type });
-      latency.observe({ camera: event.camera }, Math.max(0, now - Date.parse(event.clip.last_frame_at)) / 1000);
+      latency.observe({ camera: event.camera }, Math.max(0, now - event.clip.lastFrameAt) / 1000);
     },
   };
 }

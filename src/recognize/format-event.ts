@@ -7,6 +7,6 @@ import type { ActionEvent } from '../types.js';
  */
 export function formatEventLine(e: ActionEvent): string {
   const top = e.top.map((t) => `${t.label} ${t.score.toFixed(2)}`).join(', ');
-  const lasted = e.ended_at === null ? '' : ` after ${((Date.parse(e.ended_at) - Date.parse(e.started_at)) / 1000).toFixed(1)} s`;
-  return `${e.clip.last_frame_at} ${e.camera} ${e.type} ${e.label} ${e.score.toFixed(2)}${lasted} (top: ${top})`;
+  const lasted = e.endedAt === null ? '' : ` after ${((e.endedAt - e.startedAt) / 1000).toFixed(1)} s`;
+  return `${new Date(e.clip.lastFrameAt).toISOString()} ${e.camera} ${e.type} ${e.label} ${e.score.toFixed(2)}${lasted} (top: ${top})`;
 }

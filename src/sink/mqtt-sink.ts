@@ -23,7 +23,7 @@ import { CameraLabels } from './camera-labels.js';
 import { HomeAssistantDiscovery, type DiscoveryLabels } from './home-assistant.js';
 import { sinkMetrics, type PublishKind, type SinkMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
-import { bridgeInfoPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores } from './payloads.js';
+import { bridgeInfoPayload, eventPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores, type EventPayload } from './payloads.js';
 import { RetainedState } from './retained-state.js';
 import { Spool } from './spool.js';
 import { sinkTopics, type SinkTopics } from './topics.js';
@@ -186,7 +186,7 @@ class MqttSinkImpl implements MqttSink {
       send: (topic, payload, done) => this.connection.publish(topic, payload, 1, false, done),
       canSend: () => this.connected && !this.closing,
       window: () => this.eventWindow(),
-      topicOf: (record) => this.topics.events((JSON.parse(record) as ActionEvent).camera),
+      topicOf: (record) => this.topics.events((JSON.parse(record) as EventPayload).camera),
       metrics: this.metrics,
       log,
     });
@@ -211,7 +211,7 @@ class MqttSinkImpl implements MqttSink {
     if (this.closing) throw new MstaError('MQTT_FAILED', `event ${event.id} arrived after the sink was closed`, { where: 'sink' });
     // The topic is checked before anything is spooled.
     this.topics.events(event.camera);
-    return outbox.add(JSON.stringify(event));
+    return outbox.add(JSON.stringify(eventPayload(event)));
   }
 
   publishStatus(status: CameraStatus): void {

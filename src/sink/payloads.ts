@@ -1,6 +1,8 @@
 // MQTT API v1 payloads (docs/mqtt.md, docs/schemas/*.schema.json): pure mappings from the
 // daemon's values (epoch-ms times) to what goes on the wire (ISO 8601 UTC times with ms).
+import type { z } from 'zod';
 import type { ActionEvent, CameraState, CameraStatus, Clip, LabelScore } from '../types.js';
+import type { PAYLOAD_SCHEMAS } from './payload-schemas.js';
 
 /** A camera's current action. */
 export interface ActionState {
@@ -41,6 +43,9 @@ export interface ScoresPayload {
 }
 
 export type BridgeStatusPayload = 'online' | 'offline';
+
+/** `<base>/<camera>/events`, as its schema (docs/schemas/event.schema.json) says. */
+export type EventPayload = z.output<(typeof PAYLOAD_SCHEMAS)['event']>;
 
 /** What is running, as `<base>/info` says it (zigbee2mqtt's bridge/info, for this daemon). */
 export interface BridgeInfo {
@@ -91,8 +96,22 @@ export function scoresPayload({ clip, top }: ClipTopScores): ScoresPayload {
   };
 }
 
+/** An action event on the wire (key order as published since v1: consumers may compare text). */
+export function eventPayload(e: ActionEvent): EventPayload {
+  const head = { v: 1 as const, id: e.id };
+  const body = { camera: e.camera, label: e.label, score: e.score, top_score: e.topScore, started_at: isoTime(e.startedAt) };
+  const tail = {
+    clip: { first_frame_at: isoTime(e.clip.firstFrameAt), last_frame_at: isoTime(e.clip.lastFrameAt), frames: e.clip.frames },
+    top: e.top.map(({ label, score }) => ({ label, score })),
+    model: { name: e.model.name, sha256: e.model.sha256 },
+  };
+  return e.type === 'end'
+    ? { ...head, type: 'end', ...body, ended_at: isoTime(e.endedAt ?? e.clip.lastFrameAt), ...tail }
+    : { ...head, type: e.type, ...body, ended_at: null, ...tail };
+}
+
 /** The camera's current action after an event: the event's action until its end, then none. */
 export function actionStateFromEvent(event: ActionEvent): ActionState {
-  if (event.type === 'end') return { camera: event.camera, label: null, score: 0, since: Date.parse(event.ended_at ?? event.clip.last_frame_at) };
-  return { camera: event.camera, label: event.label, score: event.score, since: Date.parse(event.started_at) };
+  if (event.type === 'end') return { camera: event.camera, label: null, score: 0, since: event.endedAt ?? event.clip.lastFrameAt };
+  return { camera: event.camera, label: event.label, score: event.score, since: event.startedAt };
 }
