@@ -72,6 +72,37 @@ interface EventPayload {
   top: { label: string }[];
 }
 
+/** Server-Sent Events from the console's live feed until `done` says enough, or the deadline. */
+async function liveFeed(url: string, done: (events: { event: string; data: unknown }[]) => boolean, timeoutMs: number): Promise<{ event: string; data: unknown }[]> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  const events: { event: string; data: unknown }[] = [];
+  try {
+    const res = await fetch(url, { signal: abort.signal });
+    assert.equal(res.status, 200);
+    const decoder = new TextDecoder();
+    let buffered = '';
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) as unknown });
+      }
+      if (done(events)) break;
+    }
+  } catch (e) {
+    if (!abort.signal.aborted) throw e;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+  return events;
+}
+
 const eventsOf = (messages: Received[], camera: string): EventPayload[] =>
   messages.filter((m) => m.topic === `msta/${camera}/events`).map((m) => JSON.parse(m.payload) as EventPayload);
 
@@ -92,7 +123,9 @@ test('two cameras with different label sets get different events and different H
     const sensor = JSON.parse((await sub.waitFor((m) => m.topic === 'homeassistant/sensor/msta/blue_current_action/config', 30_000, 'blue sensor')).payload) as { options: string[] };
     assert.deepEqual(sensor.options, [...BLUE, 'none']);
     const t = sinkTopics();
-    assert.ok(sub.on(activeDiscoveryTopic(t, 'blue', BLUE[0]!)).length > 0, "blue's binary sensor for its label");
+    // Announced after the event, sensor and switch configs.
+    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'blue', BLUE.at(-1)!), 30_000, "blue's binary sensors for its labels");
+    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'red', RED.at(-1)!), 30_000, "red's binary sensors for its labels");
     assert.equal(sub.on(activeDiscoveryTopic(t, 'red', BLUE[0]!)).length, 0, 'no binary sensor for a label red does not have');
     await sub.waitFor((m) => m.topic === `msta/red/active/${RED[0]}` && m.payload === 'OFF', 30_000, 'red active topic');
     assert.equal(sub.on(`msta/red/active/${BLUE[0]}`).length, 0);
@@ -108,10 +141,27 @@ test('two cameras with different label sets get different events and different H
         for (const s of e.top) assert.ok(own.includes(s.label), `${camera} top label ${s.label}`);
       }
     }
+    // The console: the playground of a camera has its labels and thresholds; each camera's live
+    // scores are over its own labels.
+    type Clip = { camera: string; top: { label: string }[] };
+    const clipsOf = (events: { event: string; data: unknown }[], camera: string): Clip[] =>
+      events.filter((e) => e.event === 'clip' && (e.data as Clip).camera === camera).map((e) => e.data as Clip);
+    const live = await liveFeed(`http://${await daemon.httpAddress()}/api/live?camera=blue`, (evs) => clipsOf(evs, 'red').length >= 2 && clipsOf(evs, 'blue').length >= 2, 60_000);
+    const playground = live.find((e) => e.event === 'config')?.data as { labels: string[]; recognition: { start: number } } | undefined;
+    assert.deepEqual(playground?.labels, [...BLUE, BACKGROUND]);
+    assert.equal(playground?.recognition.start, 0.45, "blue's own start");
+    for (const [camera, own] of [['red', [...RED, BACKGROUND]], ['blue', [...BLUE, BACKGROUND]]] as const) {
+      const clips = clipsOf(live, camera);
+      assert.ok(clips.length >= 2, `${camera}: live clips`);
+      for (const c of clips) for (const s of c.top) assert.ok(own.includes(s.label), `${camera} live top label ${s.label}`);
+    }
+
     // The global set and red's file have the same content: two sets embedded, not three.
     assert.equal(daemon.lines.filter((l) => l.msg === 'labels ready').length, 2, 'one embedding per distinct label set');
 
-    // SIGHUP with one blue label fewer: blue's entity for it goes; red is not re-announced.
+    // SIGHUP with one blue label fewer: blue's entity for it goes; red is not re-announced; no
+    // camera restarts (new labels and thresholds go to the running cameras).
+    const children = daemon.lines.filter((l) => l.msg === 'source child started').length;
     const gone = BLUE[0]!;
     writeConfig(config, broker.url, BLUE.slice(1));
     const hup = sub.messages.length;
@@ -121,6 +171,8 @@ test('two cameras with different label sets get different events and different H
     const reloaded = await daemon.waitForLine((l) => l.msg === 'labels reloaded', 30_000, 'labels reloaded');
     assert.deepEqual(reloaded.cameras, ['blue']);
     assert.equal(sub.messages.slice(hup).filter((m) => m.topic === 'homeassistant/event/msta/red_action/config').length, 0, 'red untouched');
+    assert.equal(daemon.lines.filter((l) => l.msg === 'source child started').length, children, 'no source process restarted');
+    assert.equal(daemon.lines.filter((l) => l.msg === 'camera changed: restarting it').length, 0);
     daemon.child.kill('SIGTERM');
     assert.equal((await daemon.exited).code, 0, daemon.raw.slice(-2000));
   } finally {
