@@ -66,8 +66,8 @@ function cameraRegions(cameras: readonly CameraConfig[]): Record<string, string[
   return Object.fromEntries(cameras.filter((c) => c.regions.length > 0).map((c) => [c.id, c.regions.map((r) => r.name)]));
 }
 
-function discoveryLabels(recognizer: Recognizer, settings: Settings): DiscoveryLabels {
-  return { labels: recognizer.names, ...(settings.labels.background !== undefined ? { background: settings.labels.background } : {}) };
+function discoveryLabels(names: readonly string[], settings: Settings): DiscoveryLabels {
+  return { labels: names, ...(settings.labels.background !== undefined ? { background: settings.labels.background } : {}) };
 }
 
 /** The labels an event can carry: the recognizer's, less the background label. */
@@ -148,7 +148,7 @@ export class Daemon {
     const { config: c, bundle, labelSet, cameraLabelSets } = prepared ?? (await prepareConfig(this.config, 'config'));
     this.config = c;
     // Announced before the model loads: the names are known from the label sets already.
-    const names = (set: typeof labelSet): Recognizer => ({ set, embeds: new Float32Array(), names: set.labels.map((l) => l.name) });
+    const names = (set: typeof labelSet): string[] => set.labels.map((l) => l.name);
     if (stopAsked()) return;
     if (c.events.enabled) {
       const e = c.events;
@@ -458,7 +458,7 @@ export class Daemon {
 
   /** Every enabled camera's labels for the sink (active topics, Home Assistant discovery). */
   private sinkLabels(c: Config): Record<string, DiscoveryLabels> {
-    return Object.fromEntries(this.enabledCameras(c).map((cam) => [cam.id, discoveryLabels(this.recognizerOf(cam), effectiveSettings(c, cam))]));
+    return Object.fromEntries(this.enabledCameras(c).map((cam) => [cam.id, discoveryLabels(this.recognizerOf(cam).names, effectiveSettings(c, cam))]));
   }
 
   /** `<base>/<camera>/recognition/set`: the sink checked the camera and payload. */
@@ -644,7 +644,7 @@ export class Daemon {
       for (const runner of entry.runners) this.eventMetrics.camera(id, reportableLabels(recognizer, this.settings(camera)), runner.region);
       relabelled.push(id);
     }
-    this.sink?.updateLabels(discoveryLabels(recognizers.global, next), this.sinkLabels(next));
+    this.sink?.updateLabels(discoveryLabels(recognizers.global.names, next), this.sinkLabels(next));
     if (relabelled.length > 0 || !isDeepStrictEqual(recognizers.global.names, before.global.names)) {
       log.info({ labels: recognizers.global.names.length, cameras: relabelled }, 'labels reloaded');
     }

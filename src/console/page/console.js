@@ -290,7 +290,9 @@ async function addPhrase(/** @type {SubmitEvent} */ ev) {
     err.hidden = false;
     return;
   }
-  const res = await fetch(`/api/phrase?text=${encodeURIComponent(text)}`);
+  // Embedded as a label of the chosen camera would be (its labels' template).
+  const cam = /** @type {HTMLSelectElement} */ ($('pg-camera')).value;
+  const res = await fetch(`/api/phrase?text=${encodeURIComponent(text)}${cam ? `&camera=${encodeURIComponent(cam)}` : ''}`);
   const body = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
   if (!res.ok) {
     err.textContent = body.error;
