@@ -103,18 +103,20 @@ test('two daemons on one spool: the second is refused with exit 1 naming the loc
   }
 });
 
-test('a spool directory the daemon cannot write: start-up fails with exit 1 and a message naming it', { timeout: 60_000 }, async () => {
+test('a spool directory the daemon cannot write: check-config and run refuse it with exit 2 naming mqtt.spool.dir', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'msta-spool-daemon-'));
   const config = join(dir, 'msta-edge.yaml');
   // A file where the spool directory should be: not writable as a directory, even for root.
   writeFileSync(join(dir, 'spool'), 'not a directory');
   writeConfig(config, 'mqtt://127.0.0.1:1', ['red ball moving left']);
-  const r = await runCliProcess(['run', '--config', config], { timeoutMs: 60_000 });
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, new RegExp(`SPOOL_FAILED: ${join(dir, 'spool')}: cannot open the spool directory`));
+  for (const command of ['check-config', 'run']) {
+    const r = await runCliProcess([command, '--config', config], { timeoutMs: 60_000 });
+    assert.equal(r.code, 2, `${command}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`CONFIG_INVALID: .*\\n  mqtt\\.spool\\.dir: ${join(dir, 'spool')} is not a directory`));
+  }
 });
 
-test('a spool on a read-only file system: start-up fails with exit 1, EROFS and the directory named', { timeout: 60_000 }, async (t) => {
+test('a spool on a read-only file system: run refuses it with exit 2, EROFS and the directory named', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'msta-spool-daemon-'));
   const mnt = join(dir, 'ro');
   mkdirSync(mnt);
@@ -127,8 +129,8 @@ test('a spool on a read-only file system: start-up fails with exit 1, EROFS and 
     writeConfig(config, 'mqtt://127.0.0.1:1', ['red ball moving left']);
     writeFileSync(config, readFileSync(config, 'utf8').replace('    dir: spool', `    dir: ${mnt}`));
     const r = await runCliProcess(['run', '--config', config], { timeoutMs: 60_000 });
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`SPOOL_FAILED: ${mnt}: cannot write to the spool directory \\(EROFS`));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`mqtt\\.spool\\.dir: ${mnt}: on a read-only file system \\(EROFS\\)`));
   } finally {
     spawnSync('umount', ['-l', mnt]);
   }
