@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../src/config/load-config.js';
 import { ConfigError } from '../src/config/config-error.js';
+import { cameraStreams } from '../src/daemon/camera-streams.js';
 
 const FILE = '/etc/msta-edge/config.yaml';
 const camera = (extra: string) => `cameras:\n  - id: room\n    url: rtsp://cam/s\n${extra}`;
@@ -71,4 +72,21 @@ test('a rectangle out of the frame, of zero size, a bad or duplicate name: each 
 
 test('fractions that add up to 1 with a rounding error are inside the frame', () => {
   assert.deepEqual(issuesOf(camera('    regions:\n      - { name: r, x: 0.7, y: 0.1, width: 0.3, height: 0.9 }\n')), []);
+});
+
+test("a camera's frame streams: the whole camera with its crop and masks, or one letterboxed stream per region with the camera's masks and its own", () => {
+  const parse = (extra: string) => parseConfig(camera(extra), { file: FILE, env: {} }).cameras[0]!;
+  assert.deepEqual(cameraStreams(parse('')), [{ region: null, fit: 'center', masks: [] }]);
+  const mask = { x: 0.8, y: 0, width: 0.2, height: 0.3 };
+  assert.deepEqual(cameraStreams(parse('    crop: full\n    masks: [{ x: 0.8, y: 0, width: 0.2, height: 0.3 }]\n')), [{ region: null, fit: 'letterbox', masks: [mask] }]);
+  const own = { x: 0.1, y: 0.5, width: 0.1, height: 0.1 };
+  const c = parse(
+    '    crop: center\n    masks: [{ x: 0.8, y: 0, width: 0.2, height: 0.3 }]\n    regions:\n' +
+      '      - { name: a, x: 0, y: 0, width: 0.5, height: 1, masks: [{ x: 0.1, y: 0.5, width: 0.1, height: 0.1 }] }\n' +
+      '      - { name: b, x: 0.5, y: 0, width: 0.5, height: 1 }\n',
+  );
+  assert.deepEqual(cameraStreams(c), [
+    { region: 'a', rect: { x: 0, y: 0, width: 0.5, height: 1 }, fit: 'letterbox', masks: [mask, own] },
+    { region: 'b', rect: { x: 0.5, y: 0, width: 0.5, height: 1 }, fit: 'letterbox', masks: [mask] },
+  ]);
 });
