@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../src/config/load-config.js';
 import { ConfigError } from '../src/config/config-error.js';
 import { cameraStreams } from '../src/daemon/camera-streams.js';
+import { effectiveSettings } from '../src/config/effective-settings.js';
 
 const FILE = '/etc/msta-edge/config.yaml';
 const camera = (extra: string) => `cameras:\n  - id: room\n    url: rtsp://cam/s\n${extra}`;
@@ -89,4 +90,19 @@ test("a camera's frame streams: the whole camera with its crop and masks, or one
     { region: 'a', rect: { x: 0, y: 0, width: 0.5, height: 1 }, fit: 'letterbox', masks: [mask, own] },
     { region: 'b', rect: { x: 0.5, y: 0, width: 0.5, height: 1 }, fit: 'letterbox', masks: [mask] },
   ]);
+});
+
+test("a region's own recognition is merged over its camera's and checked at the region's path; the frame interval stays the camera's", () => {
+  const c = parseConfig(
+    camera('    recognition: { start: 0.7 }\n    regions:\n      - { name: bed, x: 0, y: 0, width: 1, height: 1, recognition: { end: 0.5, min_clips: 3 } }\n'),
+    { file: FILE, env: {} },
+  );
+  assert.deepEqual(c.cameras[0]!.regions[0]!.recognition, { end: 0.5, min_clips: 3 });
+  const merged = effectiveSettings(c, c.cameras[0]!, c.cameras[0]!.regions[0]!).recognition;
+  assert.deepEqual([merged.start, merged.end, merged.min_clips, merged.stride], [0.7, 0.5, 3, 4]);
+  const issues = issuesOf(
+    camera('    recognition: { start: 0.7 }\n    regions:\n      - { name: bed, x: 0, y: 0, width: 1, height: 1, recognition: { end: 0.8, frame_interval_ms: 100 } }\n'),
+  );
+  assert.deepEqual(issues.map((i) => i.split(': ')[0]), ['cameras/0/regions/0/recognition/frame_interval_ms@6', 'cameras/0/regions/0/recognition/end@6']);
+  assert.match(issues[1]!, /end must not be above start/);
 });

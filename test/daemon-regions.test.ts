@@ -53,7 +53,8 @@ function writeConfig(file: string, mqttUrl: string, cameraUrl: string, withLeft 
       '  - id: wide',
       `    url: ${cameraUrl}`,
       '    regions:',
-      `      - { name: right, ${rect(SQUARE.x, SQUARE.y, SQUARE.side)} }`,
+      // Its own recognition over the camera's (the global top_k is 3).
+      `      - { name: right, ${rect(SQUARE.x, SQUARE.y, SQUARE.side)}, recognition: { top_k: 2 } }`,
       ...(withLeft ? [`      - { name: left, ${rect(W - SQUARE.x - SQUARE.side, SQUARE.y, SQUARE.side)} }`] : []),
       '  - id: centre',
       `    url: ${cameraUrl}`,
@@ -87,6 +88,7 @@ function writeConfig(file: string, mqttUrl: string, cameraUrl: string, withLeft 
 
 interface EventPayload {
   type: string;
+  top: unknown[];
   label: string;
   camera: string;
   region: string | null;
@@ -120,6 +122,7 @@ test('an action off-centre in a 16:9 camera is recognised in the region that hol
     const event = JSON.parse(start.payload) as EventPayload;
     assert.equal(event.camera, 'wide');
     assert.equal(event.region, 'right');
+    assert.equal(event.top.length, 2, "the region's own recognition.top_k");
     await sub.waitFor((m) => m.topic === `msta/wide/regions/right/active/${ACTION}` && m.payload === 'ON', 10_000, 'the region\'s binary sensor ON');
     const state = JSON.parse((await sub.waitFor((m) => m.topic === 'msta/wide/regions/right/state' && (JSON.parse(m.payload) as { label: string | null }).label === ACTION, 10_000, 'the region\'s state')).payload) as { label: string };
     assert.equal(state.label, ACTION);
