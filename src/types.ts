@@ -14,6 +14,17 @@ export interface Frame {
   data: Uint8Array;
 }
 
+/** A JPEG of a camera's whole frame, encoded in the source's pipeline (snapshots). */
+export interface Snapshot {
+  camera: string;
+  /** Capture time, epoch ms, on the same clock as the frames'. */
+  capturedAt: number;
+  width: number;
+  height: number;
+  /** A JPEG file (baseline, as GStreamer's jpegenc writes it). */
+  jpeg: Buffer;
+}
+
 export type CameraState = 'connecting' | 'streaming' | 'stalled' | 'offline';
 
 /**

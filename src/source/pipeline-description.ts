@@ -1,6 +1,7 @@
 // gst-launch descriptions per source kind: depay/demux, decode, rate-limit, centre-crop + scale
 // to the model's size, RGB, into an appsink that keeps only the latest frame.
 import type { SourceSpec } from '../source-url.js';
+import { snapshotBranch, type SnapshotBranchOptions } from './snapshot-branch.js';
 
 export type Transport = 'tcp' | 'udp' | 'auto';
 
@@ -27,6 +28,8 @@ export interface PipelineOptions {
    * false decodes as fast as the reader takes frames and drops none (offline processing).
    */
   realtime: boolean;
+  /** The JPEG branch (snapshot-branch.ts); none when absent. */
+  snapshots?: SnapshotBranchOptions;
 }
 
 /** Hardware decoders `auto` puts in the pipeline itself, each with the element that copies its output to system memory. */
@@ -60,6 +63,8 @@ export function autoDecoder(spec: SourceSpec, installed: (element: string) => bo
 
 /** The appsink's name in every description. */
 export const APPSINK_NAME = 'frames';
+/** The tee carrying the whole decoded frame, where the snapshot branch starts. */
+export const WHOLE_FRAME_TEE = 'whole';
 
 /** A gst-launch property value in double quotes (paths and URLs may hold spaces, quotes, '!'). */
 export function quoteValue(value: string): string {
@@ -148,6 +153,10 @@ export function buildPipelineDescription(spec: SourceSpec, o: PipelineOptions, i
   if (spec.kind !== 'test') parts.push(decodeSegment(spec, o.decoder, installed));
   const rate = rateSegment(o);
   if (rate) parts.push(rate);
+  // Snapshots for paced sources only: their JPEGs' arrival is their capture time on the frames' clock.
+  const snapshots = isOffline(spec, o) ? undefined : o.snapshots;
+  // Each branch of the tee in its own thread (two synced appsinks in one would wait on each other).
+  if (snapshots) parts.push(`tee name=${WHOLE_FRAME_TEE}`, 'queue max-size-buffers=2 max-size-bytes=0 max-size-time=0');
   parts.push(
     // Crop to the target's display aspect ratio (pixel aspect ratio included), then scale: the
     // shorter side fills the target and the longer is centre-cropped. Scaling before the RGB
@@ -166,5 +175,6 @@ export function buildPipelineDescription(spec: SourceSpec, o: PipelineOptions, i
   parts.push(
     `appsink name=${APPSINK_NAME} max-buffers=1 drop=${keepAll ? 'false' : 'true'} sync=${paced ? 'true' : 'false'} enable-last-sample=false`,
   );
-  return parts.join(' ! ');
+  const main = parts.join(' ! ');
+  return snapshots ? `${main}  ${snapshotBranch(WHOLE_FRAME_TEE, snapshots, paced)}` : main;
 }
