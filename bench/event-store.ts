@@ -40,7 +40,7 @@ function events(n: number, t0: number): ActionEvent[] {
         v: 1, id: `occ-${t0}-${i}`, type, camera, label, score: 0.6 + 0.1 * k, top_score: 0.6 + 0.1 * k,
         started_at: new Date(started).toISOString(), ended_at: type === 'end' ? new Date(at).toISOString() : null,
         clip: { first_frame_at: new Date(at - 1000).toISOString(), last_frame_at: new Date(at).toISOString(), frames: 8 },
-        top: [{ label, score: 0.6 }, { label: 'nothing happening', score: 0.2 }, { label: 'walking', score: 0.1 }], model: { name: 'msta-b16', sha256: 'ab'.repeat(32) },
+        top: [{ label, score: 0.6 }, { label: 'nothing happening', score: 0.2 }, { label: 'walking', score: 0.1 }], model: { name: 'msta-b16', sha256: 'ab'.repeat(32) }, snapshot: false,
       });
     }
   }

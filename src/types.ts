@@ -90,6 +90,8 @@ export interface ActionEvent {
   clip: { first_frame_at: string; last_frame_at: string; frames: number };
   top: LabelScore[];
   model: { name: string; sha256: string };
+  /** Whether a JPEG of the occurrence's key frame was kept (snapshots enabled and one was at hand). */
+  snapshot: boolean;
 }
 
 /**
@@ -116,6 +118,8 @@ export interface StoredEvent {
 /** A query on the event history: newest first. */
 export interface EventFilter {
   camera?: string;
+  /** The region the events were seen in. */
+  region?: string;
   label?: string;
   /** Started at or after (epoch ms). */
   since?: number;

@@ -22,7 +22,7 @@ function event(id: string, camera: string, label: string, startedAt: number, end
     v: 1, id, type: end === undefined ? 'start' : 'end', camera, label, score: 0.8, top_score: 0.85,
     started_at: new Date(startedAt).toISOString(), ended_at: end === undefined ? null : new Date(end).toISOString(),
     clip: { first_frame_at: new Date(at - 1000).toISOString(), last_frame_at: new Date(at).toISOString(), frames: 8 },
-    top: [{ label, score: 0.8 }], model: { name: 'synthetic-actions', sha256: 'cd'.repeat(32) },
+    top: [{ label, score: 0.8 }], model: { name: 'synthetic-actions', sha256: 'cd'.repeat(32) }, snapshot: false,
   };
 }
 

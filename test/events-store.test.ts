@@ -31,7 +31,7 @@ function event(id: string, type: ActionEventType, o: { camera?: string; label?: 
     ended_at: type === 'end' ? new Date(at).toISOString() : null,
     clip: { first_frame_at: new Date(at - 1000).toISOString(), last_frame_at: new Date(at).toISOString(), frames: 8 },
     top: [{ label: o.label ?? 'waving', score }, { label: 'nothing happening', score: 1 - score }],
-    model: { name: 'synthetic-actions', sha256: 'ab'.repeat(32) },
+    model: { name: 'synthetic-actions', sha256: 'ab'.repeat(32) }, snapshot: false,
   };
 }
 

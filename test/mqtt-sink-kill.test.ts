@@ -83,7 +83,7 @@ function event(n: number): ActionEvent {
     ended_at: null,
     clip: { first_frame_at: at, last_frame_at: at, frames: 8 },
     top: [{ label: 'falling', score: 0.7 }],
-    model: { name: 'm', sha256: '0'.repeat(64) },
+    model: { name: 'm', sha256: '0'.repeat(64) }, snapshot: false,
   };
 }
 

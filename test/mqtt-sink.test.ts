@@ -40,7 +40,7 @@ function event(camera: string, n: number, type: ActionEvent['type'] = 'update'):
       { label: 'waving hand', score: 0.8 },
       { label: 'clapping', score: 0.15 },
     ],
-    model: { name: 'msta-test', sha256: 'ab'.repeat(32) },
+    model: { name: 'msta-test', sha256: 'ab'.repeat(32) }, snapshot: false,
   };
 }
 

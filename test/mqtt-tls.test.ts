@@ -68,7 +68,7 @@ test('TLS with CA, client certificate and password: status and events go through
     const at = new Date().toISOString();
     await sink.publishEvent({
       v: 1, id: 'tls-1', type: 'start', camera: 'cam1', label: 'waving', score: 0.9, top_score: 0.9, started_at: at, ended_at: null,
-      clip: { first_frame_at: at, last_frame_at: at, frames: 8 }, top: [{ label: 'waving', score: 0.9 }], model: { name: 'm', sha256: 'f'.repeat(64) },
+      clip: { first_frame_at: at, last_frame_at: at, frames: 8 }, top: [{ label: 'waving', score: 0.9 }], model: { name: 'm', sha256: 'f'.repeat(64) }, snapshot: false,
     });
     const got = await sub.waitFor((m) => m.topic === 'msta/cam1/events', 5000, 'event over TLS');
     assert.equal((JSON.parse(got.payload) as { id: string }).id, 'tls-1');

@@ -77,7 +77,7 @@ test('the current action follows events: the action from its start, none from it
     v: 1, id: 'occ-1', type: 'start', camera: 'door', label: 'waving', score: 0.7, top_score: 0.7,
     started_at: '2026-01-01T00:00:01.000Z', ended_at: null,
     clip: { first_frame_at: '2026-01-01T00:00:01.000Z', last_frame_at: '2026-01-01T00:00:02.000Z', frames: 8 },
-    top: [{ label: 'waving', score: 0.7 }], model: { name: 'm', sha256: '0'.repeat(64) },
+    top: [{ label: 'waving', score: 0.7 }], model: { name: 'm', sha256: '0'.repeat(64) }, snapshot: false,
   };
   const started = Date.parse('2026-01-01T00:00:01.000Z');
   assert.deepEqual(actionStateFromEvent(base), { camera: 'door', label: 'waving', score: 0.7, since: started });

@@ -55,7 +55,7 @@ function ev(
     ended_at: e.endedOn === undefined ? null : iso(T0 + e.endedOn * 1000 + 900),
     clip: { first_frame_at: iso(T0 + n * 1000), last_frame_at: iso(T0 + n * 1000 + 900), frames: 8 },
     top: e.top.map(([label, score]) => ({ label, score })),
-    model: MODEL,
+    model: MODEL, snapshot: false,
   };
 }
 

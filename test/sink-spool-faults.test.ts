@@ -45,7 +45,7 @@ function event(n: number): ActionEvent {
   return {
     v: 1, id: `evt-${n}`, type: 'update', camera: 'cam1', label: 'falling', score: 0.7, top_score: 0.7,
     started_at: at, ended_at: null, clip: { first_frame_at: at, last_frame_at: at, frames: 8 },
-    top: [{ label: 'falling', score: 0.7 }], model: { name: 'm', sha256: '0'.repeat(64) },
+    top: [{ label: 'falling', score: 0.7 }], model: { name: 'm', sha256: '0'.repeat(64) }, snapshot: false,
   };
 }
 

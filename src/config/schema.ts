@@ -2,6 +2,7 @@
 // typo never silently falls back to a default. `msta-edge schema` prints it as JSON Schema.
 import { z } from 'zod';
 import { sourceUrlProblem } from '../source-url.js';
+import { snapshotSchema } from './snapshot-schema.js';
 
 /** Camera ids become MQTT topic levels and metric labels: letters, digits, '_' and '-' only. */
 export const CAMERA_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -67,6 +68,7 @@ const camera = z.strictObject({
     .describe('auto (a hardware decoder when present: nvv4l2decoder, nvh264dec, vah264dec, vaapih264dec, v4l2h264dec), software, or a GStreamer element name'),
   loop: z.boolean().default(false).describe('files only: start again at the end'),
   max_fps: z.number().positive().optional().describe('drop frames above this rate before decoding work downstream'),
+  snapshots: snapshotSchema,
   enabled: z.boolean().default(true),
 });
 

@@ -86,6 +86,8 @@ export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores
         clip: { first_frame_at: iso(clip.firstFrameAt), last_frame_at: iso(clip.lastFrameAt), frames: clip.frames },
         top: topK(names, scores, o.topK),
         model: o.model,
+        // The daemon sets it where it keeps a JPEG for the occurrence.
+        snapshot: false,
       });
 
       const endCurrent = () => {

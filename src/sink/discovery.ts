@@ -2,7 +2,8 @@
 // - an `event` entity (fires when an action starts),
 // - an enum `sensor` (the current action, one of the labels or "none"),
 // - a `binary_sensor` per reportable label (ON while that action goes on: what automations use),
-// - a `switch` (recognition running or paused; its command topic is the daemon's command).
+// - a `switch` (recognition running or paused; its command topic is the daemon's command),
+// - an `image` (the latest event's snapshot) where the camera's snapshots are enabled.
 // Entities of a stream are keyed by its id (a camera today, a camera's region later). All but the
 // switch are unavailable unless the daemon is online AND the camera streams; the switch only
 // needs the daemon. Configs are retained; an empty retained payload removes one.
@@ -38,6 +39,18 @@ function cameraEntities(camera: string): Record<'event' | 'sensor' | 'switch', E
   };
 }
 
+const IMAGE_SUFFIX = '_snapshot';
+
+function imageEntity(camera: string): EntityIds {
+  return { component: 'image', objectId: `${discoveryId(camera)}${IMAGE_SUFFIX}` };
+}
+
+/** The discovery config topic of a camera's snapshot image. */
+export function imageDiscoveryTopic(topics: SinkTopics, camera: string): string {
+  const e = imageEntity(camera);
+  return topics.discoveryConfig(e.component, e.objectId);
+}
+
 function activeEntity(stream: string, label: string): EntityIds {
   return { component: 'binary_sensor', objectId: `${discoveryId(stream)}_${discoveryId(label)}_active` };
 }
@@ -48,11 +61,12 @@ export function activeDiscoveryTopic(topics: SinkTopics, stream: string, label: 
   return topics.discoveryConfig(e.component, e.objectId);
 }
 
-/** The discovery config topics owned by one camera with these labels. */
-export function discoveryTopics(topics: SinkTopics, camera: string, labels: readonly string[]): string[] {
+/** The discovery config topics owned by one camera with these labels (and its image, with snapshots). */
+export function discoveryTopics(topics: SinkTopics, camera: string, labels: readonly string[], snapshots = false): string[] {
   return [
     ...Object.values(cameraEntities(camera)).map((e) => topics.discoveryConfig(e.component, e.objectId)),
     ...labels.map((label) => activeDiscoveryTopic(topics, camera, label)),
+    ...(snapshots ? [imageDiscoveryTopic(topics, camera)] : []),
   ];
 }
 
@@ -72,8 +86,8 @@ export function currentActionOptions(labels: readonly string[]): string[] {
   return [...new Set([...labels, NO_ACTION])];
 }
 
-/** The retained config messages that announce one camera's device and entities. */
-export function discoveryConfigs(topics: SinkTopics, camera: string, labels: readonly string[], info: DeviceInfo = {}): RetainedMessage[] {
+/** The retained config messages that announce one camera's device and entities (an image with `snapshots`). */
+export function discoveryConfigs(topics: SinkTopics, camera: string, labels: readonly string[], info: DeviceInfo = {}, snapshots = false): RetainedMessage[] {
   const device = {
     identifiers: [`msta-edge_${topics.nodeId}_${discoveryId(camera)}`],
     name: `msta-edge ${camera}`,
@@ -140,5 +154,10 @@ export function discoveryConfigs(topics: SinkTopics, camera: string, labels: rea
         ...common,
       }),
     ),
+    // The raw JPEG bytes on the topic (no image_encoding); the last one stays shown while the
+    // camera is down, so only the daemon must be online.
+    ...(snapshots
+      ? [config(imageEntity(camera), { name: 'Snapshot', image_topic: topics.snapshot(camera), content_type: 'image/jpeg', icon: 'mdi:camera', ...common, availability: [daemonOnline] })]
+      : []),
   ];
 }

@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto';
 import { MstaError } from '../errors.js';
 
-export type DiscoveryComponent = 'event' | 'sensor' | 'binary_sensor' | 'switch';
+export type DiscoveryComponent = 'event' | 'sensor' | 'binary_sensor' | 'switch' | 'image';
 
 /** The retained per-camera leaves the stale sweep checks. */
-export type RetainedCameraLeaf = 'status' | 'state' | 'recognition';
+export type RetainedCameraLeaf = 'status' | 'state' | 'recognition' | 'snapshot';
 
 export interface SinkTopics {
   /** `<base>/status`: retained `online` / `offline` (the last will). */
@@ -17,6 +17,8 @@ export interface SinkTopics {
   events(camera: string): string;
   state(camera: string): string;
   scores(camera: string): string;
+  /** `<base>/<camera>/snapshot`: retained, the binary JPEG of the latest event's key frame (snapshots enabled). */
+  snapshot(camera: string): string;
   /**
    * `<base>/<stream>/active/<label>`: retained `ON` while the label's action is going on, `OFF`
    * otherwise. A stream is a camera today (a camera's region later).
@@ -97,6 +99,7 @@ export function sinkTopics(baseTopic = 'msta', discoveryPrefix = 'homeassistant'
     events: (id) => camera(id, 'events'),
     state: (id) => camera(id, 'state'),
     scores: (id) => camera(id, 'scores'),
+    snapshot: (id) => camera(id, 'snapshot'),
     active: (stream, label) => camera(stream, `active/${labelLevel(label)}`),
     activeFilter: `${baseTopic}/+/active/+`,
     recognition: (id) => camera(id, 'recognition'),
