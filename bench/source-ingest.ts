@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import { filter, lastValueFrom, tap } from 'rxjs';
 import { runSourceChild, childCommand, type ChildEvent } from '../src/source/child-process.js';
 import type { ChildRequest } from '../src/source/child-protocol.js';
-import { buildPipelineDescription, APPSINK_NAME } from '../src/source/pipeline-description.js';
+import { buildPipelineDescription, appsinkName } from '../src/source/pipeline-description.js';
 import { parseSourceUrl } from '../src/source-url.js';
 import { RECORD_HEADER_BYTES } from '../src/source/frame-record.js';
 import { report, spread } from './stats.js';
@@ -67,7 +67,7 @@ function timed(args: string[]): number {
  */
 function gstLaunch(url: string, frames: number): number {
   const description = buildPipelineDescription(parseSourceUrl(url), request(url), () => false);
-  const sink = new RegExp(`appsink name=${APPSINK_NAME} .*$`);
+  const sink = new RegExp(`appsink name=${appsinkName(0)} .*$`);
   const first = ['-q', ...description.replace(sink, 'identity eos-after=1 ! fakesink sync=false').split(' ')];
   const startup = Math.min(timed(first), timed(first));
   return (frames - 1) / Math.max(1e-3, timed(['-q', ...description.replace(sink, 'fakesink sync=false').split(' ')]) - startup);
@@ -153,7 +153,7 @@ const tsxOnly = await idleRss(process.execPath, [...childArgs.slice(0, -1), '-e'
 // GStreamer alone, the camera's pipeline in gst-launch-1.0 (decoder, queues, buffers, no Node).
 const cameraUrl = values.camera;
 const gstDescription = buildPipelineDescription(parseSourceUrl(cameraUrl), request(cameraUrl, { realtime: true, sampleIntervalMs: Number(values.interval) }), () => false)
-  .replace(new RegExp(`appsink name=${APPSINK_NAME} .*$`), 'fakesink sync=true');
+  .replace(new RegExp(`appsink name=${appsinkName(0)} .*$`), 'fakesink sync=true');
 const gstOnly = await idleRss('gst-launch-1.0', ['-q', ...gstDescription.split(' ')]);
 const camera = await cameraChildRss(seconds);
 console.log(`3. source child RSS, 1080p file as a camera (realtime, 1 frame per ${values.interval} ms, ${size}x${size}), ${camera.length} samples: ${spread(camera, 1)} MB (min / median / max)`);

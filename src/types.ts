@@ -1,10 +1,12 @@
 // Data that crosses stage boundaries. Stages import only this module, errors.ts and their own
 // folder; src/daemon/ alone wires stages together (test/boundaries.test.ts enforces it).
 
-/** One decoded RGB frame, already scaled and centre-cropped to the model's size. */
+/** One decoded RGB frame of a camera or one of its regions, already cropped and scaled to the model's size. */
 export interface Frame {
   camera: string;
-  /** Sequence number per camera source, from 0, counting every frame the source produced. */
+  /** The region of interest it shows; null for the whole camera. */
+  region: string | null;
+  /** Sequence number per camera stream (the camera, or a region), from 0, counting every frame it produced. */
   seq: number;
   /** Capture time, epoch milliseconds (arrival time in the source child; GStreamer gives none). */
   capturedAt: number;

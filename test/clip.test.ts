@@ -14,7 +14,7 @@ const H = 1;
 
 /** A 2x1 frame whose every byte is `seq` (so clips show which frames they hold, in order). */
 function frame(seq: number, capturedAt: number, size = { width: W, height: H }): Frame {
-  return { camera: 'cam', seq, capturedAt, ...size, data: new Uint8Array(size.width * size.height * 3).fill(seq) };
+  return { camera: 'cam', region: null, seq, capturedAt, ...size, data: new Uint8Array(size.width * size.height * 3).fill(seq) };
 }
 
 /** The frame seqs a clip holds, read back from its pixels. */

@@ -211,6 +211,7 @@ test('http.console.enabled false: no page and no feed, and /api still needs the 
     model: () => undefined,
     tokenizer: () => undefined,
     recognizer: () => undefined,
+    recognition: () => config.recognition,
     mqtt: () => undefined,
   });
   assert.equal(wired.service, undefined);

@@ -1,9 +1,9 @@
 // The event history through the real daemon: `msta-edge run` on the demo video (real GStreamer,
 // onnxruntime, embedded broker), asked over HTTP by a real client, then restarted: the events are
-// still there. And the start failures a bad `events.path` or a damaged database give.
+// still there. A bad `events.path` fails the start; a damaged database is moved aside.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
@@ -140,7 +140,7 @@ test('events recorded by the daemon are served by /api and still there after a r
   }
 });
 
-test('a bad events.path exits 2 naming it; a damaged database exits 1 saying what to do', { timeout: 60_000 }, async () => {
+test('a bad events.path exits 2 naming it; a damaged database is moved aside and the daemon runs with a new history', { timeout: 90_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'msta-events-e2e-'));
   writeFileSync(join(dir, 'a-file'), 'x');
   const badPath = await runCliProcess(['run', '--config', config(dir, 'events:\n  path: a-file/events.db\n')]);
@@ -149,7 +149,18 @@ test('a bad events.path exits 2 naming it; a damaged database exits 1 saying wha
   assert.doesNotMatch(badPath.stderr, /\n\s+at /, 'no stack trace');
 
   writeFileSync(join(dir, 'damaged.db'), Buffer.alloc(8192, 0x5a));
-  const damaged = await runCliProcess(['run', '--config', config(dir, 'events:\n  path: damaged.db\n')]);
-  assert.equal(damaged.code, 1, damaged.stderr);
-  assert.match(damaged.stderr, /EVENTS_DB_FAILED: events\.path: .*damaged\.db is not a sound SQLite database.*move it away/);
+  const daemon = DaemonProcess.start(['--config', config(dir, 'events:\n  path: damaged.db\n')]);
+  try {
+    const base = `http://${await daemon.httpAddress()}`;
+    const moved = await daemon.waitForLine((l) => l.msg.startsWith('event history: the database was damaged'));
+    assert.match(String(moved.moved_to), /damaged\.db\.corrupt\./);
+    assert.ok(readdirSync(dir).some((f) => f.startsWith('damaged.db.corrupt.')), 'the damaged file is kept');
+    const ready = await getJson<{ checks: Record<string, { ok: boolean }> }>(`${base}/readyz`);
+    assert.equal(ready.body.checks.events?.ok, true, 'the new history works');
+    assert.match(await (await fetch(`${base}/metrics`)).text(), /^msta_event_store_failures_total\{op="open"\} 1$/m);
+    daemon.child.kill('SIGTERM');
+    assert.equal((await daemon.exited).code, 0, daemon.raw.slice(-2000));
+  } finally {
+    await daemon.stop('SIGKILL');
+  }
 });

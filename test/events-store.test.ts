@@ -2,7 +2,7 @@
 // into one row, queries, persistence across reopen, retention, and the failures a user meets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -201,7 +201,7 @@ test('a write failure is counted, logged once per burst, shows in status, and wr
   }
 });
 
-test('a path that cannot hold a database is a config error naming events.path; a damaged file says what to do', () => {
+test('a path that cannot hold a database is a config error naming events.path; a damaged file is moved aside and a new history started', async () => {
   const env = setup();
   const file = join(env.dir, 'plain-file');
   writeFileSync(file, 'x');
@@ -221,10 +221,23 @@ test('a path that cannot hold a database is a config error naming events.path; a
   assert.match(dir.message, /^events\.path: /);
 
   const damaged = join(env.dir, 'damaged.db');
-  writeFileSync(damaged, Buffer.alloc(8192, 0x5a));
-  const bad = attempt(damaged);
-  assert.ok(isMstaError(bad, 'EVENTS_DB_FAILED'), String(bad));
-  assert.match(bad.message, /not a sound SQLite database.*move it away/);
+  const garbage = Buffer.alloc(8192, 0x5a);
+  writeFileSync(damaged, garbage);
+  const fresh = EventStore.open({ ...env.options(), path: damaged });
+  try {
+    assert.deepEqual(fresh.query({ limit: 10 }), [], 'a new, empty history');
+    fresh.record(event('after', 'start', { startedAt: T0, at: T0 + 1000 }));
+    fresh.flush();
+    assert.ok(fresh.get('after'), 'the new history takes events');
+  } finally {
+    fresh.close();
+  }
+  const aside = readdirSync(env.dir).filter((f) => f.startsWith('damaged.db.corrupt.'));
+  assert.equal(aside.length, 1, `the damaged file is kept beside it: ${readdirSync(env.dir).join(', ')}`);
+  assert.deepEqual(readFileSync(join(env.dir, aside[0]!)), garbage, 'byte for byte');
+  assert.equal(await env.metric('msta_event_store_failures_total', { op: 'open' }), 1);
+  const logged = env.lines.find((l) => l.msg.startsWith('event history: the database was damaged'));
+  assert.ok(logged && logged.moved_to === join(env.dir, aside[0]!) && /file is not a database/.test(String(logged.reason)), JSON.stringify(logged));
 
   // A sound header over damaged pages: found by the check at open, not at the first write.
   const paged = join(env.dir, 'paged', 'events.db');
@@ -234,9 +247,9 @@ test('a path that cannot hold a database is a config error naming events.path; a
   const fd = openSync(paged, 'r+');
   for (let page = 2; page < 12; page++) writeSync(fd, Buffer.alloc(64, 0xab), 0, 64, 4096 * page + 8);
   closeSync(fd);
-  const pages = attempt(paged);
-  assert.ok(isMstaError(pages, 'EVENTS_DB_FAILED'), String(pages));
-  assert.match(pages.message, /not a sound SQLite database \(quick_check: .*\): move it away/);
+  assert.equal(attempt(paged), undefined, 'opened after moving the damaged file aside');
+  assert.ok(env.lines.some((l) => l.msg.startsWith('event history: the database was damaged') && /^quick_check: /.test(String(l.reason))), 'found by the check at open');
+  assert.equal(readdirSync(join(env.dir, 'paged')).filter((f) => f.startsWith('events.db.corrupt.')).length, 1);
 
   const newer = join(env.dir, 'newer.db');
   const db = new Database(newer);

@@ -137,7 +137,7 @@ test('the stride: the floor until capacity is known, then what the capacity serv
 
 test('a stride change applies from the next clip; clip times stay those of their frames', () => {
   const w = new ClipWindow({ camera: 'c', frames: 2, stride: 1, width: 1, height: 1, maxGapMs: 1000 });
-  const push = (i: number) => w.push({ camera: 'c', seq: i, capturedAt: i * 100, width: 1, height: 1, data: new Uint8Array(3).fill(i) });
+  const push = (i: number) => w.push({ camera: 'c', region: null, seq: i, capturedAt: i * 100, width: 1, height: 1, data: new Uint8Array(3).fill(i) });
   const made: number[][] = [];
   for (let i = 0; i < 10; i++) {
     if (i === 4) w.stride = 3;

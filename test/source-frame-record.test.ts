@@ -9,16 +9,16 @@ import { seededRandom } from './support/seeded-random.js';
 function frameRecord(seq: number, width: number, height: number, capturedAt: number): Buffer {
   const pixels = Buffer.alloc(width * height * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (seq * 31 + i) & 0xff;
-  return Buffer.concat([encodeRecordHeader({ kind: RecordKind.frame, seq, capturedAt, width, height, length: pixels.length }), pixels]);
+  return Buffer.concat([encodeRecordHeader({ kind: RecordKind.frame, stream: 0, seq, capturedAt, width, height, length: pixels.length }), pixels]);
 }
 
 function messageRecord(seq: number, text: string): Buffer {
   const payload = Buffer.from(text);
-  return Buffer.concat([encodeRecordHeader({ kind: RecordKind.message, seq, capturedAt: 1, width: 0, height: 0, length: payload.length }), payload]);
+  return Buffer.concat([encodeRecordHeader({ kind: RecordKind.message, stream: 0, seq, capturedAt: 1, width: 0, height: 0, length: payload.length }), payload]);
 }
 
-test('a header round-trips, capture time with its milliseconds', () => {
-  const h: RecordHeader = { kind: RecordKind.frame, seq: 4_000_000_000, capturedAt: 1_795_000_123_456, width: 224, height: 160, length: 224 * 160 * 3 };
+test('a header round-trips, its stream and capture time with its milliseconds', () => {
+  const h: RecordHeader = { kind: RecordKind.frame, stream: 3, seq: 4_000_000_000, capturedAt: 1_795_000_123_456, width: 224, height: 160, length: 224 * 160 * 3 };
   const b = encodeRecordHeader(h);
   assert.equal(b.length, RECORD_HEADER_BYTES);
   assert.equal(b.subarray(0, 4).toString('latin1'), 'MSF1');
@@ -26,10 +26,12 @@ test('a header round-trips, capture time with its milliseconds', () => {
 });
 
 test('a corrupt header is refused with a reason', () => {
-  const good = encodeRecordHeader({ kind: RecordKind.frame, seq: 0, capturedAt: 0, width: 2, height: 2, length: 12 });
+  const good = encodeRecordHeader({ kind: RecordKind.frame, stream: 0, seq: 0, capturedAt: 0, width: 2, height: 2, length: 12 });
   const cases: Array<[(b: Buffer) => void, RegExp]> = [
     [(b) => b.writeUInt32LE(0xdeadbeef, 0), /bad magic/],
     [(b) => b.writeUInt8(9, 4), /version 9/],
+    // Version 1 had no stream index: a child and parent of different releases do not mix.
+    [(b) => b.writeUInt8(1, 4), /version 1, expected 2/],
     [(b) => b.writeUInt8(7, 5), /kind 7/],
     [(b) => b.writeUInt32LE(13, 28), /2x2 with 13 bytes/],
     [(b) => { b.writeUInt8(RecordKind.message, 5); b.writeUInt32LE(0xffffffff, 28); }, /payload of/],

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { autoDecoder, buildPipelineDescription, decoderElements, hardwareDecoderRanks, intervalFramerate, quoteValue, RANKED_HARDWARE_DECODERS, type PipelineOptions } from '../src/source/pipeline-description.js';
+import { autoDecoder, buildPipelineDescription, decoderElements, hardwareDecoderRanks, intervalFramerate, maskSvg, MAX_INTERMEDIATE_SIDE, quoteValue, RANKED_HARDWARE_DECODERS, type PipelineOptions } from '../src/source/pipeline-description.js';
 import { parseSourceUrl } from '../src/source-url.js';
 
 const o: PipelineOptions = { width: 224, height: 160, transport: 'tcp', latencyMs: 200, decoder: 'auto', realtime: true };
@@ -8,7 +8,7 @@ const none = () => false;
 const jetson = (e: string) => e === 'nvv4l2decoder' || e === 'nvvidconv';
 const TAIL =
   'aspectratiocrop aspect-ratio=7/5 ! videoscale add-borders=false ! videoconvert ! ' +
-  'video/x-raw,format=RGB,width=224,height=160,pixel-aspect-ratio=1/1 ! appsink name=frames max-buffers=1';
+  'video/x-raw,format=RGB,width=224,height=160,pixel-aspect-ratio=1/1 ! appsink name=frames_0 max-buffers=1';
 const DECODEBIN = 'decodebin caps="video/x-raw(ANY)" expose-all-streams=false';
 
 test('RTSP: transport, latency, video stream only, latest frame wins', () => {
@@ -93,4 +93,44 @@ test('decoder: auto picks hardware by element presence: Jetson, NVDEC, VA-API, V
   assert.deepEqual(ranks.map(([e]) => e), [...RANKED_HARDWARE_DECODERS]);
   assert.ok(ranks.every(([, r], i) => Number(r) > 256 && (i === 0 || Number(r) < Number(ranks[i - 1]![1]))), 'above PRIMARY, in preference order');
   assert.equal(hardwareDecoderRanks('avdec_h264:1').split(',').at(-1), 'avdec_h264:1', "the user's own ranks are kept, last (they win)");
+});
+
+test('crop full letterboxes the whole frame: borders keep its geometry', () => {
+  const d = buildPipelineDescription(parseSourceUrl('rtsp://cam/s'), { ...o, streams: [{ region: null, fit: 'letterbox', masks: [] }] }, none);
+  assert.match(d, /! videoscale add-borders=true ! videoconvert ! video\/x-raw,format=RGB,width=224,height=160,pixel-aspect-ratio=1\/1 ! appsink name=frames_0 /);
+  assert.doesNotMatch(d, /aspectratiocrop|tee/);
+});
+
+test('regions: one decode and rate limiter, a tee, then per region a queue, its crop in pixels of a fixed intermediate frame and its own appsink', () => {
+  const streams = [
+    { region: 'left', rect: { x: 0, y: 0, width: 0.5, height: 1 }, fit: 'letterbox' as const, masks: [] },
+    { region: 'corner', rect: { x: 0.75, y: 0.5, width: 0.25, height: 0.5 }, fit: 'letterbox' as const, masks: [] },
+  ];
+  const d = buildPipelineDescription(parseSourceUrl('rtsp://cam/s'), { ...o, sampleIntervalMs: 125, streams }, none);
+  assert.equal(d.match(/decodebin /g)?.length, 1, 'one decoder');
+  assert.equal(d.match(/videorate /g)?.length, 1, 'one rate limiter, before the tee');
+  assert.match(d, /framerate=8\/1 ! tee name=t t\. ! queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! videoscale ! /);
+  // left half: 224 / 0.5 = 448 wide, 224 high; the crop keeps x in [0, 224).
+  assert.match(d, /video\/x-raw,width=448,height=224 ! videocrop left=0 right=224 top=0 bottom=0 ! videoscale add-borders=true ! .* appsink name=frames_0 /);
+  // corner: 224 / 0.25 = 896 wide, 448 high; x in [672, 896), y in [224, 448).
+  assert.match(d, /t\. ! queue [^!]*! videoscale ! video\/x-raw,width=896,height=448 ! videocrop left=672 right=0 top=224 bottom=0 ! videoscale add-borders=true ! .* appsink name=frames_1 /);
+  // Offline, the queues block rather than leak (no frame lost on any branch).
+  const offline = buildPipelineDescription(parseSourceUrl('/m/a.mp4'), { ...o, realtime: false, streams }, none);
+  assert.equal(offline.match(/queue max-size-buffers=4 max-size-bytes=0 max-size-time=0 !/g)?.length, 2);
+  assert.equal(offline.match(/drop=false sync=false/g)?.length, 2);
+});
+
+test('a small region never upscales the frame past the intermediate cap', () => {
+  const d = buildPipelineDescription(parseSourceUrl('rtsp://cam/s'), { ...o, streams: [{ region: 'r', rect: { x: 0.99, y: 0, width: 0.01, height: 1 }, fit: 'letterbox', masks: [] }] }, none);
+  assert.match(d, new RegExp(`width=${MAX_INTERMEDIATE_SIDE},height=224 ! videocrop left=2027 right=0 `));
+});
+
+test('masks: an inline SVG of black rectangles over the intermediate frame, before the crop; a centre crop keeps twice the model size to cut from', () => {
+  const masks = [{ x: 0.5, y: 0.25, width: 0.25, height: 0.5 }];
+  const d = buildPipelineDescription(parseSourceUrl('rtsp://cam/s'), { ...o, streams: [{ region: null, fit: 'center', masks }] }, none);
+  assert.match(d, /! videoscale ! video\/x-raw,width=448,height=448 ! videoconvert ! rsvgoverlay data=".*" ! aspectratiocrop aspect-ratio=7\/5 ! /);
+  assert.doesNotMatch(d, /videocrop/, 'the whole frame: nothing to crop');
+  assert.equal(maskSvg(masks, 448, 448), "<svg xmlns='http://www.w3.org/2000/svg' width='448' height='448' shape-rendering='crispEdges'><rect x='224' y='112' width='112' height='224' fill='black'/></svg>");
+  // Edges round outward: a mask covers every pixel it touches.
+  assert.match(maskSvg([{ x: 0.101, y: 0, width: 0.1, height: 1 }], 100, 10), /x='10' y='0' width='11' height='10'/);
 });

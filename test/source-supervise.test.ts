@@ -20,7 +20,7 @@ const opts: SuperviseOptions = {
   retry: true,
 };
 
-const frame = (seq: number, width = W, height = H): ChildEvent => ({ type: 'frame', seq, capturedAt: 1000 + seq, width, height, data: new Uint8Array(width * height * 3) });
+const frame = (seq: number, width = W, height = H, stream = 0): ChildEvent => ({ type: 'frame', stream, seq, capturedAt: 1000 + seq, width, height, data: new Uint8Array(width * height * 3) });
 const values: Record<string, ChildEvent> = {
   s: { type: 'spawned', pid: 42 },
   p: { type: 'started', pipeline: 'videotestsrc ! appsink' },
@@ -29,13 +29,18 @@ const values: Record<string, ChildEvent> = {
   c: frame(2),
   e: frame(4), // 3 was dropped in the child
   w: frame(5, 8, 8),
+  // Stream 1 (a region), counting its own frames.
+  A: frame(0, W, H, 1),
+  B: frame(1, W, H, 1),
+  D: frame(3, W, H, 1),
+  X: frame(0, W, H, 7),
   j: { type: 'jpeg', seq: 1, capturedAt: 1234, width: 64, height: 48, data: Buffer.from([0xff, 0xd8, 0xff, 0xd9]) },
 };
 
 function describe(e: SourceEvent): string {
   switch (e.type) {
     case 'frame':
-      return `frame ${e.frame.seq}`;
+      return `frame ${e.frame.region === null ? '' : `${e.frame.region} `}${e.frame.seq}`;
     case 'status':
       return `${e.status.state} r${e.status.reconnects}${e.status.reason ? ` (${e.status.reason})` : ''}`;
     case 'dropped':
@@ -155,4 +160,16 @@ test('a JPEG is a snapshot of the camera: passed on, neither a frame nor a sign 
     '61: stalled r0 (no frame for 0.05 s)',
     '61: retry in 100',
   ]);
+});
+
+test('each stream is its own region, numbered on its own across reconnects: a gap in one is a drop, the other streams go on', () => {
+  const o = { ...opts, regions: [null, 'door'] };
+  const { log } = run(['aAbBD#', 'AaB'], o, 150);
+  assert.deepEqual(log.filter((l) => /frame|dropped|error/.test(l)), [
+    '0: frame 0', '1: frame door 0', '2: frame 1', '3: frame door 1', '4: dropped 1 overflow', '4: frame door 3',
+    // Failed at 5, reconnected after the 100 ms backoff: both streams continue from their own count.
+    '105: frame door 4', '106: frame 2', '107: frame door 5',
+  ]);
+  // A stream the request never asked for means a corrupt stream: the connection fails.
+  assert.ok(run(['X'], o, 20).log.some((l) => /offline r0 \(corrupt frame stream from the source child: stream 7 of 2\)/.test(l)));
 });

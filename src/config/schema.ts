@@ -2,6 +2,9 @@
 // typo never silently falls back to a default. `msta-edge schema` prints it as JSON Schema.
 import { z } from 'zod';
 import { sourceUrlProblem } from '../source-url.js';
+import { effectiveSettings } from './effective-settings.js';
+import { overrideOf } from './overrides-schema.js';
+import { cameraViewFields } from './region-schema.js';
 import { snapshotSchema } from './snapshot-schema.js';
 
 /** Camera ids become MQTT topic levels and metric labels: letters, digits, '_' and '-' only. */
@@ -51,27 +54,6 @@ function check(problem: (value: string) => string | undefined) {
   };
 }
 
-const camera = z.strictObject({
-  id: z.string().regex(CAMERA_ID, 'must be 1-64 letters, digits, "_" or "-" (it becomes an MQTT topic level)'),
-  url: z
-    .string()
-    .superRefine(check(cameraUrlProblem))
-    .optional()
-    .describe("rtsp://user:pass@host/path, file:///path, v4l2:///dev/video0 or test://smpte; ${ENV} works here. Prefer the camera's sub-stream (e.g. 640x360): the model sees 224x224 or less, and decoding a 1080p main stream costs several times more"),
-  url_file: z.string().optional().describe('file holding the URL (a secret: it usually carries a password)'),
-  transport: z.enum(['tcp', 'udp', 'auto']).default('tcp').describe('RTSP transport'),
-  latency_ms: z.number().int().min(0).max(10_000).default(200).describe('RTSP jitter-buffer latency'),
-  decoder: z
-    .string()
-    .min(1)
-    .default('auto')
-    .describe('auto (a hardware decoder when present: nvv4l2decoder, nvh264dec, vah264dec, vaapih264dec, v4l2h264dec), software, or a GStreamer element name'),
-  loop: z.boolean().default(false).describe('files only: start again at the end'),
-  max_fps: z.number().positive().optional().describe('drop frames above this rate before decoding work downstream'),
-  snapshots: snapshotSchema,
-  enabled: z.boolean().default(true),
-});
-
 const model = z.strictObject({
   bundle: z.string().min(1).describe('model bundle directory (msta-bundle/1); relative paths are relative to the config file'),
   providers: z
@@ -115,18 +97,18 @@ const action = z.union([
   }),
 ]);
 
-const labels = z
-  .strictObject({
-    template: z.string().includes('{}', { message: 'must contain {} where the action name goes' }).optional()
-      .describe("prompt template; defaults to the bundle's"),
-    files: z.array(z.string().min(1)).default([]).describe('label files: plain text (one per line) or YAML with descriptions'),
-    actions: z.array(action).default([]),
-    background: z.string().min(1).optional().describe('a label meaning "none of these": scored, never reported'),
-    cache_dir: z.string().default('.cache/labels').describe('label-embedding cache'),
-  })
-  .prefault({});
+const labelFields = z.strictObject({
+  template: z.string().includes('{}', { message: 'must contain {} where the action name goes' }).optional()
+    .describe("prompt template; defaults to the bundle's"),
+  files: z.array(z.string().min(1)).default([]).describe('label files: plain text (one per line) or YAML with descriptions'),
+  actions: z.array(action).default([]),
+  background: z.string().min(1).optional().describe('a label meaning "none of these": scored, never reported'),
+  cache_dir: z.string().default('.cache/labels').describe('label-embedding cache (global only)'),
+});
 
-const recognition = z
+const labels = labelFields.prefault({});
+
+const recognitionFields = z
   .strictObject({
     frame_interval_ms: z.number().positive().optional().describe("one frame sampled every this many ms; defaults to the bundle's"),
     stride: z.number().int().min(1).default(4).describe('a new clip every this many sampled frames (the clips wanted)'),
@@ -149,10 +131,47 @@ const recognition = z
     top_k: z.number().int().min(1).max(20).default(3),
     update_every_clips: z.number().int().min(1).default(10).describe('an active action sends an update event every this many clips'),
     update_rise: z.number().gt(0).max(1).default(0.1).describe('...or at once when its score rises by this much'),
-  })
-  .prefault({})
+  });
+
+/** The recognition settings with the checks across fields: the global block, and each camera's merged one. */
+export const recognitionSchema = recognitionFields
   .refine((r) => r.end <= r.start, { message: 'end must not be above start (hysteresis)', path: ['end'] })
   .refine((r) => r.stride_max >= r.stride, { message: 'must not be below stride', path: ['stride_max'] });
+
+const recognition = recognitionSchema.prefault({});
+
+// A camera's own labels and recognition: the global fields without their defaults (an override
+// names only what the user wrote). The label cache and the stride-adapting interval are the
+// daemon's, one for all cameras.
+export const labelsOverride = overrideOf(labelFields.omit({ cache_dir: true }))
+  .describe('this camera\'s labels: files and actions together replace the global list when either is given (nothing appended); template and background replace the global ones');
+export const recognitionOverride = overrideOf(recognitionFields.omit({ adapt_interval_s: true }))
+  .describe('this camera\'s recognition settings, merged key by key over the global ones (motion_gate too)');
+
+const camera = z.strictObject({
+  id: z.string().regex(CAMERA_ID, 'must be 1-64 letters, digits, "_" or "-" (it becomes an MQTT topic level)'),
+  url: z
+    .string()
+    .superRefine(check(cameraUrlProblem))
+    .optional()
+    .describe("rtsp://user:pass@host/path, file:///path, v4l2:///dev/video0 or test://smpte; ${ENV} works here. Prefer the camera's sub-stream (e.g. 640x360): the model sees 224x224 or less, and decoding a 1080p main stream costs several times more"),
+  url_file: z.string().optional().describe('file holding the URL (a secret: it usually carries a password)'),
+  transport: z.enum(['tcp', 'udp', 'auto']).default('tcp').describe('RTSP transport'),
+  latency_ms: z.number().int().min(0).max(10_000).default(200).describe('RTSP jitter-buffer latency'),
+  decoder: z
+    .string()
+    .min(1)
+    .default('auto')
+    .describe('auto (a hardware decoder when present: nvv4l2decoder, nvh264dec, vah264dec, vaapih264dec, v4l2h264dec), software, or a GStreamer element name'),
+  loop: z.boolean().default(false).describe('files only: start again at the end'),
+  max_fps: z.number().positive().optional().describe('drop frames above this rate before decoding work downstream'),
+  snapshots: snapshotSchema,
+  enabled: z.boolean().default(true),
+  ...cameraViewFields,
+  labels: labelsOverride.optional(),
+  recognition: recognitionOverride.optional(),
+});
+
 
 const source = z
   .strictObject({
@@ -282,6 +301,14 @@ export const configSchema = z
       if ((c.url === undefined) === (c.url_file === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['cameras', i], message: 'give exactly one of url and url_file' });
       }
+      // The camera's recognition as it will run: the global checks (end <= start, ...) on the merge.
+      if (c.recognition !== undefined) {
+        const merged = recognitionSchema.safeParse(effectiveSettings(config, c).recognition);
+        // Only the checks across fields: a bad value itself is reported once, by the override schema.
+        for (const issue of merged.success ? [] : merged.error.issues.filter((i) => i.code === 'custom')) {
+          ctx.addIssue({ code: 'custom', path: ['cameras', i, 'recognition', ...issue.path.filter((p) => typeof p !== 'symbol')], message: issue.message });
+        }
+      }
     });
     for (const key of ['username', 'password'] as const) {
       if (config.mqtt[key] !== undefined && config.mqtt[`${key}_file`] !== undefined) {
@@ -299,3 +326,7 @@ export const configSchema = z
 export type Config = z.output<typeof configSchema>;
 export type CameraConfig = Config['cameras'][number];
 export type ActionConfig = Config['labels']['actions'][number];
+export type LabelsConfig = z.output<typeof labelFields>;
+export type RecognitionConfig = z.output<typeof recognitionFields>;
+export type LabelsOverride = z.output<typeof labelsOverride>;
+export type RecognitionOverride = z.output<typeof recognitionOverride>;

@@ -24,12 +24,12 @@ export interface ConsoleServiceDeps {
   log: Logger;
   cameras(): Promise<CameraStats[]>;
   system(): SystemStats;
-  /** Undefined until the model and labels are loaded. */
-  playground(): PlaygroundConfig | undefined;
-  /** The configured labels' top-k for one clip's embedding. */
-  topK(embedding: Float32Array): LabelScore[];
-  /** A phrase's score on a clip, as if it were added to the configured labels. */
-  scorePhrase(embedding: Float32Array, phrase: Float32Array): number;
+  /** A camera's (its labels and thresholds; the global ones without a camera); undefined until the model and labels are loaded. */
+  playground(camera?: string): PlaygroundConfig | undefined;
+  /** The camera's labels' top-k for one of its clips' embedding. */
+  topK(camera: string, embedding: Float32Array): LabelScore[];
+  /** A phrase's score on a camera's clip, as if it were added to that camera's labels. */
+  scorePhrase(camera: string, embedding: Float32Array, phrase: Float32Array): number;
   /** The text model, once loaded. */
   embedPhrase(): ((phrase: string) => Promise<Float32Array>) | undefined;
   stateEveryMs?: number;
@@ -64,10 +64,10 @@ export class ConsoleService {
     const camera = embedding.clip.camera;
     this.providers.set(camera, embedding.provider);
     if (this.feed.size === 0) return;
-    const base: ClipMessage = { camera, at: embedding.clip.lastFrameAt, top: this.deps.topK(embedding.embedding).map((s) => ({ label: s.label, score: round(s.score) })) };
+    const base: ClipMessage = { camera, at: embedding.clip.lastFrameAt, top: this.deps.topK(camera, embedding.embedding).map((s) => ({ label: s.label, score: round(s.score) })) };
     this.feed.forEach((client) => {
       const phrases = client.camera === camera && client.phrases.length > 0
-        ? client.phrases.map((p) => ({ phrase: p.phrase, score: round(this.deps.scorePhrase(embedding.embedding, p.embedding)) }))
+        ? client.phrases.map((p) => ({ phrase: p.phrase, score: round(this.deps.scorePhrase(camera, embedding.embedding, p.embedding)) }))
         : undefined;
       this.feed.send(client, { event: 'clip', data: phrases ? { ...base, phrases } : base });
     });
@@ -92,7 +92,7 @@ export class ConsoleService {
 
   /** Opens a client's stream with its first messages: the playground's settings, the state, recent events. */
   async open(req: IncomingMessage, res: ServerResponse, init: { camera?: string; phrases: Phrase[] }): Promise<LiveClient | undefined> {
-    const playground = this.deps.playground();
+    const playground = this.deps.playground(init.camera);
     const first: LiveMessage[] = [
       ...(playground ? [{ event: 'config', data: playground }] : []),
       { event: 'state', data: await this.state() },
@@ -108,14 +108,13 @@ export class ConsoleService {
     this.ticking = true;
     try {
       // A page opened while the model was loading gets the playground's settings once they exist.
-      const playground = this.deps.playground();
-      if (playground) {
-        this.feed.forEach((client) => {
-          if (this.configured.has(client)) return;
-          this.configured.add(client);
-          this.feed.send(client, { event: 'config', data: playground });
-        });
-      }
+      this.feed.forEach((client) => {
+        if (this.configured.has(client)) return;
+        const playground = this.deps.playground(client.camera);
+        if (!playground) return;
+        this.configured.add(client);
+        this.feed.send(client, { event: 'config', data: playground });
+      });
       this.feed.broadcast({ event: 'state', data: await this.state() });
       this.failing = false;
     } catch (e) {

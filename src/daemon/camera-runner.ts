@@ -180,6 +180,15 @@ export class CameraRunner {
     this.deps.onRecognitionState?.(next);
   }
 
+  /** The recognizer and event options in use (undefined once stopped). */
+  get recognizer(): Recognizer | undefined {
+    return this.recognition?.recognizer;
+  }
+
+  get eventOptions(): Omit<ActionEventOptions, 'labels'> | undefined {
+    return this.recognition?.options;
+  }
+
   get recognizing(): boolean {
     return !this.paused;
   }

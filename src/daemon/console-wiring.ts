@@ -29,7 +29,10 @@ export interface ConsoleWiringDeps {
   status: (camera: string) => CameraStatus | undefined;
   model: () => VideoModel | undefined;
   tokenizer: () => ClipTokenizer | undefined;
-  recognizer: () => Recognizer | undefined;
+  /** A camera's recognizer (its own labels, or the global ones); the global one without a camera. */
+  recognizer: (camera?: string) => Recognizer | undefined;
+  /** A camera's recognition settings (its own merged over the global ones); the global ones without a camera. */
+  recognition: (camera?: string) => Config['recognition'];
   mqtt: () => { connected: boolean; spooled: number } | undefined;
 }
 
@@ -117,10 +120,10 @@ export function wireConsole(deps: ConsoleWiringDeps): { routes: Routes; service:
         spool_messages: mqtt?.spooled ?? 0,
       };
     },
-    playground() {
-      const r = deps.recognizer();
+    playground(camera) {
+      const r = deps.recognizer(camera);
       if (!r) return undefined;
-      const rec = deps.config().recognition;
+      const rec = deps.recognition(camera);
       return {
         labels: r.names,
         template: r.set.template,
@@ -129,12 +132,12 @@ export function wireConsole(deps: ConsoleWiringDeps): { routes: Routes; service:
         max_phrase_chars: http.console.max_phrase_chars,
       };
     },
-    topK(embedding) {
-      const r = deps.recognizer()!;
-      return topK(r.names, labelScores(embedding, r.embeds, deps.model()!.bundle.manifest.logit_scale), deps.config().recognition.top_k);
+    topK(camera, embedding) {
+      const r = deps.recognizer(camera)!;
+      return topK(r.names, labelScores(embedding, r.embeds, deps.model()!.bundle.manifest.logit_scale), deps.recognition(camera).top_k);
     },
-    scorePhrase(embedding, phrase) {
-      const r = deps.recognizer()!;
+    scorePhrase(camera, embedding, phrase) {
+      const r = deps.recognizer(camera)!;
       const scores = labelScores(embedding, jointEmbeds(r, phrase), deps.model()!.bundle.manifest.logit_scale);
       return scores[scores.length - 1]!;
     },

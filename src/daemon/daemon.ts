@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { apiRoutes } from '../api/api-routes.js';
 import { registerClipMetrics, type ClipMetrics } from '../clip/clip-metrics.js';
+import { effectiveSettings, type Settings } from '../config/effective-settings.js';
 import type { CameraConfig, Config } from '../config/schema.js';
 import { EventStore } from '../events/event-store.js';
 import { registerBuildInfo } from '../metrics/build-info.js';
@@ -24,13 +25,15 @@ import { openVideoModel, type VideoModel } from '../model/video-model.js';
 import type { ActionEventOptions } from '../recognize/action-events.js';
 import { formatEventLine } from '../recognize/format-event.js';
 import { topK } from '../recognize/top-k.js';
+import type { DiscoveryLabels } from '../sink/home-assistant.js';
 import { createMqttSink, type MqttSink } from '../sink/mqtt-sink.js';
 import { actionStateFromEvent } from '../sink/payloads.js';
 import { cameraSource, type CameraSource } from '../source/camera-source.js';
 import { killSourceChildren, reapSourceChildren } from '../source/child-process.js';
 import type { FairScheduler } from '../clip/fair-scheduler.js';
 import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionCommand, RecognitionState } from '../types.js';
-import { CameraRunner } from './camera-runner.js';
+import { CameraRunner, type ClipSettings } from './camera-runner.js';
+import { cameraStreams } from './camera-streams.js';
 import { wireConsole } from './console-wiring.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
@@ -39,10 +42,16 @@ import { modelOptions } from './model-options.js';
 import { clipScheduler, RecognitionControl } from './recognition-control.js';
 import { registerRecognitionMetrics, type RecognitionMetrics } from './recognition-metrics.js';
 import { RecognitionSwitches } from './recognition-switches.js';
-import { buildRecognizer, type Recognizer } from './recognizer.js';
+import { buildCameraRecognizers, type CameraRecognizers } from './camera-recognizers.js';
+import type { Recognizer } from './recognizer.js';
 import type { Notifier } from './sd-notify.js';
 import { prepareConfig, type PreparedConfig } from './validate-config.js';
 import { VERSION } from './version.js';
+
+/** How a camera cuts its frames into clips, from its recognition settings. */
+function clipSettings(frameIntervalMs: number, r: Settings['recognition']): ClipSettings {
+  return { frameIntervalMs, stride: r.stride, ...(r.motion_gate.enabled ? { motionThreshold: r.motion_gate.threshold } : {}) };
+}
 
 export interface DaemonDeps {
   log: Logger;
@@ -51,9 +60,15 @@ export interface DaemonDeps {
   onFatal?: (e: Error) => void;
 }
 
-/** The background label never fires an event: Home Assistant discovery leaves it out of event_types. */
-function discoveryBackground(c: Config): { background?: string } {
-  return c.labels.background !== undefined ? { background: c.labels.background } : {};
+/** A camera's labels as the sink announces them: the background label never fires an event (not in event_types). */
+function discoveryLabels(recognizer: Recognizer, settings: Settings): DiscoveryLabels {
+  return { labels: recognizer.names, ...(settings.labels.background !== undefined ? { background: settings.labels.background } : {}) };
+}
+
+/** The labels an event can carry: the recognizer's, less the background label. */
+function reportableLabels(recognizer: Recognizer, settings: Settings): string[] {
+  const background = settings.labels.background?.trim();
+  return recognizer.names.filter((n) => n.trim() !== background);
 }
 
 /** The console's URL from the address the HTTP server listens on (a wildcard bind: this host's name). */
@@ -81,7 +96,7 @@ export class Daemon {
   private console: ReturnType<typeof wireConsole> | undefined;
   private model: VideoModel | undefined;
   private tokenizer: ClipTokenizer | undefined;
-  private recognizer: Recognizer | undefined;
+  private recognizers: CameraRecognizers | undefined;
   private switches: RecognitionSwitches | undefined;
   private started = false;
   private stopRequested = false;
@@ -124,9 +139,10 @@ export class Daemon {
       return this.stopRequested;
     };
     // 0. Every check before anything is connected: the bundle's files verified, the labels read.
-    const { config: c, bundle, labelSet } = prepared ?? (await prepareConfig(this.config, 'config'));
+    const { config: c, bundle, labelSet, cameraLabelSets } = prepared ?? (await prepareConfig(this.config, 'config'));
     this.config = c;
-    const labelNames = labelSet.labels.map((l) => l.name);
+    // Announced before the model loads: the names are known from the label sets already.
+    const names = (set: typeof labelSet): Recognizer => ({ set, embeds: new Float32Array(), names: set.labels.map((l) => l.name) });
     if (stopAsked()) return;
     if (c.events.enabled) {
       const e = c.events;
@@ -157,7 +173,8 @@ export class Daemon {
       cameras: this.enabledCameras(c).map((cam) => cam.id),
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
-      labels: { labels: labelNames, ...discoveryBackground(c) },
+      labels: discoveryLabels(names(labelSet), c),
+      cameraLabels: Object.fromEntries(this.enabledCameras(c).map((cam) => [cam.id, discoveryLabels(names(cameraLabelSets.get(cam.id) ?? labelSet), this.settings(cam))])),
       ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix } } : {}),
       version: VERSION,
       onCommand: (command) => this.onCommand(command),
@@ -187,7 +204,11 @@ export class Daemon {
       status: (id) => this.statuses.get(id),
       model: () => this.model,
       tokenizer: () => this.tokenizer,
-      recognizer: () => this.recognizer,
+      recognizer: (camera) => (camera !== undefined ? this.recognizers?.byCamera.get(camera) : undefined) ?? this.recognizers?.global,
+      recognition: (camera) => {
+        const cam = camera !== undefined ? this.runners.get(camera)?.camera : undefined;
+        return cam ? this.settings(cam).recognition : this.config.recognition;
+      },
       mqtt: () => this.sink && { connected: this.sink.connected, spooled: this.sink.spooled },
     });
     const routes = this.console.routes;
@@ -201,7 +222,7 @@ export class Daemon {
     this.scheduler = clipScheduler(() => this.model!);
     this.startRecognitionControl();
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
-    this.recognizer = await buildRecognizer(labelSet, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
+    this.recognizers = await buildCameraRecognizers({ labelSet, cameraLabelSets }, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
     if (stopAsked()) return;
 
     this.publishInfo();
@@ -220,18 +241,27 @@ export class Daemon {
     });
   }
 
-  private frameIntervalMs(): number {
-    return this.config.recognition.frame_interval_ms ?? bundleFrameIntervalMs(this.model!.bundle.manifest) ?? 125;
+  /** A camera's labels and recognition: its own merged over the global ones. */
+  private settings(camera: CameraConfig, c: Config = this.config): Settings {
+    return effectiveSettings(c, camera);
+  }
+
+  private frameIntervalMs(camera: CameraConfig, c: Config = this.config): number {
+    return this.settings(camera, c).recognition.frame_interval_ms ?? bundleFrameIntervalMs(this.model!.bundle.manifest) ?? 125;
   }
 
   /** Strides adapted to the model's capacity and coverage measured, every adapt_interval_s. */
   private startRecognitionControl(): void {
     const r = this.config.recognition;
-    const control = new RecognitionControl(() => this.model!, this.recognitionMetrics, this.deps.log.child({ stage: 'schedule' }), {
-      strideFloor: r.stride,
-      strideCeiling: r.stride_max,
-      frameIntervalMs: this.frameIntervalMs(),
-      warnBelow: r.coverage_warn_below,
+    const control = new RecognitionControl(() => this.model!, this.recognitionMetrics, this.deps.log.child({ stage: 'schedule' }), (id) => {
+      const camera = this.runners.get(id)?.camera;
+      const own = camera ? this.settings(camera).recognition : r;
+      return {
+        strideFloor: own.stride,
+        strideCeiling: own.stride_max,
+        frameIntervalMs: camera ? this.frameIntervalMs(camera) : (r.frame_interval_ms ?? bundleFrameIntervalMs(this.model!.bundle.manifest) ?? 125),
+        warnBelow: own.coverage_warn_below,
+      };
     });
     this.control = control;
     this.controlTimer = setInterval(() => control.tick([...this.runners.values()].map((x) => x.runner)), r.adapt_interval_s * 1000);
@@ -256,12 +286,12 @@ export class Daemon {
    */
   private async swapModel(prepared: PreparedConfig): Promise<boolean> {
     const { log } = this.deps;
-    const { config: next, bundle, labelSet } = prepared;
+    const { config: next, bundle } = prepared;
     const old = this.model!;
     if (bundle.sha256 === old.bundle.sha256 && isDeepStrictEqual(this.config.model, next.model)) return false;
     let model: VideoModel;
     let tokenizer: ClipTokenizer;
-    let recognizer: Recognizer;
+    let recognizers: CameraRecognizers;
     try {
       model = await this.openModel(bundle, next);
     } catch (e) {
@@ -270,7 +300,7 @@ export class Daemon {
     }
     try {
       tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
-      recognizer = await buildRecognizer(labelSet, next.labels.cache_dir, model, tokenizer, log.child({ stage: 'recognize' }));
+      recognizers = await buildCameraRecognizers(prepared, next.labels.cache_dir, model, tokenizer, log.child({ stage: 'recognize' }));
     } catch (e) {
       await model.close();
       this.modelSwaps.inc({ result: 'refused' });
@@ -281,11 +311,13 @@ export class Daemon {
     const sameInput = a.frames === b.frames && a.height === b.height && a.width === b.width && bundleFrameIntervalMs(a) === bundleFrameIntervalMs(b);
     this.model = model;
     this.tokenizer = tokenizer;
-    this.recognizer = recognizer;
+    this.recognizers = recognizers;
     this.config = { ...this.config, model: next.model, labels: next.labels, recognition: next.recognition };
     for (const [id, { runner, camera }] of this.runners) {
+      // The running camera's settings as the new config has them (a reload may change both).
+      const wanted = next.cameras.find((c) => c.id === id) ?? camera;
       if (sameInput) {
-        runner.setModel(model, recognizer, this.eventOptions());
+        runner.setModel(model, this.recognizerOf(wanted), this.eventOptions(wanted));
       } else {
         await runner.stop();
         this.runners.delete(id);
@@ -305,11 +337,17 @@ export class Daemon {
     return c.cameras.filter((cam) => cam.enabled);
   }
 
-  private eventOptions(): Omit<ActionEventOptions, 'labels'> {
-    const r = this.config.recognition;
+  /** A camera's recognizer: its own labels' (shared with cameras whose sets are equal), or the global one. */
+  private recognizerOf(camera: CameraConfig): Recognizer {
+    const r = this.recognizers!;
+    return r.byCamera.get(camera.id) ?? r.global;
+  }
+
+  private eventOptions(camera: CameraConfig): Omit<ActionEventOptions, 'labels'> {
+    const { labels, recognition: r } = this.settings(camera);
     const m = this.model!.bundle;
     return {
-      ...(this.config.labels.background !== undefined ? { background: this.config.labels.background } : {}),
+      ...(labels.background !== undefined ? { background: labels.background } : {}),
       smoothing: r.smoothing,
       start: r.start,
       end: r.end,
@@ -323,16 +361,17 @@ export class Daemon {
   }
 
   /** The camera's source, not started: throws (SOURCE_URL_INVALID, CONFIG_INVALID) on a bad camera. */
-  private buildSource(camera: CameraConfig): CameraSource {
-    const c = this.config;
+  private buildSource(camera: CameraConfig, c: Config = this.config): CameraSource {
     const m = this.model!.bundle.manifest;
-    const frameIntervalMs = this.frameIntervalMs();
+    const frameIntervalMs = this.frameIntervalMs(camera, c);
     return cameraSource(
       {
         camera: camera.id,
         url: camera.url!,
         width: m.width,
         height: m.height,
+        // Regions are wired per stream next; until then the whole camera with its crop and masks.
+        streams: cameraStreams({ ...camera, regions: [] }),
         transport: camera.transport,
         latencyMs: camera.latency_ms,
         decoder: camera.decoder,
@@ -350,11 +389,13 @@ export class Daemon {
 
   private startRunner(camera: CameraConfig, source: CameraSource): void {
     const { log } = this.deps;
-    const c = this.config;
+    const settings = this.settings(camera);
+    const r = settings.recognition;
+    const recognizer = this.recognizerOf(camera);
     // One runner per camera, ever: a second would open a second connection to the camera.
     if (this.runners.has(camera.id)) throw new Error(`camera ${camera.id} is already running`);
     this.clipMetrics.camera(camera.id);
-    this.eventMetrics.camera(camera.id, this.reportableLabels());
+    this.eventMetrics.camera(camera.id, reportableLabels(recognizer, settings));
     const runner = new CameraRunner(camera.id, {
       source,
       model: this.model!,
@@ -367,7 +408,7 @@ export class Daemon {
         this.sink?.publishStatus(status);
       },
       onScores: (scores, recognizer) => {
-        if (this.config.mqtt.publish_scores) this.sink?.publishScores({ clip: scores.clip, top: topK(recognizer.names, scores.scores, this.config.recognition.top_k) });
+        if (this.config.mqtt.publish_scores) this.sink?.publishScores({ clip: scores.clip, top: topK(recognizer.names, scores.scores, this.settingsOf(camera.id).recognition.top_k) });
       },
       onEvent: (event) => this.publishEvent(event),
       onEmbedding: (embedding) => this.console?.service?.clip(embedding),
@@ -375,15 +416,20 @@ export class Daemon {
     this.recognitionMetrics.state(camera.id, runner.recognitionState);
     if (!this.switches!.enabled(camera.id)) log.info({ camera: camera.id }, 'recognition paused (switched off over MQTT)');
     runner.setRecognitionEnabled(this.switches!.enabled(camera.id));
-    runner.start({ frameIntervalMs: this.frameIntervalMs(), stride: c.recognition.stride, ...(c.recognition.motion_gate.enabled ? { motionThreshold: c.recognition.motion_gate.threshold } : {}) });
-    runner.setRecognizer(this.recognizer!, this.eventOptions());
+    runner.start(clipSettings(this.frameIntervalMs(camera), r));
+    runner.setRecognizer(recognizer, this.eventOptions(camera));
     this.runners.set(camera.id, { runner, camera });
   }
 
-  /** The labels an event can carry: the recognizer's, less the background label. */
-  private reportableLabels(): string[] {
-    const background = this.config.labels.background?.trim();
-    return this.recognizer!.names.filter((n) => n.trim() !== background);
+  /** The settings of a running camera (the global ones for an unknown id). */
+  private settingsOf(id: string): Settings {
+    const camera = this.runners.get(id)?.camera;
+    return camera ? this.settings(camera) : { labels: this.config.labels, recognition: this.config.recognition };
+  }
+
+  /** Every enabled camera's labels for the sink (active topics, Home Assistant discovery). */
+  private sinkLabels(c: Config): Record<string, DiscoveryLabels> {
+    return Object.fromEntries(this.enabledCameras(c).map((cam) => [cam.id, discoveryLabels(this.recognizerOf(cam), effectiveSettings(c, cam))]));
   }
 
   /** `<base>/<camera>/recognition/set`: the sink checked the camera and payload. */
@@ -475,7 +521,7 @@ export class Daemon {
   readiness(): Check {
     const streaming = [...this.statuses.values()].filter((s) => s.state === 'streaming').length;
     const checks: Check['checks'] = {
-      model: { ok: this.model !== undefined && this.recognizer !== undefined, detail: this.model ? `${this.model.bundle.manifest.name} on ${this.model.provider}` : 'loading' },
+      model: { ok: this.model !== undefined && this.recognizers !== undefined, detail: this.model ? `${this.model.bundle.manifest.name} on ${this.model.provider}` : 'loading' },
       mqtt: { ok: this.sink !== undefined, detail: this.sink ? (this.sink.connected ? 'connected' : `spooling (${this.sink.spooled} events)`) : 'starting' },
       cameras: { ok: streaming > 0, detail: `${streaming} of ${this.runners.size} streaming` },
       recognition: this.recognitionStates(),
@@ -521,33 +567,45 @@ export class Daemon {
     for (const key of ['mqtt', 'http', 'source', 'events'] as const) {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
+    const before = this.recognizers!;
+    const namesBefore = new Map([...this.runners.values()].map(({ runner }) => [runner.camera, runner.recognizer?.names]));
     // The model first: a new one is warmed and its labels embedded before cameras move to it.
-    const swapped = await this.swapModel(prepared);
-    // 1. Build: nothing running changes here. The label set as read now: an edited label file
-    // changes it while the config stays the same.
-    const labelsChanged =
-      !isDeepStrictEqual(previous.labels, next.labels) || !isDeepStrictEqual(this.recognizer?.set, prepared.labelSet) || !isDeepStrictEqual(previous.recognition, next.recognition);
-    const recognizer = labelsChanged && !swapped
-      ? await buildRecognizer(prepared.labelSet, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }))
-      : undefined;
+    await this.swapModel(prepared);
+    // 1. Build: nothing running changes here. The label sets as read now (an edited label file
+    // changes one while the config stays the same); sets unchanged in content keep their embedding.
+    const recognizers = await buildCameraRecognizers(prepared, next.labels.cache_dir, this.model!, this.tokenizer!, log.child({ stage: 'recognize' }), this.recognizers);
     const wanted = new Map(this.enabledCameras(next).map((c) => [c.id, c]));
-    const leaving = [...this.runners.entries()].filter(([id, { camera }]) => !isDeepStrictEqual(wanted.get(id), camera));
+    // A camera restarts when its stream or its clips change; new labels or thresholds alone are
+    // applied to the running camera.
+    const clips = (c: Config, camera: CameraConfig) => clipSettings(this.frameIntervalMs(camera, c), effectiveSettings(c, camera).recognition);
+    const stream = ({ labels: _l, recognition: _r, ...rest }: CameraConfig) => rest;
+    const leaving = [...this.runners.entries()].filter(([id, { camera }]) => {
+      const w = wanted.get(id);
+      return w === undefined || !isDeepStrictEqual(stream(w), stream(camera)) || !isDeepStrictEqual(clips(next, w), clips(previous, camera));
+    });
     const arriving = [...wanted.values()]
       .filter((camera) => !this.runners.has(camera.id) || leaving.some(([id]) => id === camera.id))
-      .map((camera) => ({ camera, source: this.buildSource(camera) }));
+      .map((camera) => ({ camera, source: this.buildSource(camera, next) }));
 
     // 2. Swap.
-    this.config = { ...this.config, cameras: next.cameras, ...(recognizer ? { labels: next.labels, recognition: next.recognition } : {}) };
-    if (recognizer) {
-      this.recognizer = recognizer;
-      for (const { runner } of this.runners.values()) runner.setRecognizer(recognizer, this.eventOptions());
+    this.config = { ...this.config, cameras: next.cameras, labels: next.labels, recognition: next.recognition };
+    this.recognizers = recognizers;
+    const relabelled: string[] = [];
+    for (const [id, entry] of this.runners) {
+      const camera = wanted.get(id);
+      if (camera === undefined || leaving.some(([l]) => l === id)) continue;
+      entry.camera = camera;
+      const recognizer = this.recognizerOf(camera);
+      const options = this.eventOptions(camera);
+      if (recognizer !== entry.runner.recognizer || !isDeepStrictEqual(options, entry.runner.eventOptions)) entry.runner.setRecognizer(recognizer, options);
+      // A swapped model already moved the camera to its new labels: compared with those before the reload.
+      if (isDeepStrictEqual(namesBefore.get(id), recognizer.names)) continue;
+      this.eventMetrics.camera(id, reportableLabels(recognizer, this.settings(camera)));
+      relabelled.push(id);
     }
-    // A swapped model brought its own embedding of the (possibly new) labels.
-    if (recognizer || (swapped && labelsChanged)) {
-      const names = this.recognizer!.names;
-      this.sink?.updateLabels({ labels: names, ...discoveryBackground(next) });
-      for (const id of this.runners.keys()) this.eventMetrics.camera(id, this.reportableLabels());
-      log.info({ labels: names.length }, 'labels reloaded');
+    this.sink?.updateLabels(discoveryLabels(recognizers.global, next), this.sinkLabels(next));
+    if (relabelled.length > 0 || !isDeepStrictEqual(recognizers.global.names, before.global.names)) {
+      log.info({ labels: recognizers.global.names.length, cameras: relabelled }, 'labels reloaded');
     }
     for (const [id, { runner }] of leaving) {
       await runner.stop();

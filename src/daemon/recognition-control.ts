@@ -18,6 +18,7 @@ export function clipScheduler(model: () => VideoModel): FairScheduler<Clip, Clip
   return new FairScheduler((clip) => model().embedClip(clip), { slots: pipeline * workers * maxBatch });
 }
 
+/** One camera's limits (its own recognition settings, merged over the global ones). */
 export interface RecognitionControlOptions {
   /** The configured stride (the clips wanted) and the most it may be raised to. */
   strideFloor: number;
@@ -32,48 +33,57 @@ const UTILISATION = 0.9;
 
 export class RecognitionControl {
   private readonly alarms = new Map<string, CoverageAlarm>();
-  private stride: number;
+  private readonly strides = new Map<string, number>();
 
   constructor(
     private readonly model: () => VideoModel,
     private readonly metrics: RecognitionMetrics,
     private readonly log: Logger,
-    private readonly options: RecognitionControlOptions,
-  ) {
-    this.stride = options.strideFloor;
-  }
+    private readonly optionsOf: (camera: string) => RecognitionControlOptions,
+  ) {}
 
-  /** Adapts every camera's stride to the model's capacity, then updates and checks each one's coverage. */
+  /**
+   * Adapts every camera's stride to the model's capacity (shared evenly; each camera within its own
+   * floor and ceiling), then updates and checks each one's coverage.
+   */
   tick(runners: CameraRunner[]): void {
     const capacity = this.model().capacity();
-    const stride = adaptStride({
-      cameras: runners.length,
-      framesPerSecond: 1000 / this.options.frameIntervalMs,
-      capacity,
-      floor: this.options.strideFloor,
-      ceiling: this.options.strideCeiling,
-      utilisation: UTILISATION,
-    });
-    if (stride !== this.stride) {
-      this.log.info({ stride, was: this.stride, cameras: runners.length, capacity_clips_per_s: Number((capacity ?? 0).toFixed(3)) }, 'clip stride adapted to the model capacity');
-      this.stride = stride;
-    }
+    const changed: Record<string, { stride: number; was: number }> = {};
     for (const runner of runners) {
+      const options = this.optionsOf(runner.camera);
+      const stride = adaptStride({
+        cameras: runners.length,
+        framesPerSecond: 1000 / options.frameIntervalMs,
+        capacity,
+        floor: options.strideFloor,
+        ceiling: options.strideCeiling,
+        utilisation: UTILISATION,
+      });
+      const was = this.strides.get(runner.camera) ?? options.strideFloor;
+      if (stride !== was) changed[runner.camera] = { stride, was };
+      this.strides.set(runner.camera, stride);
       runner.stride = stride;
       this.metrics.stride(runner.camera, stride);
       const ratio = runner.tickCoverage();
       if (ratio !== undefined) this.metrics.coverage(runner.camera, ratio);
       let alarm = this.alarms.get(runner.camera);
-      if (!alarm) this.alarms.set(runner.camera, (alarm = new CoverageAlarm(this.options.warnBelow)));
+      if (!alarm) this.alarms.set(runner.camera, (alarm = new CoverageAlarm(options.warnBelow)));
       const change = alarm.update(ratio);
-      const fields = { camera: runner.camera, coverage: Number((ratio ?? 0).toFixed(3)), threshold: this.options.warnBelow, stride };
+      const fields = { camera: runner.camera, coverage: Number((ratio ?? 0).toFixed(3)), threshold: options.warnBelow, stride };
       if (change === 'low') this.log.warn(fields, 'coverage low: the model infers fewer clips than wanted (add workers or hardware, or fewer cameras)');
       else if (change === 'recovered') this.log.info(fields, 'coverage recovered');
+    }
+    // One line per tick for all the cameras whose stride moved.
+    const moved = Object.values(changed);
+    if (moved.length > 0) {
+      const strides = Object.fromEntries(Object.entries(changed).map(([camera, s]) => [camera, s.stride]));
+      this.log.info({ stride: moved[0]!.stride, was: moved[0]!.was, strides, cameras: runners.length, capacity_clips_per_s: Number((capacity ?? 0).toFixed(3)) }, 'clip stride adapted to the model capacity');
     }
   }
 
   forget(camera: string): void {
     this.alarms.delete(camera);
+    this.strides.delete(camera);
     this.metrics.remove(camera);
   }
 }

@@ -25,14 +25,21 @@ export interface Recognizer {
 /** The label part of the config (one-off commands have no embedding cache). */
 export type LabelOptions = Omit<Config['labels'], 'cache_dir'>;
 
-export function configuredLabelSet(labels: LabelOptions, manifest: Pick<BundleManifest, 'template' | 'labels'>): LabelSet {
+export function configuredLabelSet(labels: LabelOptions, manifest: Pick<BundleManifest, 'template' | 'labels'>, actionsWhere = 'labels.actions'): LabelSet {
   const named = labels.files.length > 0 || labels.actions.length > 0;
   const actions: LocatedAction[] = named
-    ? [...labels.files.flatMap((file) => readLabelFile(file)), ...inlineActions(labels.actions, 'labels.actions')]
+    ? [...labels.files.flatMap((file) => readLabelFile(file)), ...inlineActions(labels.actions, actionsWhere)]
     : inlineActions(manifest.labels ?? [], 'bundle.json labels');
   return buildLabelSet(labels.template ?? manifest.template, actions, labels.background !== undefined ? { background: labels.background } : {});
 }
 
+/**
+ * A label set's content (template, names, prompts, thresholds, background; not where each was
+ * written): cameras whose sets are equal share one embedding, however their configs spell them.
+ */
+export function labelSetKey(set: LabelSet): string {
+  return JSON.stringify({ template: set.template, background: set.background ?? null, labels: set.labels.map(({ where: _where, ...label }) => label) });
+}
 
 export interface CutPrompt {
   label: string;

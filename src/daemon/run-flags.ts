@@ -36,7 +36,7 @@ export function applyRunFlags(config: Config, flags: RunFlags, cwd = process.cwd
         issues.push({ path: ['--camera'], message: `"${redactUrl(value)}" is not ID=URL` });
         return [];
       }
-      return [{ ...camera, transport: 'tcp' as const, latency_ms: 200, decoder: 'auto', loop: false, snapshots: snapshotSchema.parse({}), enabled: true }];
+      return [{ ...camera, transport: 'tcp' as const, latency_ms: 200, decoder: 'auto', loop: false, snapshots: snapshotSchema.parse({}), enabled: true, crop: 'center' as const, masks: [], regions: [] }];
     });
   }
   if (flags.labels !== undefined) {

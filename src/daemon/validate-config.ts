@@ -7,6 +7,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
+import { effectiveSettings, hasOwnLabels } from '../config/effective-settings.js';
 import { isLoopbackListen, type Config } from '../config/schema.js';
 import { isMstaError } from '../errors.js';
 import type { BundleManifest } from '../model/bundle-manifest.js';
@@ -22,7 +23,10 @@ import { applyRunFlags } from './run-flags.js';
 export interface PreparedConfig {
   config: Config & { model: NonNullable<Config['model']> };
   bundle: Bundle;
+  /** The global labels' set (the console's default, and every camera without labels of its own). */
   labelSet: LabelSet;
+  /** Each enabled camera's label set, by camera id (the global one's object where it names no labels). */
+  cameraLabelSets: Map<string, LabelSet>;
 }
 
 export interface PrepareOptions {
@@ -135,6 +139,7 @@ export async function prepareConfig(input: Config, origin: string, options: Prep
     }
   }
   let labelSet: LabelSet | undefined;
+  const cameraLabelSets = new Map<string, LabelSet>();
   const named = config.labels.files.length > 0 || config.labels.actions.length > 0;
   if (bundle !== undefined || named) {
     // Without a bundle its template is unknown: the label files and names are still checked.
@@ -144,11 +149,25 @@ export async function prepareConfig(input: Config, origin: string, options: Prep
     } catch (e) {
       issues.push(asIssue(['labels'], e));
     }
+    config.cameras.forEach((camera, i) => {
+      if (!camera.enabled) return;
+      if (!hasOwnLabels(camera)) {
+        if (labelSet) cameraLabelSets.set(camera.id, labelSet);
+        return;
+      }
+      // A problem in the camera's own labels (or in global files it keeps) is reported at its path.
+      const where = camera.labels?.actions ? `cameras[${i}].labels.actions` : 'labels.actions';
+      try {
+        cameraLabelSets.set(camera.id, configuredLabelSet(effectiveSettings(config, camera).labels, manifest, where));
+      } catch (e) {
+        issues.push(asIssue(['cameras', i, 'labels'], e));
+      }
+    });
   }
   issues.push(...mediaIssues(config));
   if (config.mqtt.tls) issues.push(...tlsIssues(config.mqtt.tls));
   issues.push(...(await listenIssues(config.http.listen)));
   issues.push(...authIssues(config.http));
   if (issues.length > 0 || bundle === undefined || labelSet === undefined) throw new ConfigError(origin, issues);
-  return { config, bundle, labelSet };
+  return { config, bundle, labelSet, cameraLabelSets };
 }

@@ -1,7 +1,9 @@
 // Opens the event-history database: creates its folder and tables, checks it is a sound SQLite
 // file of a schema this version knows. A path that cannot hold a database is a configuration
-// error (exit 2); a damaged file is a runtime one, named with what to do about it.
-import { mkdirSync } from 'node:fs';
+// error (exit 2). A damaged file is moved aside and a new history started, as Home Assistant's
+// recorder does: the history must never keep the daemon (and its events) from running, and the
+// damaged file is kept for recovery.
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MstaError } from '../errors.js';
@@ -41,7 +43,39 @@ function sqliteCode(e: unknown): string {
   return (e as { code?: string }).code ?? 'error';
 }
 
-export function openEventDatabase(path: string): Database.Database {
+export interface OpenedEventDatabase {
+  db: Database.Database;
+  /** Where a damaged database was moved before a new one was started, and what was wrong with it. */
+  movedAside?: { path: string; reason: string };
+}
+
+/** `<path>.corrupt.<UTC time>`; its -wal and -shm files go along. */
+function moveAside(path: string, now: Date): string {
+  const aside = `${path}.corrupt.${now.toISOString().replace(/[:.]/g, '-')}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+  }
+  return aside;
+}
+
+export function openEventDatabase(path: string, now: () => Date = () => new Date()): OpenedEventDatabase {
+  try {
+    return { db: openSound(path) };
+  } catch (e) {
+    if (!(e instanceof DamagedDatabase)) throw e;
+    let aside: string;
+    try {
+      aside = moveAside(path, now());
+    } catch (m) {
+      throw new MstaError('EVENTS_DB_FAILED', `${path} is not a sound SQLite database (${e.message}), and it cannot be moved aside: ${(m as Error).message}`, { where: WHERE, cause: e });
+    }
+    return { db: openSound(path), movedAside: { path: aside, reason: e.message } };
+  }
+}
+
+class DamagedDatabase extends Error {}
+
+function openSound(path: string): Database.Database {
   try {
     mkdirSync(dirname(path), { recursive: true });
   } catch (e) {
@@ -74,9 +108,7 @@ export function openEventDatabase(path: string): Database.Database {
     db.close();
     if (e instanceof MstaError) throw e;
     const code = sqliteCode(e);
-    if (DAMAGED.has(code)) {
-      throw new MstaError('EVENTS_DB_FAILED', `${path} is not a sound SQLite database (${(e as Error).message}): move it away to start a new event history`, { where: WHERE, cause: e });
-    }
+    if (DAMAGED.has(code)) throw new DamagedDatabase((e as Error).message);
     // A read-only file or folder, a directory in the way: the path is the problem.
     const badPath = ['SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_PERM'].some((c) => code.startsWith(c));
     throw new MstaError(badPath ? 'CONFIG_INVALID' : 'EVENTS_DB_FAILED', `cannot use ${path} as the event database: ${code}: ${(e as Error).message}`, { where: WHERE, cause: e });

@@ -76,11 +76,15 @@ export class EventStore implements EventHistory {
 
   /** Opens (creating) the database; throws MstaError (CONFIG_INVALID for a bad path). */
   static open(options: EventStoreOptions): EventStore {
-    const db = openEventDatabase(options.path);
+    const { db, movedAside } = openEventDatabase(options.path);
     // No occurrence outlives the daemon that saw it: one a previous run left open (killed) ended
     // on the last clip it was seen on.
     const closed = db.prepare('UPDATE events SET ended_at = last_seen_at WHERE ended_at IS NULL').run().changes;
     const store = new EventStore(db, options);
+    if (movedAside) {
+      store.metrics.failures.inc({ op: 'open' });
+      options.log.error({ path: options.path, moved_to: movedAside.path, reason: movedAside.reason }, 'event history: the database was damaged; it was moved aside and a new history started');
+    }
     if (closed > 0) options.log.warn({ events: closed }, 'event history: events left open by the previous run ended at their last clip');
     store.runRetention();
     return store;

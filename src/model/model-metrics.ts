@@ -12,6 +12,20 @@ export interface ModelMetrics {
   remove(): void;
 }
 
+/**
+ * Per registry, the loaded models, newest last. msta_model_info names the newest alone, and a
+ * name's gauges belong to the newest model of that name (a bundle swapped in often keeps its
+ * predecessor's name): a model still closing neither overwrites nor removes a newer one's, and
+ * when the newest goes first (a refused swap) the one still serving shows again.
+ */
+const holders = new WeakMap<Registry, Holder[]>();
+
+interface Holder {
+  name: string;
+  showInfo(): void;
+  showWorkers(): void;
+}
+
 /** The registry's metric of that name, or a new one: a second model (a hot swap) shares them. */
 function shared<M extends Metric>(registry: Registry, name: string, make: () => M): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? make();
@@ -62,9 +76,23 @@ export function registerModelMetrics(registry: Registry, model: { name: string; 
     registers,
   }));
   const byModel = { model: model.name };
-  // msta_model_info names the current model alone (a model swapped in replaces the old one's).
-  info.reset();
-  info.set({ model: model.name, provider: model.provider, sha256: model.sha256 }, 1);
+  const infoLabels = { model: model.name, provider: model.provider, sha256: model.sha256 };
+  let ready: number | undefined;
+  const me: Holder = {
+    name: model.name,
+    showInfo() {
+      info.reset();
+      info.set(infoLabels, 1);
+    },
+    showWorkers() {
+      if (ready !== undefined) workers.set(byModel, ready);
+    },
+  };
+  const loaded = holders.get(registry) ?? [];
+  holders.set(registry, loaded);
+  loaded.push(me);
+  const newestNamed = (name: string): Holder | undefined => loaded.findLast((h) => h.name === name);
+  me.showInfo();
   // Every reason has a sample from the start, so rate() and increase() alerts see the first one.
   zeroSeries(failures, { model: [model.name], reason: INFERENCE_FAILURE_REASONS });
   restarts.inc(byModel, 0);
@@ -74,11 +102,24 @@ export function registerModelMetrics(registry: Registry, model: { name: string; 
       batch.observe(byModel, b);
     },
     failed: (reason, clips) => failures.inc({ ...byModel, reason }, clips),
-    workers: (ready) => workers.set(byModel, ready),
+    workers: (n) => {
+      ready = n;
+      if (newestNamed(model.name) === me) me.showWorkers();
+    },
     restarted: () => restarts.inc(byModel),
     remove() {
-      info.remove({ model: model.name, provider: model.provider, sha256: model.sha256 });
-      workers.remove(byModel);
+      if (!loaded.includes(me)) return;
+      const wasNewest = loaded.at(-1) === me;
+      const ownedWorkers = newestNamed(model.name) === me;
+      loaded.splice(loaded.indexOf(me), 1);
+      if (ownedWorkers) {
+        workers.remove(byModel);
+        newestNamed(model.name)?.showWorkers();
+      }
+      if (wasNewest) {
+        info.remove(infoLabels);
+        loaded.at(-1)?.showInfo();
+      }
     },
   };
 }

@@ -10,6 +10,8 @@ export interface HomeAssistantDeps {
   topics: SinkTopics;
   publish(message: RetainedMessage, kind: PublishKind): void;
   cameras(): Iterable<string>;
+  /** A camera's reportable labels: its event_types, enum options and binary sensors. */
+  labelsOf(camera: string): readonly string[];
   log: { info(msg: string): void };
 }
 
@@ -25,23 +27,20 @@ export function eventTypes({ labels, background }: DiscoveryLabels): string[] {
 }
 
 export class HomeAssistantDiscovery {
-  private labels: string[];
   /** Cameras with snapshots enabled: they have an image entity. */
   private snapshotCameras: Set<string>;
 
   constructor(
     private readonly deps: HomeAssistantDeps,
-    labels: DiscoveryLabels,
     private info: DeviceInfo = {},
     snapshotCameras: Iterable<string> = [],
   ) {
-    this.labels = eventTypes(labels);
     this.snapshotCameras = new Set(snapshotCameras);
   }
 
   /** Discovery config topics owned by one camera (cleared with the camera). */
   topicsOf(camera: string): string[] {
-    return discoveryTopics(this.deps.topics, camera, this.labels, this.snapshotCameras.has(camera));
+    return discoveryTopics(this.deps.topics, camera, this.deps.labelsOf(camera), this.snapshotCameras.has(camera));
   }
 
   /** Cameras whose snapshots are enabled now: image entities announced for new ones, removed for the others. */
@@ -63,7 +62,7 @@ export class HomeAssistantDiscovery {
   }
 
   announce(camera: string): void {
-    for (const message of discoveryConfigs(this.deps.topics, camera, this.labels, this.info, this.snapshotCameras.has(camera))) this.deps.publish(message, 'discovery');
+    for (const message of discoveryConfigs(this.deps.topics, camera, this.deps.labelsOf(camera), this.info, this.snapshotCameras.has(camera))) this.deps.publish(message, 'discovery');
   }
 
   /** New device facts (the console URL once the HTTP server listens): announced again if they changed. */
@@ -77,17 +76,14 @@ export class HomeAssistantDiscovery {
     for (const camera of this.deps.cameras()) this.announce(camera);
   }
 
-  /** New reportable labels: every camera's configs are announced again if they changed. */
-  updateLabels(set: DiscoveryLabels): void {
-    const labels = eventTypes(set);
-    if (labels.length === this.labels.length && labels.every((l, i) => l === this.labels[i])) return;
-    const removed = this.labels.filter((l) => !labels.includes(l));
-    this.labels = labels;
-    for (const camera of this.deps.cameras()) {
-      for (const label of removed) this.deps.publish({ topic: activeDiscoveryTopic(this.deps.topics, camera, label), payload: '' }, 'discovery');
+  /** A camera's new reportable labels (labelsOf says them now): the binary sensors of labels that went are removed, the rest announced again. */
+  relabel(camera: string, before: readonly string[]): void {
+    const labels = this.deps.labelsOf(camera);
+    for (const label of before) {
+      if (!labels.includes(label)) this.deps.publish({ topic: activeDiscoveryTopic(this.deps.topics, camera, label), payload: '' }, 'discovery');
     }
-    this.deps.log.info(`labels changed: re-announcing Home Assistant discovery (${labels.length} event types)`);
-    this.announceAll();
+    this.deps.log.info(`labels of ${camera} changed: re-announcing Home Assistant discovery (${labels.length} event types)`);
+    this.announce(camera);
   }
 
   /** True when the message was Home Assistant's status (handled here). */

@@ -19,7 +19,8 @@ import { BurstLog } from './burst-log.js';
 import { parseCommand } from './commands.js';
 import { Connection } from './connection.js';
 import type { RetainedMessage } from './discovery.js';
-import { eventTypes, HomeAssistantDiscovery, type DiscoveryLabels } from './home-assistant.js';
+import { CameraLabels } from './camera-labels.js';
+import { HomeAssistantDiscovery, type DiscoveryLabels } from './home-assistant.js';
 import { sinkMetrics, type PublishKind, type SinkMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
 import { bridgeInfoPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores } from './payloads.js';
@@ -60,6 +61,8 @@ export interface MqttSinkOptions {
    * they are the Home Assistant event entity's event_types and binary sensors.
    */
   labels?: DiscoveryLabels;
+  /** Cameras with labels of their own (per-camera label sets), over `labels`. */
+  cameraLabels?: Readonly<Record<string, DiscoveryLabels>>;
   /** Home Assistant MQTT discovery; absent = off. */
   homeAssistant?: { prefix?: string };
   /** The msta-edge version, for Home Assistant's device and origin. */
@@ -102,8 +105,12 @@ export interface MqttSink {
   publishInfo(info: BridgeInfo): void;
   /** Replaces the camera list: removed cameras' retained topics and discovery entities are cleared. */
   setCameras(cameras: readonly string[]): void;
-  /** New labels (a reload): active topics follow; Home Assistant discovery is announced again with the new event_types. */
-  updateLabels(labels: DiscoveryLabels): void;
+  /**
+   * New labels (a reload), all cameras' and those of cameras with their own: the active topics of
+   * each camera whose labels changed follow, and its Home Assistant discovery is announced again
+   * with the new event_types.
+   */
+  updateLabels(labels: DiscoveryLabels, cameraLabels?: Readonly<Record<string, DiscoveryLabels>>): void;
   readonly connected: boolean;
   /** Events spooled and not yet acknowledged. */
   readonly spooled: number;
@@ -124,6 +131,7 @@ class MqttSinkImpl implements MqttSink {
   private readonly discovery: HomeAssistantDiscovery | undefined;
   private readonly maxInflight: number;
   private readonly commandLog: BurstLog;
+  private readonly labels: CameraLabels;
   private outbox: Outbox | undefined;
   private info: BridgeInfo | undefined;
   private snapshotCameras: Set<string>;
@@ -150,20 +158,19 @@ class MqttSinkImpl implements MqttSink {
     });
     const publish = (m: RetainedMessage, kind: PublishKind): void => this.publishRetained(m, kind);
     this.snapshotCameras = new Set(options.snapshotCameras ?? []);
-    const labels = options.labels ?? { labels: [] };
+    this.labels = new CameraLabels(options.labels, options.cameraLabels);
+    const labelsOf = (camera: string): readonly string[] => this.labels.of(camera);
     this.discovery = options.homeAssistant
       ? new HomeAssistantDiscovery(
-          { topics: this.topics, publish, cameras: () => this.retained.cameras, log: this.logger() },
-          labels,
+          { topics: this.topics, publish, cameras: () => this.retained.cameras, labelsOf, log: this.logger() },
           options.version !== undefined ? { version: options.version } : {},
           this.snapshotCameras,
         )
       : undefined;
     const snapshotTopics = (camera: string): string[] => (this.snapshotCameras.has(camera) ? [this.topics.snapshot(camera)] : []);
     this.retained = new RetainedState(
-      { topics: this.topics, publish, extraTopics: (camera) => [...(this.discovery?.topicsOf(camera) ?? []), ...snapshotTopics(camera)], log: this.logger() },
+      { topics: this.topics, publish, extraTopics: (camera) => [...(this.discovery?.topicsOf(camera) ?? []), ...snapshotTopics(camera)], labelsOf, log: this.logger() },
       options.cameras,
-      eventTypes(labels),
     );
     this.commandLog = new BurstLog((m) => this.logger().warn(m));
   }
@@ -271,13 +278,17 @@ class MqttSinkImpl implements MqttSink {
   }
 
   setCameras(cameras: readonly string[]): void {
+    const removed = [...this.retained.cameras].filter((c) => !cameras.includes(c));
     const added = this.retained.setCameras(cameras);
+    for (const camera of removed) this.labels.forget(camera);
     for (const camera of added) this.discovery?.announce(camera);
   }
 
-  updateLabels(labels: DiscoveryLabels): void {
-    this.retained.setLabels(eventTypes(labels));
-    this.discovery?.updateLabels(labels);
+  updateLabels(labels: DiscoveryLabels, cameraLabels: Readonly<Record<string, DiscoveryLabels>> = {}): void {
+    for (const [camera, before] of this.labels.update(labels, cameraLabels, this.retained.cameras)) {
+      this.retained.relabel(camera, before);
+      this.discovery?.relabel(camera, before);
+    }
   }
 
   whenConnected(timeoutMs: number): Promise<void> {

@@ -14,6 +14,8 @@ export interface RetainedStateDeps {
   publish(message: RetainedMessage, kind: PublishKind): void;
   /** Further topics a camera owns (its discovery configs), cleared with it. */
   extraTopics(camera: string): string[];
+  /** A camera's reportable labels: one active topic each. */
+  labelsOf(camera: string): readonly string[];
   log: { info(msg: string): void };
 }
 
@@ -30,15 +32,11 @@ export class RetainedState {
   private readonly statuses = new Map<string, CameraStatus>();
   private readonly states = new Map<string, ActionState>();
   private readonly recognitions = new Map<string, boolean>();
-  private labels: string[];
-
   constructor(
     private readonly deps: RetainedStateDeps,
     cameras: readonly string[],
-    labels: readonly string[] = [],
   ) {
     this.cameraSet = this.valid(cameras);
-    this.labels = [...labels];
   }
 
   get cameras(): ReadonlySet<string> {
@@ -57,7 +55,7 @@ export class RetainedState {
     const before = this.states.get(state.camera)?.label ?? null;
     this.states.set(state.camera, state);
     this.deps.publish({ topic, payload: JSON.stringify(actionStatePayload(state)) }, 'state');
-    for (const label of this.labels) {
+    for (const label of this.deps.labelsOf(state.camera)) {
       if (all || label === before || label === state.label) this.active(state.camera, label);
     }
   }
@@ -76,19 +74,16 @@ export class RetainedState {
     for (const camera of this.cameraSet) {
       const state = this.states.get(camera);
       if (state) this.state(state, true);
-      else for (const label of this.labels) this.active(camera, label);
+      else for (const label of this.deps.labelsOf(camera)) this.active(camera, label);
     }
   }
 
-  /** New reportable labels: the active topics of labels that went are cleared, new ones published. */
-  setLabels(labels: readonly string[]): void {
-    const removed = this.labels.filter((l) => !labels.includes(l));
-    const added = labels.filter((l) => !this.labels.includes(l));
-    this.labels = [...labels];
-    for (const camera of this.cameraSet) {
-      for (const label of removed) this.deps.publish({ topic: this.deps.topics.active(camera, label), payload: '' }, 'state');
-      for (const label of added) this.active(camera, label);
-    }
+  /** A camera's new reportable labels (labelsOf says them now): the active topics of labels that went are cleared, new ones published. */
+  relabel(camera: string, before: readonly string[]): void {
+    if (!this.cameraSet.has(camera)) return;
+    const labels = this.deps.labelsOf(camera);
+    for (const label of before) if (!labels.includes(label)) this.deps.publish({ topic: this.deps.topics.active(camera, label), payload: '' }, 'state');
+    for (const label of labels) if (!before.includes(label)) this.active(camera, label);
   }
 
   private active(camera: string, label: string): void {
@@ -109,7 +104,7 @@ export class RetainedState {
       // If offline now, the stale-retained sweep on the next connect clears them.
       for (const topic of this.ownedTopics(camera)) this.deps.publish({ topic, payload: '' }, kindOfTopic(topic));
     }
-    for (const camera of added) for (const label of this.labels) this.active(camera, label);
+    for (const camera of added) for (const label of this.deps.labelsOf(camera)) this.active(camera, label);
     return added;
   }
 
@@ -136,7 +131,7 @@ export class RetainedState {
 
   private ownedTopics(camera: string): string[] {
     const t = this.deps.topics;
-    return [t.cameraStatus(camera), t.state(camera), t.recognition(camera), ...this.labels.map((l) => t.active(camera, l)), ...this.deps.extraTopics(camera)];
+    return [t.cameraStatus(camera), t.state(camera), t.recognition(camera), ...this.deps.labelsOf(camera).map((l) => t.active(camera, l)), ...this.deps.extraTopics(camera)];
   }
 
   private valid(cameras: readonly string[]): Set<string> {

@@ -7,7 +7,8 @@ import type { CameraStatus, Frame, Snapshot } from '../types.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { ChildRequest } from './child-protocol.js';
 import { runSourceChild, type ChildEvent, type ChildOptions } from './child-process.js';
-import type { Transport } from './pipeline-description.js';
+import { WHOLE_CAMERA, type FrameStream, type Transport } from './pipeline-description.js';
+import { MAX_STREAMS } from './frame-record.js';
 import { sourceMetrics, zeroCameraSeries } from './source-metrics.js';
 import { scrubSecrets } from './secrets.js';
 import { parseSourceUrl } from '../source-url.js';
@@ -18,9 +19,14 @@ export interface CameraSourceOptions {
   camera: string;
   /** rtsp(s)://, file:///path or a path, v4l2:///dev/videoN or /dev/videoN, test://<pattern>[?fps=N]. */
   url: string;
-  /** Output size: the shorter side is scaled to fit, the rest centre-cropped. */
+  /** Output size of every stream. */
   width: number;
   height: number;
+  /**
+   * The frame streams from the one decode: the whole camera (centre-cropped or letterboxed) or its
+   * regions, each with its masks. Default: the whole camera, centre-cropped.
+   */
+  streams?: FrameStream[];
   /** RTSP transport (default tcp). */
   transport?: Transport;
   /** RTSP jitter-buffer latency in ms (default 200). */
@@ -91,10 +97,15 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
   if (options.sampleIntervalMs !== undefined && !(options.sampleIntervalMs > 0)) {
     throw new MstaError('CONFIG_INVALID', `sampleIntervalMs must be positive, got ${options.sampleIntervalMs}`, { where: `camera ${camera}` });
   }
+  const streams = options.streams ?? [WHOLE_CAMERA];
+  if (streams.length === 0 || streams.length > MAX_STREAMS) {
+    throw new MstaError('CONFIG_INVALID', `a camera has 1 to ${MAX_STREAMS} frame streams, got ${streams.length}`, { where: `camera ${camera}` });
+  }
   const request: ChildRequest = {
     url: options.url,
     width: options.width,
     height: options.height,
+    streams,
     transport: options.transport ?? 'tcp',
     latencyMs: options.latencyMs ?? 200,
     decoder: options.decoder ?? 'auto',
@@ -173,6 +184,7 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
     connectNow,
     {
       camera,
+      regions: streams.map((s) => s.region),
       width: request.width,
       height: request.height,
       stallTimeoutMs: options.stallTimeoutMs ?? 10_000,

@@ -11,7 +11,9 @@ import { scrubSecrets } from './secrets.js';
 
 export interface ChildFrame {
   type: 'frame';
-  /** The child's own count: gaps are frames it dropped while the parent was behind. */
+  /** The frame stream (the request's streams[stream]; 0 for the whole camera without regions). */
+  stream: number;
+  /** The child's own count per stream: gaps are frames it dropped while the parent was behind. */
   seq: number;
   capturedAt: number;
   width: number;
@@ -22,7 +24,6 @@ export interface ChildFrame {
 /** A JPEG from the snapshot branch (its width and height are the JPEG's). */
 export interface ChildJpeg {
   type: 'jpeg';
-  /** The frames' count at its capture. */
   seq: number;
   capturedAt: number;
   width: number;
@@ -115,7 +116,11 @@ export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export function runSourceChild(request: ChildRequest, options: ChildOptions): Observable<ChildEvent> {
   return new Observable<ChildEvent>((subscriber) => {
     const { command, args } = childCommand();
-    const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], env: childEnvironment(process.env) });
+    // Every appsink's pending pull and the bus poll each hold a libuv threadpool thread for good:
+    // past its default 4 (regions, plus the snapshot branch) a pull would never run.
+    const pinned = (request.streams?.length ?? 1) + (request.snapshots ? 1 : 0) + 1;
+    const env = { ...childEnvironment(process.env), UV_THREADPOOL_SIZE: String(Math.max(4, pinned + 1)) };
+    const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], env });
     if (child.pid !== undefined) {
       liveChildren.set(child, new Promise<void>((resolve) => child.once('exit', () => (liveChildren.delete(child), resolve()))));
     }
@@ -154,8 +159,8 @@ export function runSourceChild(request: ChildRequest, options: ChildOptions): Ob
       for (const { header, payload } of records) {
         if (ended) return;
         if (header.kind === RecordKind.frame || header.kind === RecordKind.jpeg) {
-          const { seq, capturedAt, width, height } = header;
-          if (header.kind === RecordKind.frame) subscriber.next({ type: 'frame', seq, capturedAt, width, height, data: payload });
+          const { stream, seq, capturedAt, width, height } = header;
+          if (header.kind === RecordKind.frame) subscriber.next({ type: 'frame', stream, seq, capturedAt, width, height, data: payload });
           else subscriber.next({ type: 'jpeg', seq, capturedAt, width, height, data: payload });
           continue;
         }

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import type { AppSink, BusMessage, Pipeline as PipelineType } from 'gstreamer-superficial';
 import { SNAPSHOTS_OFF_COMMAND, SNAPSHOTS_ON_COMMAND, STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-protocol.js';
 import { encodeRecordHeader, RecordKind } from './frame-record.js';
-import { APPSINK_NAME, buildPipelineDescription, decoderElements, hardwareDecoderRanks, isOffline } from './pipeline-description.js';
+import { appsinkName, buildPipelineDescription, decoderElements, hardwareDecoderRanks, isOffline, OFFLINE_QUEUE_BUFFERS, WHOLE_CAMERA } from './pipeline-description.js';
 import { scrubSecrets } from './secrets.js';
 import { SNAPSHOT_APPSINK, SNAPSHOT_VALVE } from './snapshot-branch.js';
 import { parseSourceUrl } from '../source-url.js';
@@ -35,16 +35,17 @@ function frameDurationMs(caps: Record<string, unknown>): number | undefined {
 }
 
 const out = new Socket({ fd: 3, readable: false, writable: true });
+// Offline, every stream waiting for the pipe listens for its drain.
+out.setMaxListeners(0);
 let request: ChildRequest | undefined;
 let pipeline: PipelineType | undefined;
 /** The snapshot branch's valve (a GObject whose properties the binding sets live). */
 let valve: { drop: boolean } | undefined;
 let stopping = false;
-let seq = 0;
 
 function send(message: ChildMessage): void {
   const payload = Buffer.from(JSON.stringify(message));
-  out.write(encodeRecordHeader({ kind: RecordKind.message, seq, capturedAt: Date.now(), width: 0, height: 0, length: payload.length }));
+  out.write(encodeRecordHeader({ kind: RecordKind.message, stream: 0, seq: 0, capturedAt: Date.now(), width: 0, height: 0, length: payload.length }));
   out.write(payload);
 }
 
@@ -128,7 +129,8 @@ function start(req: ChildRequest): void {
     shutdown(1);
     return;
   }
-  const sink = pipeline.findChild(APPSINK_NAME) as AppSink;
+  const streams = req.streams ?? [WHOLE_CAMERA];
+  const sinks = streams.map((_, i) => pipeline!.findChild(appsinkName(i)) as AppSink);
   send({ type: 'started', pipeline: scrub(description) });
   pipeline.pollBus(onBus);
   pipeline.play();
@@ -139,22 +141,50 @@ function start(req: ChildRequest): void {
   // capture time is media time, one caps frame duration apart (the rate limiter's output rate,
   // or the file's own), counted from the first frame's arrival. The binding gives no buffer
   // timestamps; the pipeline's position (which runs up to a frame ahead while the appsink refills)
-  // only moves time on where frames come sparser than the caps say.
-  const offline = isOffline(spec, req);
-  let mediaOrigin: number | undefined;
+  // only moves time on where frames come sparser than the caps say. Offline no stream drops a
+  // frame, so the k-th frame of every stream is the same source frame: the first stream to reach
+  // it times it, the others take that time (the position runs ahead by the queues' depth).
+  const clock = isOffline(spec, req) ? mediaClock(streams.length) : undefined;
+  sinks.forEach((sink, stream) => pullStream(sink, stream, req, clock));
+  // Absent where the description has no snapshot branch (offline decoding).
+  const jpegs = pipeline.findChild(SNAPSHOT_APPSINK);
+  if (jpegs) pullSnapshots(jpegs, req);
+}
+
+/** Media time of the k-th frame (k counted per stream), the same for every stream. */
+type MediaClock = (k: number, caps: Record<string, unknown>) => number;
+
+function mediaClock(streams: number): MediaClock {
+  // How far (in frames) the position may run ahead of the frame being timed: the appsink
+  // refilling, and with a tee, the queues of the other branches.
+  const ahead = 2 + (streams > 1 ? OFFLINE_QUEUE_BUFFERS + 1 : 0);
+  let origin: number | undefined;
   let lastMediaMs: number | undefined;
-  const mediaTime = (caps: Record<string, unknown>): number => {
+  /** Frames timed that some stream has not reached yet: their time, and how many streams still will. */
+  const pending = new Map<number, { at: number; left: number }>();
+  return (k, caps) => {
+    const known = pending.get(k);
+    if (known) {
+      if (--known.left === 0) pending.delete(k);
+      return known.at;
+    }
     const step = frameDurationMs(caps);
     const position = Math.max(0, pipeline!.queryPosition() * 1000);
     let ms: number;
     if (lastMediaMs === undefined) ms = 0;
     else if (step === undefined) ms = Math.max(position, lastMediaMs + 1);
-    else ms = Math.max(lastMediaMs + step, position - 2 * step);
+    else ms = Math.max(lastMediaMs + step, position - ahead * step);
     lastMediaMs = ms;
-    mediaOrigin ??= Date.now();
-    return mediaOrigin + ms;
+    origin ??= Date.now();
+    const at = origin + ms;
+    if (streams > 1) pending.set(k, { at, left: streams - 1 });
+    return at;
   };
+}
 
+/** Pulls one stream's appsink for as long as the child runs, each frame a record tagged with the stream. */
+function pullStream(sink: AppSink, stream: number, req: ChildRequest, clock: MediaClock | undefined): void {
+  let seq = 0;
   const pull = (): void => {
     if (!stopping) sink.pull(onSample);
   };
@@ -166,23 +196,20 @@ function start(req: ChildRequest): void {
       if (req.loop) setTimeout(pull, 20);
       return;
     }
-    const capturedAt = offline ? mediaTime(caps) : Date.now();
     const frameSeq = seq++;
+    const capturedAt = clock ? clock(frameSeq, caps) : Date.now();
     // Realtime: latest frame wins; a frame is dropped (a gap in seq) while the parent is behind.
     // Offline: wait for the pipe instead, so no frame is lost.
     if (!req.realtime || !out.writableNeedDrain) {
       const width = Number(caps.width);
       const height = Number(caps.height);
-      out.write(encodeRecordHeader({ kind: RecordKind.frame, seq: frameSeq, capturedAt, width, height, length: buf.length }));
+      out.write(encodeRecordHeader({ kind: RecordKind.frame, stream, seq: frameSeq, capturedAt, width, height, length: buf.length }));
       out.write(buf);
     }
     if (!req.realtime && out.writableNeedDrain) out.once('drain', pull);
     else pull();
   };
   pull();
-  // Absent where the description has no snapshot branch (offline decoding).
-  const jpegs = pipeline.findChild(SNAPSHOT_APPSINK);
-  if (jpegs) pullSnapshots(jpegs, req);
 }
 
 /** JPEGs from the snapshot branch while its valve is open; the latest wins when the pipe is full. */
@@ -199,7 +226,7 @@ function pullSnapshots(sink: AppSink, req: ChildRequest): void {
       return;
     }
     if (!out.writableNeedDrain) {
-      out.write(encodeRecordHeader({ kind: RecordKind.jpeg, seq, capturedAt: Date.now(), width: Number(caps.width), height: Number(caps.height), length: buf.length }));
+      out.write(encodeRecordHeader({ kind: RecordKind.jpeg, stream: 0, seq: 0, capturedAt: Date.now(), width: Number(caps.width), height: Number(caps.height), length: buf.length }));
       out.write(buf);
     }
     pull();

@@ -1,22 +1,28 @@
 // The child -> parent stream: records, each a fixed header then a payload (RGB pixels for a frame,
 // a JPEG file for a snapshot, UTF-8 JSON for a message). Little-endian throughout.
 //
-//  0 u32 magic "MSF1" | 4 u8 version | 5 u8 kind | 6 u16 reserved | 8 u32 seq
+//  0 u32 magic "MSF1" | 4 u8 version | 5 u8 kind | 6 u8 stream | 7 u8 reserved | 8 u32 seq
 // 12 f64 capture time, epoch ms | 20 u32 width | 24 u32 height | 28 u32 payload length
+// `stream` is a frame's stream (the appsink it came from: the whole camera or a region); `seq`
+// counts that stream's frames. Version 2 added the stream.
 import { MstaError } from '../errors.js';
 
 export const RECORD_MAGIC = 0x3146534d; // "MSF1" as little-endian bytes
-export const RECORD_VERSION = 1;
+export const RECORD_VERSION = 2;
+/** Streams one child can send (the stream index is one byte). */
+export const MAX_STREAMS = 256;
 export const RECORD_HEADER_BYTES = 32;
 /** Larger payloads mean a corrupt stream (8K RGB is 100 MB). */
 export const MAX_PAYLOAD_BYTES = 128 * 1024 * 1024;
 
-/** A snapshot's width and height are the JPEG's own; its seq is the frames' seq at its capture. */
+/** A snapshot's (jpeg) width and height are the JPEG's own; its stream and seq are 0. */
 export const RecordKind = { frame: 1, message: 2, jpeg: 3 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
 export interface RecordHeader {
   kind: RecordKind;
+  /** The frame stream (0 for messages). */
+  stream: number;
   seq: number;
   capturedAt: number;
   width: number;
@@ -29,6 +35,7 @@ export function encodeRecordHeader(h: RecordHeader): Buffer {
   b.writeUInt32LE(RECORD_MAGIC, 0);
   b.writeUInt8(RECORD_VERSION, 4);
   b.writeUInt8(h.kind, 5);
+  b.writeUInt8(h.stream, 6);
   b.writeUInt32LE(h.seq >>> 0, 8);
   b.writeDoubleLE(h.capturedAt, 12);
   b.writeUInt32LE(h.width, 20);
@@ -48,6 +55,7 @@ export function decodeRecordHeader(b: Uint8Array): RecordHeader {
   if (kind !== RecordKind.frame && kind !== RecordKind.message && kind !== RecordKind.jpeg) throw bad(`unknown record kind ${kind}`);
   const h: RecordHeader = {
     kind,
+    stream: view.readUInt8(6),
     seq: view.readUInt32LE(8),
     capturedAt: view.readDoubleLE(12),
     width: view.readUInt32LE(20),

@@ -1,4 +1,5 @@
-// gst-launch descriptions per source kind: depay/demux, decode, rate-limit, centre-crop + scale
+// gst-launch descriptions per source kind: depay/demux, decode, rate-limit once per camera, then
+// one branch per frame stream (the whole camera, or each region of interest): masks, crop, scale
 // to the model's size, RGB, into an appsink that keeps only the latest frame.
 import type { SourceSpec } from '../source-url.js';
 import { snapshotBranch, type SnapshotBranchOptions } from './snapshot-branch.js';
@@ -28,9 +29,39 @@ export interface PipelineOptions {
    * false decodes as fast as the reader takes frames and drops none (offline processing).
    */
   realtime: boolean;
-  /** The JPEG branch (snapshot-branch.ts); none when absent. */
+  /** The frame streams, one appsink each (frames_0, frames_1, ...); default: the whole camera, centre-cropped. */
+  streams?: FrameStream[];
+  /** The JPEG branch off the whole decoded frame (snapshot-branch.ts); none when absent, or offline. */
   snapshots?: SnapshotBranchOptions;
 }
+
+/** A rectangle in fractions of the frame (0..1), inside it. */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * How a stream's rectangle becomes the model's size: `center` cuts the sides (or top and bottom)
+ * to the model's aspect ratio; `letterbox` scales the whole of it and adds black bars.
+ */
+export type Fit = 'center' | 'letterbox';
+
+/** One stream of frames out of the camera's one decode. */
+export interface FrameStream {
+  /** The region of interest it shows, null for the whole camera. */
+  region: string | null;
+  /** What of the frame it shows; absent = all of it. */
+  rect?: Rect;
+  fit: Fit;
+  /** Painted black before the crop (fractions of the frame). */
+  masks: Rect[];
+}
+
+/** The stream a camera has without regions: the whole frame, centre-cropped (what it always was). */
+export const WHOLE_CAMERA: FrameStream = { region: null, fit: 'center', masks: [] };
 
 /** Hardware decoders `auto` puts in the pipeline itself, each with the element that copies its output to system memory. */
 export const HARDWARE_DECODERS: ReadonlyArray<{ element: string; download?: string }> = [
@@ -61,10 +92,10 @@ export function autoDecoder(spec: SourceSpec, installed: (element: string) => bo
   return direct?.element ?? RANKED_HARDWARE_DECODERS.find((e) => e.includes('264') && installed(e));
 }
 
-/** The appsink's name in every description. */
-export const APPSINK_NAME = 'frames';
-/** The tee carrying the whole decoded frame, where the snapshot branch starts. */
-export const WHOLE_FRAME_TEE = 'whole';
+/** The appsink of frame stream `index`: the record header carries the index. */
+export function appsinkName(index: number): string {
+  return `frames_${index}`;
+}
 
 /** A gst-launch property value in double quotes (paths and URLs may hold spaces, quotes, '!'). */
 export function quoteValue(value: string): string {
@@ -146,35 +177,126 @@ export function sourceSegment(spec: SourceSpec, o: Pick<PipelineOptions, 'transp
   }
 }
 
-/** The whole gst-launch description for one camera. */
-export function buildPipelineDescription(spec: SourceSpec, o: PipelineOptions, installed: (element: string) => boolean): string {
-  const d = gcd(o.width, o.height);
+/** Everything up to the raw, rate-limited frames every branch shares: source, decode, rate limiter. */
+export function pipelineHead(spec: SourceSpec, o: PipelineOptions, installed: (element: string) => boolean): string {
   const parts = [sourceSegment(spec, o)];
   if (spec.kind !== 'test') parts.push(decodeSegment(spec, o.decoder, installed));
   const rate = rateSegment(o);
   if (rate) parts.push(rate);
-  // Snapshots for paced sources only: their JPEGs' arrival is their capture time on the frames' clock.
-  const snapshots = isOffline(spec, o) ? undefined : o.snapshots;
-  // Each branch of the tee in its own thread (two synced appsinks in one would wait on each other).
-  if (snapshots) parts.push(`tee name=${WHOLE_FRAME_TEE}`, 'queue max-size-buffers=2 max-size-bytes=0 max-size-time=0');
+  return parts.join(' ! ');
+}
+
+/**
+ * The longest side of the intermediate frame a stream crops from. The cropped rectangle is scaled
+ * to about the model's size: a small region would otherwise upscale the whole frame far past any
+ * camera's resolution.
+ */
+export const MAX_INTERMEDIATE_SIDE = 2048;
+
+/** Where the rectangle's edges fall on a frame `size` pixels long (outward, so nothing of it is lost). */
+function span(start: number, length: number, size: number): { from: number; to: number } {
+  const from = Math.min(size - 1, Math.floor(start * size + 1e-6));
+  const to = Math.max(from + 1, Math.min(size, Math.ceil((start + length) * size - 1e-6)));
+  return { from, to };
+}
+
+/** An inline SVG of black rectangles over a `w` x `h` frame (rsvgoverlay draws it on every frame). */
+export function maskSvg(masks: readonly Rect[], w: number, h: number): string {
+  const rects = masks.map((m) => {
+    const x = span(m.x, m.width, w);
+    const y = span(m.y, m.height, h);
+    return `<rect x='${x.from}' y='${y.from}' width='${x.to - x.from}' height='${y.to - y.from}' fill='black'/>`;
+  });
+  return `<svg xmlns='http://www.w3.org/2000/svg' width='${w}' height='${h}' shape-rendering='crispEdges'>${rects.join('')}</svg>`;
+}
+
+/**
+ * The elements that turn the shared raw frames into one stream's RGB frames at the model's size.
+ * The decoded size is known only once caps arrive, while videocrop and the mask overlay work in
+ * pixels; so a stream with a rectangle or masks first scales the frame to a fixed intermediate
+ * size, where fractions are pixels. That scale squashes (the pixel aspect ratio carries the true
+ * shape on, and the letterbox or centre crop after it honours it), and sizes the rectangle to
+ * about the model's size: twice that for a centre crop, which cuts the longer side again.
+ */
+export function streamSegment(stream: FrameStream, o: Pick<PipelineOptions, 'width' | 'height'>): string[] {
+  const parts: string[] = [];
+  const rect = stream.rect ?? { x: 0, y: 0, width: 1, height: 1 };
+  const whole = rect.x === 0 && rect.y === 0 && rect.width === 1 && rect.height === 1;
+  if (!whole || stream.masks.length > 0) {
+    const target = Math.max(o.width, o.height) * (stream.fit === 'center' ? 2 : 1);
+    // Even sizes: 4:2:0 frames have half-size chroma planes.
+    const side = (fraction: number) => 2 * Math.ceil(Math.min(MAX_INTERMEDIATE_SIDE, target / fraction) / 2);
+    const w = side(rect.width);
+    const h = side(rect.height);
+    parts.push('videoscale', `video/x-raw,width=${w},height=${h}`);
+    // rsvgoverlay draws on packed RGB with alpha (BGRA) only.
+    if (stream.masks.length > 0) parts.push('videoconvert', `rsvgoverlay data=${quoteValue(maskSvg(stream.masks, w, h))}`);
+    if (!whole) {
+      const x = span(rect.x, rect.width, w);
+      const y = span(rect.y, rect.height, h);
+      parts.push(`videocrop left=${x.from} right=${w - x.to} top=${y.from} bottom=${h - y.to}`);
+    }
+  }
+  const d = gcd(o.width, o.height);
   parts.push(
-    // Crop to the target's display aspect ratio (pixel aspect ratio included), then scale: the
-    // shorter side fills the target and the longer is centre-cropped. Scaling before the RGB
-    // conversion converts the small image only.
-    `aspectratiocrop aspect-ratio=${o.width / d}/${o.height / d}`,
-    'videoscale add-borders=false',
+    ...(stream.fit === 'center'
+      ? // Crop to the target's display aspect ratio (pixel aspect ratio included), then scale: the
+        // shorter side fills the target and the longer is centre-cropped.
+        [`aspectratiocrop aspect-ratio=${o.width / d}/${o.height / d}`, 'videoscale add-borders=false']
+      : // The whole rectangle, its display aspect ratio kept, black bars on the shorter side.
+        ['videoscale add-borders=true']),
+    // Scaling before the RGB conversion converts the small image only.
     'videoconvert',
     `video/x-raw,format=RGB,width=${o.width},height=${o.height},pixel-aspect-ratio=1/1`,
   );
+  return parts;
+}
+
+/**
+ * A branch off the tee: its elements, ending in a sink. Frame streams are branches; other
+ * consumers of the same decode (a low-rate snapshot encoder) add their own.
+ */
+export type Branch = string[];
+
+/** The appsink of a frame branch. */
+export function frameSink(index: number, spec: SourceSpec, o: PipelineOptions): string {
   // A file is paced by the clock like a camera (sync), unless it is decoded for offline use,
   // where the appsink blocks instead of dropping so that every frame arrives. RTSP frames are
   // synced too: released at their timestamps rather than when decoding happens to finish, so
   // arrival (the only capture time this binding gives) keeps the camera's timing under CPU load.
   const paced = (spec.kind === 'file' && o.realtime) || spec.kind === 'rtsp';
   const keepAll = isOffline(spec, o);
-  parts.push(
-    `appsink name=${APPSINK_NAME} max-buffers=1 drop=${keepAll ? 'false' : 'true'} sync=${paced ? 'true' : 'false'} enable-last-sample=false`,
-  );
-  const main = parts.join(' ! ');
-  return snapshots ? `${main}  ${snapshotBranch(WHOLE_FRAME_TEE, snapshots, paced)}` : main;
+  return `appsink name=${appsinkName(index)} max-buffers=1 drop=${keepAll ? 'false' : 'true'} sync=${paced ? 'true' : 'false'} enable-last-sample=false`;
+}
+
+/** The frame streams' branches, in stream order (appsink frames_<index>). */
+export function frameBranches(spec: SourceSpec, o: PipelineOptions): Branch[] {
+  return (o.streams ?? [WHOLE_CAMERA]).map((stream, i) => [...streamSegment(stream, o), frameSink(i, spec, o)]);
+}
+
+/** Frames each branch's queue holds offline (a branch's appsink holds one more). */
+export const OFFLINE_QUEUE_BUFFERS = 4;
+
+/**
+ * The head, then its branches: one is chained straight on; several hang off a tee, each behind its
+ * own queue so that one branch's work never holds the others (and, offline, no branch can block
+ * the tee while another waits for data: every branch has room). Live, a queue keeps only the
+ * newest frame, like the appsinks.
+ */
+export function assemblePipeline(head: string, branches: readonly Branch[], offline: boolean, queued: readonly Branch[] = []): string {
+  if (branches.length === 1 && queued.length === 0) return [head, ...branches[0]!].join(' ! ');
+  const queue = `queue max-size-buffers=${offline ? OFFLINE_QUEUE_BUFFERS : 1} max-size-bytes=0 max-size-time=0${offline ? '' : ' leaky=downstream'}`;
+  return [`${head} ! tee name=t`, ...branches.map((b) => ['t.', queue, ...b].join(' ! ')), ...queued.map((b) => ['t.', ...b].join(' ! '))].join(' ');
+}
+
+/**
+ * The whole gst-launch description for one camera. The snapshot branch brings its own queue
+ * (behind its valve, so a shut one costs no thread wake-up), and only for paced sources: its
+ * JPEGs' arrival is their capture time on the frames' clock.
+ */
+export function buildPipelineDescription(spec: SourceSpec, o: PipelineOptions, installed: (element: string) => boolean): string {
+  const offline = isOffline(spec, o);
+  const paced = (spec.kind === 'file' && o.realtime) || spec.kind === 'rtsp';
+  const snapshots = o.snapshots && !offline ? [snapshotBranch(o.snapshots, paced)] : [];
+  return assemblePipeline(pipelineHead(spec, o, installed), frameBranches(spec, o), offline, snapshots);
 }

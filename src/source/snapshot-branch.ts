@@ -20,12 +20,12 @@ export interface SnapshotBranchOptions {
 }
 
 /**
- * `tee` is the name of the tee carrying the whole frame. `sync` as the frames' appsink: a paced
- * source releases JPEGs at their timestamps, so arrival is capture time on the frames' clock.
+ * The branch's elements, to hang off the tee of the whole frame with no queue before them. `sync`
+ * as the frames' appsinks: a paced source releases JPEGs at their timestamps, so arrival is capture
+ * time on the frames' clock.
  */
-export function snapshotBranch(tee: string, o: SnapshotBranchOptions, sync: boolean): string {
+export function snapshotBranch(o: SnapshotBranchOptions, sync: boolean): string[] {
   return [
-    `${tee}.`,
     // Before the valve, so it sees every frame's timestamp: after it, a valve opened late would let
     // a burst through while videorate caught up from the stream's start. Dropping is timestamps only.
     `videorate drop-only=true max-rate=${o.fps}`,
@@ -40,5 +40,5 @@ export function snapshotBranch(tee: string, o: SnapshotBranchOptions, sync: bool
     `jpegenc quality=${o.quality}`,
     // async=false: a sink behind a shut valve never prerolls, and would hold the whole pipeline out of PLAYING.
     `appsink name=${SNAPSHOT_APPSINK} max-buffers=1 drop=true sync=${sync ? 'true' : 'false'} async=false enable-last-sample=false`,
-  ].join(' ! ');
+  ];
 }

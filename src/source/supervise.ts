@@ -21,6 +21,8 @@ export type SourceEvent =
 
 export interface SuperviseOptions {
   camera: string;
+  /** Each frame stream's region (null: the whole camera), by the child's stream index; default [null]. */
+  regions?: ReadonlyArray<string | null>;
   width: number;
   height: number;
   stallTimeoutMs: number;
@@ -36,8 +38,8 @@ function asMstaError(e: unknown): MstaError {
 }
 
 /**
- * Runs `connect()` (one child per call) again and again: emits frames renumbered across
- * connections (a gap = frames dropped), drops, and a status at every change of state. Completes
+ * Runs `connect()` (one child per call) again and again: emits frames renumbered per stream
+ * across connections (a gap = frames dropped), drops, and a status at every change of state. Completes
  * when a file ends; errors on a failure that is not retried, after an `offline` status.
  */
 export function supervise(
@@ -50,7 +52,9 @@ export function supervise(
     let attempts = 0;
     let failures = 0; // consecutive connections that ended without a frame
     let previousDelay: number | undefined;
-    let nextSeq = 0;
+    const regions = o.regions ?? [null];
+    /** Per stream: the next frame's seq. */
+    const nextSeq = regions.map(() => 0);
     let ended = false;
 
     const status = (state: CameraState, reason?: string): SourceEvent => ({
@@ -60,8 +64,8 @@ export function supervise(
 
     const connection = defer(() => {
       attempts++;
-      const seqBase = nextSeq;
-      let lastChildSeq = -1;
+      const seqBase = [...nextSeq];
+      const lastChildSeq = regions.map(() => -1);
       let streaming = false;
 
       const events = connect().pipe(
@@ -77,15 +81,17 @@ export function supervise(
             previousDelay = undefined;
             out.push(status('streaming'));
           }
-          const gap = e.seq - lastChildSeq - 1;
+          const region = regions[e.stream];
+          if (region === undefined) throw new MstaError('SOURCE_FAILED', `corrupt frame stream from the source child: stream ${e.stream} of ${regions.length}`);
+          const gap = e.seq - lastChildSeq[e.stream]! - 1;
           if (gap > 0) out.push({ type: 'dropped', count: gap, reason: 'overflow' });
-          lastChildSeq = e.seq;
-          const seq = seqBase + e.seq;
-          nextSeq = seq + 1;
+          lastChildSeq[e.stream] = e.seq;
+          const seq = seqBase[e.stream]! + e.seq;
+          nextSeq[e.stream] = seq + 1;
           if (e.width !== o.width || e.height !== o.height) {
             out.push({ type: 'dropped', count: 1, reason: 'size_mismatch' });
           } else {
-            out.push({ type: 'frame', frame: { camera: o.camera, seq, capturedAt: e.capturedAt, width: e.width, height: e.height, data: e.data } });
+            out.push({ type: 'frame', frame: { camera: o.camera, region, seq, capturedAt: e.capturedAt, width: e.width, height: e.height, data: e.data } });
           }
           return of(...out);
         }),

@@ -1,6 +1,6 @@
 // Fresh synthetic action videos from training/'s synth (Debian's python3 sees its packages).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,4 +33,24 @@ export function synthClips(seconds: number): { file: string; label: string }[] {
   synth(['--out', dir, '--per-class', '1', '--seconds', String(seconds)]);
   const clips = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as { file: string; label: string }[];
   return clips.map((c) => ({ file: join(dir, c.file), label: c.label }));
+}
+
+/**
+ * One video per label: a clip of `seconds` rendered, then played `repeats` times over (ffmpeg,
+ * stream copy): a camera that keeps showing the action. Only actions that look alike at every
+ * moment (blinking, idle) stay true to their label when looped.
+ */
+export function synthLoopedVideos(labels: string[], seconds: number, repeats: number): Map<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'msta-looped-'));
+  writeFileSync(join(dir, 'labels.txt'), `${labels.join('\n')}\n`);
+  synth(['--out', dir, '--per-class', '1', '--seconds', String(seconds), '--labels', join(dir, 'labels.txt')]);
+  const clips = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as { file: string; label: string }[];
+  const videos = new Map<string, string>();
+  for (const c of clips) {
+    const out = join(dir, `looped-${c.file}`);
+    const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', String(repeats - 1), '-i', join(dir, c.file), '-c', 'copy', out], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ffmpeg could not loop ${c.file}:\n${r.stderr}`);
+    videos.set(c.label, out);
+  }
+  return videos;
 }

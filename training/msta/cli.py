@@ -99,10 +99,15 @@ def _build_model(args):
     --backbone + --weights KIND:PATH + --vocab (published ViCLIP / CLIP weights)."""
     from .train import with_adapters
     adapter_cfg = _adapter_cfg(args)
+    if sum(bool(x) for x in (args.backbone_checkpoint, args.init_bundle, args.weights)) > 1:
+        raise ValueError("give one of --backbone-checkpoint FILE, --init-bundle DIR, --weights KIND:PATH")
     if args.backbone_checkpoint:
         return with_adapters(Path(args.backbone_checkpoint), adapter_cfg)
+    if args.init_bundle:
+        from .from_bundle import backbone_from_bundle
+        return backbone_from_bundle(Path(args.init_bundle), adapter_cfg)
     if not (args.weights and args.vocab):
-        raise ValueError("give --backbone-checkpoint FILE, or --backbone NAME --weights KIND:PATH --vocab FILE")
+        raise ValueError("give --backbone-checkpoint FILE, --init-bundle DIR, or --backbone NAME --weights KIND:PATH --vocab FILE")
     model, vocab_gz = _published(args.backbone, args.weights, args.vocab, adapter_cfg)
     return model, vocab_gz, {"weights": args.weights}
 
@@ -171,7 +176,10 @@ def cmd_train(args) -> int:
     if args.epochs is not None and args.epochs < 1:
         raise ValueError(f"--epochs {args.epochs}: training needs at least 1 epoch; for a zero-shot bundle "
                          "without training use: python3 -m msta export --weights KIND:PATH --backbone B --vocab FILE --out DIR")
-    _resolve_defaults(args, *(_checkpoint_backbone(args.backbone_checkpoint) if args.backbone_checkpoint else (args.backbone,)))
+    if args.init_bundle:
+        _resolve_defaults(args, *_bundle_backbone(args))
+    else:
+        _resolve_defaults(args, *(_checkpoint_backbone(args.backbone_checkpoint) if args.backbone_checkpoint else (args.backbone,)))
     descriptions = _descriptions(args, labels)
     model, vocab_gz, _ = _build_model(args)
     out = Path(args.out)
@@ -355,6 +363,18 @@ def _checkpoint_backbone(path: str) -> tuple[str, int]:
     return cfg["name"], cfg["frames"]
 
 
+def _bundle_backbone(args) -> tuple[str, int]:
+    """(backbone preset name, frames) of --init-bundle; its sampling becomes the default, so the
+    new bundle takes frames as the running one does unless --sampling says otherwise."""
+    from .from_bundle import read_manifest
+    manifest = read_manifest(Path(args.init_bundle))
+    if args.sampling is None and args.frame_interval_ms is None and args.clip_ms is None:
+        sampling = manifest.get("sampling") or {"mode": "interval", "interval_ms": manifest.get("frame_interval_ms", TINY_INTERVAL_MS)}
+        args.sampling = sampling["mode"]
+        args.frame_interval_ms, args.clip_ms = sampling.get("interval_ms"), sampling.get("clip_ms")
+    return manifest["backbone"], manifest["frames"]
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python3 -m msta", description=__doc__)
     ap.add_argument("--threads", type=int, default=None,
@@ -401,6 +421,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--temporal-descriptions", help="the authors' {N}_t_description_*.json")
     p.add_argument("--out", required=True)
     p.add_argument("--backbone-checkpoint")
+    p.add_argument("--init-bundle", metavar="DIR", help="the frozen backbone (and vocabulary, sampling) of an exported bundle, "
+                   "read from its ONNX graphs and checked against its reference/")
     p.add_argument("--backbone", default="viclip-b16", choices=sorted(PRESETS))
     p.add_argument("--weights", help="KIND:PATH with KIND viclip or openai-clip")
     p.add_argument("--vocab", help="CLIP BPE vocabulary for --weights")

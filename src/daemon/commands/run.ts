@@ -29,7 +29,7 @@ function demoConfig(config: Config): Config {
   if (!existsSync(DEMO_VIDEO)) throw new MstaError('CONFIG_INVALID', `the demo video ${DEMO_VIDEO} is missing: pass --config or --camera`);
   return {
     ...config,
-    cameras: [{ id: 'demo', url: `file://${DEMO_VIDEO}`, transport: 'tcp', latency_ms: 200, decoder: 'auto', loop: true, snapshots: snapshotSchema.parse({}), enabled: true }],
+    cameras: [{ id: 'demo', url: `file://${DEMO_VIDEO}`, transport: 'tcp', latency_ms: 200, decoder: 'auto', loop: true, snapshots: snapshotSchema.parse({}), enabled: true, crop: 'center', masks: [], regions: [] }],
     // The demo video's idle stretches: scored as "none of these", never reported.
     labels: { ...config.labels, background: config.labels.background ?? 'nothing happening' },
     // Its actions last 2.4 s: a clip every 2 sampled frames sees each one several times.

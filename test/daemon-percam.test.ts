@@ -1,0 +1,131 @@
+// Two cameras with different label sets, through the real daemon, the demo video, the trained test
+// bundle and a real Mosquitto: each camera's events carry only its own labels, its Home Assistant
+// entities list only its own, the set written twice (inline globally, a file on a camera) is embedded
+// once, and a SIGHUP that changes one camera's labels touches only that camera's entities.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { activeDiscoveryTopic } from '../src/sink/discovery.js';
+import { sinkTopics } from '../src/sink/topics.js';
+import { DaemonProcess } from './support/daemon-process.js';
+import { missingBrokerTools, startMosquitto, subscriber, type Received } from './support/mosquitto.js';
+
+const skip = missingBrokerTools();
+const BUNDLE = resolve('models/synthetic-actions');
+const LABELS = (JSON.parse(readFileSync(join(BUNDLE, 'bundle.json'), 'utf8')) as { labels: string[] }).labels;
+const BACKGROUND = 'nothing happening';
+const RED = LABELS.filter((l) => l.startsWith('red '));
+const BLUE = LABELS.filter((l) => l.startsWith('blue '));
+const list = (labels: string[]): string => `[${labels.map((l) => JSON.stringify(l)).join(', ')}]`;
+
+function writeConfig(file: string, url: string, blue: string[]): void {
+  const video = `file://${resolve('models/demo/actions-demo.mp4')}`;
+  writeFileSync(
+    file,
+    [
+      'cameras:',
+      '  - id: red',
+      `    url: ${video}`,
+      '    loop: true',
+      // The global set again, as a file: equal content, so embedded once.
+      '    labels:',
+      '      files: [red.txt]',
+      '  - id: blue',
+      `    url: ${video}`,
+      '    loop: true',
+      '    labels:',
+      `      actions: ${list([...blue, BACKGROUND])}`,
+      '    recognition:',
+      '      start: 0.45',
+      'model:',
+      `  bundle: ${BUNDLE}`,
+      '  providers: [cpu]',
+      'labels:',
+      `  actions: ${list([...RED, BACKGROUND])}`,
+      `  background: ${BACKGROUND}`,
+      'recognition:',
+      '  stride: 2',
+      '  start: 0.5',
+      '  end: 0.3',
+      '  min_clips: 2',
+      'mqtt:',
+      `  url: ${url}`,
+      '  spool:',
+      '    dir: spool',
+      '  homeassistant:',
+      '    enabled: true',
+      'http:',
+      '  listen: 127.0.0.1:0',
+      'logging:',
+      '  format: json',
+      '',
+    ].join('\n'),
+  );
+}
+
+interface EventPayload {
+  type: string;
+  label: string;
+  camera: string;
+  top: { label: string }[];
+}
+
+const eventsOf = (messages: Received[], camera: string): EventPayload[] =>
+  messages.filter((m) => m.topic === `msta/${camera}/events`).map((m) => JSON.parse(m.payload) as EventPayload);
+
+test('two cameras with different label sets get different events and different Home Assistant event types', { skip, timeout: 240_000 }, async () => {
+  const broker = await startMosquitto();
+  const dir = mkdtempSync(join(tmpdir(), 'msta-percam-daemon-'));
+  writeFileSync(join(dir, 'red.txt'), [...RED, BACKGROUND].join('\n') + '\n');
+  const config = join(dir, 'msta-edge.yaml');
+  writeConfig(config, broker.url, BLUE);
+  const sub = await subscriber(broker.url, ['msta/#', 'homeassistant/#']);
+  const daemon = DaemonProcess.start(['--config', config]);
+  try {
+    // Discovery per camera: its own reportable labels, never the background one.
+    const eventConfig = async (camera: string, after = 0): Promise<{ event_types: string[] }> =>
+      JSON.parse((await sub.waitFor((m) => m.topic === `homeassistant/event/msta/${camera}_action/config` && m.payload !== '' && sub.messages.indexOf(m) >= after, 60_000, `${camera} event entity`)).payload) as { event_types: string[] };
+    assert.deepEqual((await eventConfig('red')).event_types, RED);
+    assert.deepEqual((await eventConfig('blue')).event_types, BLUE);
+    const sensor = JSON.parse((await sub.waitFor((m) => m.topic === 'homeassistant/sensor/msta/blue_current_action/config', 30_000, 'blue sensor')).payload) as { options: string[] };
+    assert.deepEqual(sensor.options, [...BLUE, 'none']);
+    const t = sinkTopics();
+    assert.ok(sub.on(activeDiscoveryTopic(t, 'blue', BLUE[0]!)).length > 0, "blue's binary sensor for its label");
+    assert.equal(sub.on(activeDiscoveryTopic(t, 'red', BLUE[0]!)).length, 0, 'no binary sensor for a label red does not have');
+    await sub.waitFor((m) => m.topic === `msta/red/active/${RED[0]}` && m.payload === 'OFF', 30_000, 'red active topic');
+    assert.equal(sub.on(`msta/red/active/${BLUE[0]}`).length, 0);
+
+    // Events: the demo shows red and blue actions in turn; each camera reports from its own set only.
+    await sub.waitFor(() => eventsOf(sub.messages, 'red').some((e) => e.type === 'start'), 150_000, 'a start on red');
+    await sub.waitFor(() => eventsOf(sub.messages, 'blue').some((e) => e.type === 'start'), 150_000, 'a start on blue');
+    for (const [camera, own] of [['red', [...RED, BACKGROUND]], ['blue', [...BLUE, BACKGROUND]]] as const) {
+      const events = eventsOf(sub.messages, camera);
+      for (const e of events) {
+        assert.equal(e.camera, camera);
+        assert.ok(own.includes(e.label) && e.label !== BACKGROUND, `${camera} event label ${e.label}`);
+        for (const s of e.top) assert.ok(own.includes(s.label), `${camera} top label ${s.label}`);
+      }
+    }
+    // The global set and red's file have the same content: two sets embedded, not three.
+    assert.equal(daemon.lines.filter((l) => l.msg === 'labels ready').length, 2, 'one embedding per distinct label set');
+
+    // SIGHUP with one blue label fewer: blue's entity for it goes; red is not re-announced.
+    const gone = BLUE[0]!;
+    writeConfig(config, broker.url, BLUE.slice(1));
+    const hup = sub.messages.length;
+    daemon.child.kill('SIGHUP');
+    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'blue', gone) && m.payload === '' && sub.messages.indexOf(m) >= hup, 30_000, "blue's gone label's binary sensor removed");
+    assert.deepEqual((await eventConfig('blue', hup)).event_types, BLUE.slice(1));
+    const reloaded = await daemon.waitForLine((l) => l.msg === 'labels reloaded', 30_000, 'labels reloaded');
+    assert.deepEqual(reloaded.cameras, ['blue']);
+    assert.equal(sub.messages.slice(hup).filter((m) => m.topic === 'homeassistant/event/msta/red_action/config').length, 0, 'red untouched');
+    daemon.child.kill('SIGTERM');
+    assert.equal((await daemon.exited).code, 0, daemon.raw.slice(-2000));
+  } finally {
+    await daemon.stop('SIGTERM');
+    await sub.close();
+    await broker.dispose();
+  }
+});
