@@ -24,6 +24,9 @@ test('the description: the JPEG branch leaves the whole-frame tee, rate before t
     `t. ! videorate${branch}`,
     't. ! videorate drop-only=true max-rate=2 ! valve name=snapshot_valve drop=true ! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 ! videoscale ! videoconvert ! video/x-raw,width=[1,640],pixel-aspect-ratio=1/1 ! jpegenc quality=80 ! appsink name=snapshots max-buffers=1 drop=true sync=true async=false enable-last-sample=false',
   );
+  // A file played at its own rate: the frames' queue holds the decoder back (a leaky one would let it race through the file).
+  const paced = buildPipelineDescription(parseSourceUrl('/media/clip.mp4'), { ...o, realtime: true }, () => false);
+  assert.match(paced, /tee name=t t\. ! queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 ! aspectratiocrop/);
   const offline = buildPipelineDescription(parseSourceUrl('/media/clip.mp4'), { ...o, realtime: false }, () => false);
   assert.doesNotMatch(offline, /tee|jpegenc/);
 });
@@ -100,11 +103,11 @@ test('snapshots enabled: encoded from the start, never upscaled past the source'
   }
 });
 
-test('a 432x240 file: JPEGs 320 wide keep its aspect', { timeout: 60_000, skip: existsSync(CLIP) ? false : `needs ${CLIP}` }, async () => {
+test('a 432x240 file played at its rate: frames at the sampling rate beside JPEGs 320 wide keeping its aspect', { timeout: 60_000, skip: existsSync(CLIP) ? false : `needs ${CLIP}` }, async () => {
   const source = cameraSource({ camera: 'file', url: `file://${CLIP}`, loop: true, width: 32, height: 24, sampleIntervalMs: 100, snapshots: { enabled: true, width: 320, quality: 80, fps: 5 } });
   const w = watch(source);
   try {
-    await until('a JPEG', 20_000, () => w.snaps.length >= 1);
+    await until('a JPEG and 20 frames', 20_000, () => w.snaps.length >= 1 && w.frames() >= 20);
     const info = jpegInfo(w.snaps[0]!.jpeg);
     assert.equal(info.width, 320);
     assert.ok(Math.abs(info.height - (320 * 240) / 432) <= 1, `height ${info.height} for 320 wide at 432:240`);

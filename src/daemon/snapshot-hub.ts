@@ -37,6 +37,8 @@ interface CameraJpegs {
   sub: Subscription;
   ring: Snapshot[];
   liveUntil: number;
+  /** Live encoding asked of the source (until the lease ends). */
+  live: boolean;
   leaseTimer: NodeJS.Timeout | undefined;
   waiters: Set<(s: Snapshot) => void>;
 }
@@ -52,7 +54,7 @@ export class SnapshotHub {
   /** Starts keeping the camera's JPEGs (a restarted camera replaces its old source). */
   attach(camera: string, source: SnapshotSource): void {
     this.detach(camera);
-    const c: CameraJpegs = { source, ring: [], liveUntil: 0, leaseTimer: undefined, waiters: new Set(), sub: undefined as unknown as Subscription };
+    const c: CameraJpegs = { source, ring: [], liveUntil: 0, live: false, leaseTimer: undefined, waiters: new Set(), sub: undefined as unknown as Subscription };
     c.sub = source.snapshots.subscribe((s) => this.add(c, s));
     this.cameras.set(camera, c);
   }
@@ -79,9 +81,9 @@ export class SnapshotHub {
   watch(camera: string): void {
     const c = this.cameras.get(camera);
     if (!c) return;
-    const wasLive = c.liveUntil > this.now();
     c.liveUntil = this.now() + this.options.liveLeaseMs;
-    if (!wasLive) {
+    if (!c.live) {
+      c.live = true;
       c.source.setLiveSnapshots(true);
       this.scheduleLeaseEnd(c);
     }
@@ -118,7 +120,10 @@ export class SnapshotHub {
     clearTimeout(c.leaseTimer);
     c.leaseTimer = setTimeout(() => {
       if (c.liveUntil > this.now()) this.scheduleLeaseEnd(c);
-      else c.source.setLiveSnapshots(false);
+      else {
+        c.live = false;
+        c.source.setLiveSnapshots(false);
+      }
     }, Math.max(10, c.liveUntil - this.now()));
     c.leaseTimer.unref();
   }
