@@ -4,8 +4,9 @@
 //  - cameras sustained: the most cameras whose coverage stays >= --goal while each still makes
 //    clips at >= --goal of the first (smallest) camera count's per-camera rate (its baseline);
 //  - event-loop lag p99, parent and child RSS, and the parent's RSS growth after the first minute
-//    (a soak: --seconds 1800 for the 30-minute figure).
-//   node --import tsx bench/cameras.ts [--bundle DIR] [--cameras 1,2,4,8] [--seconds 30]
+//    (a soak: --seconds 1800 for the 30-minute figure). With --expose-gc, once a minute the heap
+//    after a forced GC too (retained objects, not garbage), and the last minute / minute 1 ratios.
+//   node [--expose-gc] --import tsx bench/cameras.ts [--bundle DIR] [--cameras 1,2,4,8] [--seconds 30]
 //     [--url FILE] [--workers 2] [--threads 1] [--stride 4] [--goal 0.95]
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     precision: { type: 'string', default: 'auto' },
   },
 });
+const gc = (globalThis as { gc?: () => void }).gc;
 const bundle = await readBundle(values.bundle);
 const m = bundle.manifest;
 const interval = m.frame_interval_ms ?? 125;
@@ -77,12 +79,20 @@ async function run(cameras: number, seconds: number) {
   const lag = monitorEventLoopDelay({ resolution: 1 });
   lag.enable();
   const rss: { t: number; parent: number }[] = [];
+  const minutes: { t: number; rss: number; heap: number }[] = [];
   const childRss: number[] = [];
   const started = Date.now();
   const every = Math.min(10_000, (seconds * 1000) / 6);
   while (Date.now() - started < seconds * 1000) {
     await new Promise((r) => setTimeout(r, every));
-    rss.push({ t: (Date.now() - started) / 1000, parent: rssMb('self')! });
+    const t = (Date.now() - started) / 1000;
+    rss.push({ t, parent: rssMb('self')! });
+    // Once a minute, after a forced GC (a full GC stalls the loop: not at every sample).
+    if (gc && t >= (minutes.length + 1) * 60) {
+      gc();
+      minutes.push({ t, rss: rssMb('self')!, heap: process.memoryUsage().heapUsed / 2 ** 20 });
+      console.log(`  minute ${minutes.length}: parent RSS ${minutes.at(-1)!.rss.toFixed(1)} MB, heap after GC ${minutes.at(-1)!.heap.toFixed(1)} MiB`);
+    }
     for (const pid of children) {
       const v = rssMb(pid);
       if (v === undefined) children.delete(pid);
@@ -97,7 +107,7 @@ async function run(cameras: number, seconds: number) {
   const first = afterMinute[0] ?? rss[0]!;
   const last = rss.at(-1)!;
   const growthPerMin = last.t > first.t ? ((last.parent - first.parent) / (last.t - first.t)) * 60 : 0;
-  return { cameras, made: made.reduce((a, b) => a + b, 0), inferred: inferred.reduce((a, b) => a + b, 0), coverage, lagP99: lag.percentile(99) / 1e6, rss, childRss, growthPerMin, first, last };
+  return { cameras, made: made.reduce((a, b) => a + b, 0), inferred: inferred.reduce((a, b) => a + b, 0), coverage, lagP99: lag.percentile(99) / 1e6, rss, minutes, childRss, growthPerMin, first, last };
 }
 
 const seconds = Number(values.seconds);
@@ -117,6 +127,15 @@ for (const n of values.cameras.split(',').map(Number)) {
   // The series shows whether growth levels off (one sample a minute, or every sample in shorter runs).
   const step = Math.max(1, Math.round(60 / (r.rss[1] ? r.rss[1].t - r.rss[0]!.t : 60)));
   console.log(`  parent RSS over time: ${r.rss.filter((_, k) => k % step === step - 1).map((x) => `${x.t.toFixed(0)} s ${x.parent.toFixed(0)} MB`).join(', ')}`);
+  if (r.minutes.length >= 2) {
+    // Minute 1 is the start (the model and children are up and clips flow); the halves show whether growth levels off.
+    const [m1, last, mid] = [r.minutes[0]!, r.minutes.at(-1)!, r.minutes[Math.floor((r.minutes.length - 1) / 2)]!];
+    const slope = (a: typeof m1, b: typeof m1, k: 'rss' | 'heap') => (b.t > a.t ? ((b[k] - a[k]) / (b.t - a.t)) * 60 : 0).toFixed(2);
+    console.log(
+      `  minute ${r.minutes.length} / minute 1: RSS ${(last.rss / m1.rss).toFixed(3)} (${m1.rss.toFixed(1)} -> ${last.rss.toFixed(1)} MB), heap after GC ${(last.heap / m1.heap).toFixed(3)} (${m1.heap.toFixed(1)} -> ${last.heap.toFixed(1)} MiB); ` +
+        `growth per minute, minutes 1-${r.minutes.indexOf(mid) + 1}: RSS ${slope(m1, mid, 'rss')} MB, heap ${slope(m1, mid, 'heap')} MiB; minutes ${r.minutes.indexOf(mid) + 1}-${r.minutes.length}: RSS ${slope(mid, last, 'rss')} MB, heap ${slope(mid, last, 'heap')} MiB (goal: RSS within 5%)`,
+    );
+  }
   if (Math.min(...r.coverage) >= Number(values.goal) && perCamera >= Number(values.goal) * baselineRate) sustained = n;
 }
 console.log(`cameras sustained (coverage >= ${values.goal} and clip rate >= ${values.goal} of the first run's): ${sustained} of those tried (${values.cameras})`);

@@ -27,10 +27,10 @@ const REPEATS = Number(values.repeats);
 const INTERVAL = Number(values['interval-ms']);
 
 function event(n: number): ActionEvent {
-  const at = new Date().toISOString();
+  const at = Date.now();
   return {
-    v: 1, id: `b-${n}`, type: 'update', camera: 'cam1', label: 'falling down', score: 0.8, top_score: 0.8, started_at: at, ended_at: null,
-    clip: { first_frame_at: at, last_frame_at: at, frames: 8 }, top: [{ label: 'falling down', score: 0.8 }], model: { name: 'bench', sha256: '0'.repeat(64) }, snapshot: false,
+    id: `b-${n}`, type: 'update', camera: 'cam1', region: null, label: 'falling down', score: 0.8, topScore: 0.8, startedAt: at, endedAt: null,
+    clip: { firstFrameAt: at, lastFrameAt: at, frames: 8 }, top: [{ label: 'falling down', score: 0.8 }], model: { name: 'bench', sha256: '0'.repeat(64) }, snapshot: false,
   };
 }
 

@@ -49,7 +49,9 @@ export interface CameraStatus {
 /** A sliding-window clip: T frames in one contiguous uint8 [T,H,W,3] buffer. */
 export interface Clip {
   camera: string;
-  /** Clip sequence number per camera, from 0. */
+  /** The region of interest its frames show; null for the whole camera. */
+  region: string | null;
+  /** Clip sequence number per camera stream (the camera, or one of its regions), from 0. */
   seq: number;
   frames: number;
   height: number;
@@ -58,6 +60,14 @@ export interface Clip {
   data: Uint8Array;
   firstFrameAt: number;
   lastFrameAt: number;
+}
+
+/**
+ * A camera's stream of clips (the camera, or one of its regions) as one key: scheduler slots,
+ * coverage and logs. Camera ids and region names never hold "/".
+ */
+export function streamKey(camera: string, region: string | null): string {
+  return region === null ? camera : `${camera}/${region}`;
 }
 
 /** Why something was dropped; used as a metrics label. */
@@ -78,18 +88,27 @@ export interface ClipEmbedding {
 
 export type ActionEventType = 'start' | 'update' | 'end';
 
-/** An action event, MQTT API v1 payload (see DESIGN.md); times are ISO 8601 UTC strings. */
+/**
+ * An action event as recognition emits it (a domain event; times are epoch ms). The sink turns it
+ * into the MQTT API v1 payload (src/sink/payloads.ts), the event store into a row.
+ */
 export interface ActionEvent {
-  v: 1;
+  /** One per occurrence of an action, shared by its start, updates and end. */
   id: string;
   type: ActionEventType;
   camera: string;
+  /** The region of interest it was seen in; null for the whole camera. */
+  region: string | null;
   label: string;
+  /** The label's smoothed score on the event's clip. */
   score: number;
-  top_score: number;
-  started_at: string;
-  ended_at: string | null;
-  clip: { first_frame_at: string; last_frame_at: string; frames: number };
+  /** The highest smoothed score the occurrence has reached so far. */
+  topScore: number;
+  startedAt: number;
+  /** null until the end. */
+  endedAt: number | null;
+  clip: { firstFrameAt: number; lastFrameAt: number; frames: number };
+  /** Best first. */
   top: LabelScore[];
   model: { name: string; sha256: string };
   /** Whether a JPEG of the occurrence's key frame was kept (snapshots enabled and one was at hand). */

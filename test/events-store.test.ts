@@ -20,16 +20,15 @@ function event(id: string, type: ActionEventType, o: { camera?: string; label?: 
   const at = o.at ?? T0;
   const score = o.score ?? 0.7;
   return {
-    v: 1,
     id,
     type,
-    camera: o.camera ?? 'yard',
+    camera: o.camera ?? 'yard', region: null,
     label: o.label ?? 'waving',
     score,
-    top_score: o.top ?? score,
-    started_at: new Date(o.startedAt ?? T0).toISOString(),
-    ended_at: type === 'end' ? new Date(at).toISOString() : null,
-    clip: { first_frame_at: new Date(at - 1000).toISOString(), last_frame_at: new Date(at).toISOString(), frames: 8 },
+    topScore: o.top ?? score,
+    startedAt: o.startedAt ?? T0,
+    endedAt: type === 'end' ? at : null,
+    clip: { firstFrameAt: at - 1000, lastFrameAt: at, frames: 8 },
     top: [{ label: o.label ?? 'waving', score }, { label: 'nothing happening', score: 1 - score }],
     model: { name: 'synthetic-actions', sha256: 'ab'.repeat(32) }, snapshot: false,
   };

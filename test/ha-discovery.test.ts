@@ -11,7 +11,7 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { actionEvents } from '../src/recognize/action-events.js';
 import { CAMERA_AVAILABLE_TEMPLATE, CURRENT_ACTION_TEMPLATE, discoveryConfigs, EVENT_TEMPLATE, NO_ACTION } from '../src/sink/discovery.js';
 import { eventTypes } from '../src/sink/home-assistant.js';
-import { actionStateFromEvent, actionStatePayload, cameraStatusPayload } from '../src/sink/payloads.js';
+import { actionStateFromEvent, actionStatePayload, cameraStatusPayload, eventPayload } from '../src/sink/payloads.js';
 import { sinkTopics } from '../src/sink/topics.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -115,7 +115,7 @@ test('value templates rendered with jinja2 against real payloads: the event fire
   const T0 = Date.UTC(2026, 0, 1);
   const series = [...Array(6).fill([0.1, 0.8, 0.1]), ...Array(3).fill([0.34, 0.33, 0.33])] as number[][];
   const events = await lastValueFrom(
-    from(series.map((s, seq) => ({ clip: { camera: 'yard', seq, frames: 8, height: 64, width: 64, firstFrameAt: T0 + seq * 500, lastFrameAt: T0 + seq * 500 + 700 }, scores: Float64Array.from(s) }))).pipe(
+    from(series.map((s, seq) => ({ clip: { camera: 'yard', region: null, seq, frames: 8, height: 64, width: 64, firstFrameAt: T0 + seq * 500, lastFrameAt: T0 + seq * 500 + 700 }, scores: Float64Array.from(s) }))).pipe(
       actionEvents({
         labels: REPORTABLE.map((name) => ({ name })),
         smoothing: 1, start: 0.6, end: 0.4, minClips: 2, minScore: 0, topK: 3, updateEveryClips: 2, updateRise: 0.5,
@@ -128,7 +128,7 @@ test('value templates rendered with jinja2 against real payloads: the event fire
   const states = events.map((e) => JSON.stringify(actionStatePayload(actionStateFromEvent(e))));
   const statuses = (['streaming', 'stalled', 'offline', 'connecting'] as const).map((state) => JSON.stringify(cameraStatusPayload({ camera: 'yard', state, since: T0, reconnects: 1, ...(state === 'streaming' ? {} : { reason: 'x' }) })));
   const out = render([
-    ...events.map((e) => ({ template: EVENT_TEMPLATE, payload: JSON.stringify(e) })),
+    ...events.map((e) => ({ template: EVENT_TEMPLATE, payload: JSON.stringify(eventPayload(e)) })),
     ...states.map((payload) => ({ template: CURRENT_ACTION_TEMPLATE, payload })),
     ...statuses.map((payload) => ({ template: CAMERA_AVAILABLE_TEMPLATE, payload })),
   ]);
@@ -139,7 +139,7 @@ test('value templates rendered with jinja2 against real payloads: the event fire
   events.forEach((e, i) => {
     if (e.type !== 'start') return assert.equal(fired[i], '', `${e.type} renders empty: Home Assistant ignores it`);
     const fields = JSON.parse(fired[i]!) as Record<string, unknown>;
-    assert.deepEqual(fields, { event_type: 'falling down', score: e.score, event_id: e.id, started_at: e.started_at });
+    assert.deepEqual(fields, { event_type: 'falling down', score: e.score, event_id: e.id, started_at: new Date(e.startedAt).toISOString() });
     assert.ok(REPORTABLE.includes(fields.event_type as string), 'event_type is one of event_types');
   });
   const options = [...REPORTABLE, NO_ACTION];

@@ -4,57 +4,15 @@
 // and the running model kept (msta_model_swaps_total counts both).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { readBundle } from '../src/model/read-bundle.js';
 import { DaemonProcess } from './support/daemon-process.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
+import { BUNDLE, renamedBundle, swapConfig as config } from './support/model-swap.js';
 
-const BUNDLE = resolve('models/synthetic-actions');
-const DEMO = resolve('models/demo/actions-demo.mp4');
 const skip = missingBrokerTools();
-
-/** A copy of the bundle under another name: a different bundle.json, so another model identity. */
-function renamedBundle(dir: string, name: string, corrupt = false): string {
-  const out = join(dir, name);
-  cpSync(BUNDLE, out, { recursive: true });
-  const manifest = JSON.parse(readFileSync(join(out, 'bundle.json'), 'utf8'));
-  manifest.name = name;
-  writeFileSync(join(out, 'bundle.json'), JSON.stringify(manifest, null, 1));
-  if (corrupt) writeFileSync(join(out, 'text.onnx'), 'not a graph');
-  return out;
-}
-
-function config(file: string, bundle: string, mqttUrl: string): void {
-  writeFileSync(
-    file,
-    [
-      'cameras:',
-      '  - id: desk',
-      `    url: ${DEMO}`,
-      '    loop: true',
-      'model:',
-      `  bundle: ${bundle}`,
-      '  providers: [cpu]',
-      'labels:',
-      '  background: nothing happening',
-      'recognition:',
-      '  stride: 2',
-      '  start: 0.5',
-      '  end: 0.3',
-      '  min_clips: 2',
-      'mqtt:',
-      `  url: ${mqttUrl}`,
-      'http:',
-      '  listen: 127.0.0.1:0',
-      'logging:',
-      '  format: json',
-      '  level: debug',
-      '',
-    ].join('\n'),
-  );
-}
 
 test('SIGHUP with a new model.bundle swaps the model without restarting the camera; an invalid bundle is refused', { skip, timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'msta-swap-'));

@@ -10,6 +10,7 @@ import { Aedes } from 'aedes';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Registry } from 'prom-client';
 import { createMqttSink, type MqttSink, type MqttSinkOptions } from '../src/sink/mqtt-sink.js';
+import { eventPayload, type EventPayload } from '../src/sink/payloads.js';
 import type { ActionEvent, CameraStatus, Clip } from '../src/types.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Mosquitto, type Received } from './support/mosquitto.js';
 
@@ -26,16 +27,16 @@ const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 function event(camera: string, n: number, type: ActionEvent['type'] = 'update'): ActionEvent {
   const at = T0 + n * 1000;
   return {
-    v: 1,
     id: `${camera}-${n}`,
     type,
     camera,
+    region: null,
     label: 'waving hand',
     score: 0.8,
-    top_score: 0.9,
-    started_at: iso(T0),
-    ended_at: type === 'end' ? iso(at) : null,
-    clip: { first_frame_at: iso(at - 800), last_frame_at: iso(at), frames: 8 },
+    topScore: 0.9,
+    startedAt: T0,
+    endedAt: type === 'end' ? at : null,
+    clip: { firstFrameAt: at - 800, lastFrameAt: at, frames: 8 },
     top: [
       { label: 'waving hand', score: 0.8 },
       { label: 'clapping', score: 0.15 },
@@ -49,7 +50,7 @@ function status(camera: string, state: CameraStatus['state'], reconnects = 0): C
 }
 
 function clip(camera: string, seq: number): Omit<Clip, 'data'> {
-  return { camera, seq, frames: 8, height: 224, width: 224, firstFrameAt: T0 + seq * 100, lastFrameAt: T0 + seq * 100 + 700 };
+  return { camera, region: null, seq, frames: 8, height: 224, width: 224, firstFrameAt: T0 + seq * 100, lastFrameAt: T0 + seq * 100 + 700 };
 }
 
 interface Harness {
@@ -98,7 +99,7 @@ function assertValid(validate: ValidateFunction | undefined, data: unknown, what
 }
 
 function ids(messages: Received[]): string[] {
-  return messages.map((m) => (JSON.parse(m.payload) as ActionEvent).id);
+  return messages.map((m) => (JSON.parse(m.payload) as EventPayload).id);
 }
 
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
@@ -138,7 +139,15 @@ for (const protocolVersion of [5, 4] as const) {
 
       assertValid(validate['bridge-status'], online.payload, 'msta/status');
       const events = sub.on('msta/cam1/events');
-      assert.deepEqual(events.map((m) => JSON.parse(m.payload) as unknown), sent, 'events arrive as published, in order');
+      assert.deepEqual(events.map((m) => JSON.parse(m.payload) as unknown), sent.map(eventPayload), 'events arrive as published, in order');
+      // The wire format of v1, byte for byte (key order included): the domain event's epoch-ms times become ISO strings here.
+      assert.equal(
+        events[2]!.payload,
+        '{"v":1,"id":"cam1-3","type":"end","camera":"cam1","region":null,"label":"waving hand","score":0.8,"top_score":0.9,"started_at":"2026-01-01T12:00:00.000Z","ended_at":"2026-01-01T12:00:03.000Z",' +
+          '"clip":{"first_frame_at":"2026-01-01T12:00:02.200Z","last_frame_at":"2026-01-01T12:00:03.000Z","frames":8},"top":[{"label":"waving hand","score":0.8},{"label":"clapping","score":0.15}],' +
+          '"model":{"name":"msta-test","sha256":"' + 'ab'.repeat(32) + '"}}',
+      );
+      assert.match(events[0]!.payload, /"started_at":"2026-01-01T12:00:00.000Z","ended_at":null,"clip"/);
       for (const m of events) {
         assert.equal(m.qos, 1);
         assert.equal(m.retain, false);

@@ -65,10 +65,10 @@ test('TLS with CA, client certificate and password: status and events go through
     sink.publishStatus({ camera: 'cam1', state: 'streaming', since: 0, reconnects: 0 });
     await sub.waitFor((m) => m.topic === 'msta/status' && m.payload === 'online', 5000, 'online over TLS');
     await sub.waitFor((m) => m.topic === 'msta/cam1/status', 5000, 'camera status over TLS');
-    const at = new Date().toISOString();
+    const at = Date.now();
     await sink.publishEvent({
-      v: 1, id: 'tls-1', type: 'start', camera: 'cam1', label: 'waving', score: 0.9, top_score: 0.9, started_at: at, ended_at: null,
-      clip: { first_frame_at: at, last_frame_at: at, frames: 8 }, top: [{ label: 'waving', score: 0.9 }], model: { name: 'm', sha256: 'f'.repeat(64) }, snapshot: false,
+      id: 'tls-1', type: 'start', camera: 'cam1', region: null, label: 'waving', score: 0.9, topScore: 0.9, startedAt: at, endedAt: null,
+      clip: { firstFrameAt: at, lastFrameAt: at, frames: 8 }, top: [{ label: 'waving', score: 0.9 }], model: { name: 'm', sha256: 'f'.repeat(64) }, snapshot: false,
     });
     const got = await sub.waitFor((m) => m.topic === 'msta/cam1/events', 5000, 'event over TLS');
     assert.equal((JSON.parse(got.payload) as { id: string }).id, 'tls-1');

@@ -9,12 +9,11 @@ import type { ActionEvent, ClipEmbedding } from '../src/types.js';
 
 const MODEL = { name: 'msta-test', sha256: 'ab'.repeat(32) };
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 0);
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Clip n of camera cam1: frames from T0 + n s to T0 + n s + 900 ms. */
 function clip(n: number, scores: number[]): ClipScores {
   return {
-    clip: { camera: 'cam1', seq: n, frames: 8, height: 224, width: 224, firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900 },
+    clip: { camera: 'cam1', region: null, seq: n, frames: 8, height: 224, width: 224, firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900 },
     scores: Float64Array.from(scores),
   };
 }
@@ -44,16 +43,15 @@ function ev(
   e: { id: string; label: string; score: number; topScore: number; startedOn: number; endedOn?: number; top: [string, number][] },
 ): ActionEvent {
   return {
-    v: 1,
     id: e.id,
     type,
-    camera: 'cam1',
+    camera: 'cam1', region: null,
     label: e.label,
     score: e.score,
-    top_score: e.topScore,
-    started_at: iso(T0 + e.startedOn * 1000),
-    ended_at: e.endedOn === undefined ? null : iso(T0 + e.endedOn * 1000 + 900),
-    clip: { first_frame_at: iso(T0 + n * 1000), last_frame_at: iso(T0 + n * 1000 + 900), frames: 8 },
+    topScore: e.topScore,
+    startedAt: T0 + e.startedOn * 1000,
+    endedAt: e.endedOn === undefined ? null : T0 + e.endedOn * 1000 + 900,
+    clip: { firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900, frames: 8 },
     top: e.top.map(([label, score]) => ({ label, score })),
     model: MODEL, snapshot: false,
   };

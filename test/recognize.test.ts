@@ -123,16 +123,15 @@ test('hysteresis: background and minimum score keep actions from starting', () =
 
 test('an event as one terminal line', () => {
   const e: ActionEvent = {
-    v: 1,
     id: 'x',
     type: 'end',
-    camera: 'cam1',
+    camera: 'cam1', region: null,
     label: 'brush_hair',
     score: 0.31,
-    top_score: 0.9,
-    started_at: '2026-01-02T03:04:00.000Z',
-    ended_at: '2026-01-02T03:04:12.500Z',
-    clip: { first_frame_at: '2026-01-02T03:04:12.000Z', last_frame_at: '2026-01-02T03:04:13.000Z', frames: 8 },
+    topScore: 0.9,
+    startedAt: Date.parse('2026-01-02T03:04:00.000Z'),
+    endedAt: Date.parse('2026-01-02T03:04:12.500Z'),
+    clip: { firstFrameAt: Date.parse('2026-01-02T03:04:12.000Z'), lastFrameAt: Date.parse('2026-01-02T03:04:13.000Z'), frames: 8 },
     top: [
       { label: 'clap', score: 0.5 },
       { label: 'brush_hair', score: 0.314 },
@@ -141,7 +140,7 @@ test('an event as one terminal line', () => {
   };
   assert.equal(formatEventLine(e), '2026-01-02T03:04:13.000Z cam1 end brush_hair 0.31 after 12.5 s (top: clap 0.50, brush_hair 0.31)');
   assert.equal(
-    formatEventLine({ ...e, type: 'start', ended_at: null }),
+    formatEventLine({ ...e, type: 'start', endedAt: null }),
     '2026-01-02T03:04:13.000Z cam1 start brush_hair 0.31 (top: clap 0.50, brush_hair 0.31)',
   );
 });

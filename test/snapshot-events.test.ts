@@ -25,8 +25,8 @@ const snap = (at: number, tag = at % 250): Snapshot => ({ camera: 'yard', captur
 
 function event(id: string, type: ActionEventType, score: number, clipStart: number, camera = 'yard'): ActionEvent {
   return {
-    v: 1, id, type, camera, label: 'waving', score, top_score: score, started_at: iso(T0), ended_at: type === 'end' ? iso(clipStart + 2000) : null,
-    clip: { first_frame_at: iso(clipStart), last_frame_at: iso(clipStart + 2000), frames: 8 }, top: [{ label: 'waving', score }],
+    id, type, camera, region: null, label: 'waving', score, topScore: score, startedAt: T0, endedAt: type === 'end' ? clipStart + 2000 : null,
+    clip: { firstFrameAt: clipStart, lastFrameAt: clipStart + 2000, frames: 8 }, top: [{ label: 'waving', score }],
     model: { name: 'm', sha256: 'ab'.repeat(32) }, snapshot: false,
   };
 }
@@ -122,7 +122,7 @@ test('the event store keeps snapshot files beside its database, replaces them, a
     });
   let store = open();
   const id = '5b2f7a4e-0c1d-4e7a-9a51-0d6a8f1b2c3d';
-  store.record(event(id, 'start', 0.7, T0), 'door');
+  store.record({ ...event(id, 'start', 0.7, T0), region: 'door' }, 'door');
   store.record(event('other', 'start', 0.7, T0));
   assert.equal(await store.saveSnapshot(id, jpeg(1)), true);
   const file = join(dir, 'db', 'snapshots', `${id}.jpg`);

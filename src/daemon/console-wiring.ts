@@ -17,6 +17,7 @@ import { labelEmbeddings } from '../recognize/label-embedding.js';
 import { labelScores } from '../recognize/label-scores.js';
 import { buildLabelSet, inlineActions } from '../recognize/label-set.js';
 import { topK } from '../recognize/top-k.js';
+import { eventPayload } from '../sink/payloads.js';
 import type { CameraStatus } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 import { VERSION } from './version.js';
@@ -141,13 +142,14 @@ export function wireConsole(deps: ConsoleWiringDeps): { routes: Routes; service:
       const scores = labelScores(embedding, jointEmbeds(r, phrase), deps.model()!.bundle.manifest.logit_scale);
       return scores[scores.length - 1]!;
     },
-    embedPhrase() {
+    eventMessage: (event) => eventPayload(event),
+    embedPhrase(camera) {
       const model = deps.model();
       const tokenizer = deps.tokenizer();
-      const r = deps.recognizer();
+      const r = deps.recognizer(camera);
       if (!model || !tokenizer || !r) return undefined;
       const m = model.bundle.manifest;
-      return async (phrase) => {
+      const embed = async (phrase: string): Promise<Float32Array> => {
         // As a label of that name would be: the set's template, the label rules, its prompt(s) averaged.
         const set = buildLabelSet(r.set.template, inlineActions([phrase], 'playground phrase'));
         const { embeddings } = await embedPrompts(set.labels[0]!.prompts, {
@@ -159,6 +161,8 @@ export function wireConsole(deps: ConsoleWiringDeps): { routes: Routes; service:
         });
         return labelEmbeddings(set, embeddings, m.embed_dim);
       };
+      // Kept per model and template: a swapped model, or a camera's own template, embeds anew.
+      return { key: `${model.bundle.sha256}\n${r.set.template}`, embed };
     },
   });
   const routes = consoleRoutes({ service, files: readPageFiles(), cameraIds: deps.cameraIds, maxPhrases: http.console.max_phrases });

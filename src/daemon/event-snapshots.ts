@@ -17,7 +17,7 @@ export interface EventSnapshotDeps {
 
 /** The key frame of the event's clip: the middle of its first and last frames (epoch ms). */
 export function keyFrameTime(event: ActionEvent): number {
-  return (Date.parse(event.clip.first_frame_at) + Date.parse(event.clip.last_frame_at)) / 2;
+  return (event.clip.firstFrameAt + event.clip.lastFrameAt) / 2;
 }
 
 export class EventSnapshots {

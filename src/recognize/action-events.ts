@@ -1,12 +1,13 @@
-// One camera's per-clip scores -> action events (MQTT API v1 payloads): EMA smoothing, then
+// One camera's per-clip scores -> action events (domain events, epoch-ms times; the sink makes
+// the MQTT API v1 payloads): EMA smoothing, then
 // hysteresis (one active action per camera, see hysteresis.ts), then start / update / end.
 //
 // - `id` is one UUID per occurrence of an action, shared by its start, updates and end, so a
 //   consumer can pair them.
-// - `score` is the label's smoothed score on the event's clip; `top_score` the highest smoothed
+// - `score` is the label's smoothed score on the event's clip; `topScore` the highest smoothed
 //   score the occurrence has reached so far; `top` the best `topK` smoothed scores of that clip
 //   (the background label included: its score is the evidence for "none of these").
-// - `started_at` is the first frame of the first clip of the run that started it; `ended_at` the
+// - `startedAt` is the first frame of the first clip of the run that started it; `endedAt` the
 //   last frame of the last clip on which it was still active (null until the end).
 // - An update is sent every `updateEveryClips` clips while the action lasts (0 = never), and at
 //   once when the score has risen by `updateRise` or more since the last event of the occurrence.
@@ -50,8 +51,6 @@ interface Occurrence {
   clipsSinceSent: number;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores, ActionEvent> {
   const names = o.labels.map((l) => l.name);
   const background = o.background === undefined ? -1 : names.indexOf(o.background);
@@ -74,16 +73,16 @@ export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores
       let lastClip: ClipScores['clip'] | null = null;
 
       const event = (type: ActionEventType, occ: Occurrence, clip: ClipScores['clip'], scores: Float64Array): ActionEvent => ({
-        v: 1,
         id: occ.id,
         type,
         camera: clip.camera,
+        region: clip.region,
         label: names[occ.label]!,
         score: scores[occ.label]!,
-        top_score: occ.topScore,
-        started_at: iso(occ.startedAt),
-        ended_at: type === 'end' ? iso(occ.lastActive.lastFrameAt) : null,
-        clip: { first_frame_at: iso(clip.firstFrameAt), last_frame_at: iso(clip.lastFrameAt), frames: clip.frames },
+        topScore: occ.topScore,
+        startedAt: occ.startedAt,
+        endedAt: type === 'end' ? occ.lastActive.lastFrameAt : null,
+        clip: { firstFrameAt: clip.firstFrameAt, lastFrameAt: clip.lastFrameAt, frames: clip.frames },
         top: topK(names, scores, o.topK),
         model: o.model,
         // The daemon sets it where it keeps a JPEG for the occurrence.

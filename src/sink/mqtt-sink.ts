@@ -23,8 +23,8 @@ import { CameraLabels } from './camera-labels.js';
 import { HomeAssistantDiscovery, type DiscoveryLabels } from './home-assistant.js';
 import { sinkMetrics, type PublishKind, type SinkMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
-import { bridgeInfoPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores } from './payloads.js';
-import { RetainedState } from './retained-state.js';
+import { bridgeInfoPayload, eventPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores, type EventPayload } from './payloads.js';
+import { RetainedState, type CameraRegions } from './retained-state.js';
 import { Spool } from './spool.js';
 import { sinkTopics, type SinkTopics } from './topics.js';
 
@@ -52,6 +52,11 @@ export interface MqttSinkOptions {
   cameras: readonly string[];
   /** Those whose snapshots are enabled: a retained `<base>/<camera>/snapshot` and a Home Assistant image each. */
   snapshotCameras?: readonly string[];
+  /**
+   * Each camera's regions of interest (absent or [] for a camera without): a camera with regions
+   * has state, events, active topics and entities per region instead of for the whole camera.
+   */
+  regions?: CameraRegions;
   /** One daemon per directory (`spool.lock`); start() fails when it cannot be written. */
   spool: { dir: string; maxBytes?: number; maxMessages?: number };
   /** Publish per-clip top-k on `<base>/<camera>/scores` (QoS 0). Default false. */
@@ -103,8 +108,8 @@ export interface MqttSink {
   publishScores(scores: ClipTopScores): void;
   /** Retained `<base>/info`; the latest is republished on every reconnect. */
   publishInfo(info: BridgeInfo): void;
-  /** Replaces the camera list: removed cameras' retained topics and discovery entities are cleared. */
-  setCameras(cameras: readonly string[]): void;
+  /** Replaces the camera list (and their regions): removed cameras' and regions' retained topics and discovery entities are cleared. */
+  setCameras(cameras: readonly string[], regions?: CameraRegions): void;
   /**
    * New labels (a reload), all cameras' and those of cameras with their own: the active topics of
    * each camera whose labels changed follow, and its Home Assistant discovery is announced again
@@ -162,7 +167,7 @@ class MqttSinkImpl implements MqttSink {
     const labelsOf = (camera: string): readonly string[] => this.labels.of(camera);
     this.discovery = options.homeAssistant
       ? new HomeAssistantDiscovery(
-          { topics: this.topics, publish, cameras: () => this.retained.cameras, labelsOf, log: this.logger() },
+          { topics: this.topics, publish, cameras: () => this.retained.cameras, streams: (camera) => this.retained.streams(camera), labelsOf, log: this.logger() },
           options.version !== undefined ? { version: options.version } : {},
           this.snapshotCameras,
         )
@@ -171,6 +176,7 @@ class MqttSinkImpl implements MqttSink {
     this.retained = new RetainedState(
       { topics: this.topics, publish, extraTopics: (camera) => [...(this.discovery?.topicsOf(camera) ?? []), ...snapshotTopics(camera)], labelsOf, log: this.logger() },
       options.cameras,
+      options.regions,
     );
     this.commandLog = new BurstLog((m) => this.logger().warn(m));
   }
@@ -198,7 +204,11 @@ class MqttSinkImpl implements MqttSink {
       send: (topic, payload, done) => this.connection.publish(topic, payload, 1, false, done),
       canSend: () => this.connected && !this.closing,
       window: () => this.eventWindow(),
-      topicOf: (record) => this.topics.events((JSON.parse(record) as ActionEvent).camera),
+      topicOf: (record) => {
+        // Events spooled by a release before regions have none: the whole camera.
+        const { camera, region } = JSON.parse(record) as EventPayload;
+        return this.topics.events(camera, region ?? null);
+      },
       metrics: this.metrics,
       log,
     });
@@ -222,8 +232,8 @@ class MqttSinkImpl implements MqttSink {
     const outbox = this.requireStarted();
     if (this.closing) throw new MstaError('MQTT_FAILED', `event ${event.id} arrived after the sink was closed`, { where: 'sink' });
     // The topic is checked before anything is spooled.
-    this.topics.events(event.camera);
-    return outbox.add(JSON.stringify(event));
+    this.topics.events(event.camera, event.region);
+    return outbox.add(JSON.stringify(eventPayload(event)));
   }
 
   publishStatus(status: CameraStatus): void {
@@ -263,7 +273,7 @@ class MqttSinkImpl implements MqttSink {
 
   publishScores(scores: ClipTopScores): void {
     if (this.options.publishScores !== true) return;
-    const topic = this.topics.scores(scores.clip.camera);
+    const topic = this.topics.scores(scores.clip.camera, scores.clip.region);
     // QoS 0 is best effort: rather skip than let a slow link grow the socket buffer.
     if (!this.connected || this.connection.backedUp) {
       this.metrics.scoresSkipped.inc();
@@ -277,9 +287,9 @@ class MqttSinkImpl implements MqttSink {
     this.publishRetained({ topic: this.topics.bridgeInfo, payload: JSON.stringify(bridgeInfoPayload(info)) }, 'status');
   }
 
-  setCameras(cameras: readonly string[]): void {
+  setCameras(cameras: readonly string[], regions?: CameraRegions): void {
     const removed = [...this.retained.cameras].filter((c) => !cameras.includes(c));
-    const added = this.retained.setCameras(cameras);
+    const added = this.retained.setCameras(cameras, regions);
     for (const camera of removed) this.labels.forget(camera);
     for (const camera of added) this.discovery?.announce(camera);
   }

@@ -277,7 +277,8 @@ function connect() {
   ui.source?.close();
   const q = new URLSearchParams();
   const cam = /** @type {HTMLSelectElement} */ ($('pg-camera')).value;
-  if (cam && ui.phrases.length > 0) q.set('camera', cam);
+  // The playground's settings (labels, thresholds) are the chosen camera's own.
+  if (cam) q.set('camera', cam);
   for (const p of ui.phrases) q.append('phrase', p.phrase);
   const es = new EventSource(`/api/live${q.size ? `?${q}` : ''}`);
   ui.source = es;
@@ -325,7 +326,9 @@ async function addPhrase(/** @type {SubmitEvent} */ ev) {
     err.hidden = false;
     return;
   }
-  const res = await fetch(`/api/phrase?text=${encodeURIComponent(text)}`);
+  // Embedded as a label of the chosen camera would be (its labels' template).
+  const cam = /** @type {HTMLSelectElement} */ ($('pg-camera')).value;
+  const res = await fetch(`/api/phrase?text=${encodeURIComponent(text)}${cam ? `&camera=${encodeURIComponent(cam)}` : ''}`);
   const body = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
   if (!res.ok) {
     err.textContent = body.error;
@@ -340,7 +343,7 @@ async function addPhrase(/** @type {SubmitEvent} */ ev) {
 $('phrase-form').addEventListener('submit', (e) => void addPhrase(/** @type {SubmitEvent} */ (e)));
 $('pg-camera').addEventListener('change', () => {
   for (const p of ui.phrases) Object.assign(p, { score: null, smoothed: null, above: 0, active: false, starts: 0 });
-  if (ui.phrases.length > 0) connect();
+  connect();
   $('pg-labels').replaceChildren();
   updatePhrases();
 });
