@@ -45,7 +45,7 @@ function composeWide(dir: string): string {
   return out;
 }
 
-function writeConfig(file: string, mqttUrl: string, cameraUrl: string): void {
+function writeConfig(file: string, mqttUrl: string, cameraUrl: string, withLeft = true): void {
   writeFileSync(
     file,
     [
@@ -53,8 +53,9 @@ function writeConfig(file: string, mqttUrl: string, cameraUrl: string): void {
       '  - id: wide',
       `    url: ${cameraUrl}`,
       '    regions:',
-      `      - { name: right, ${rect(SQUARE.x, SQUARE.y, SQUARE.side)} }`,
-      `      - { name: left, ${rect(W - SQUARE.x - SQUARE.side, SQUARE.y, SQUARE.side)} }`,
+      // Its own recognition over the camera's (the global top_k is 3).
+      `      - { name: right, ${rect(SQUARE.x, SQUARE.y, SQUARE.side)}, recognition: { top_k: 2 } }`,
+      ...(withLeft ? [`      - { name: left, ${rect(W - SQUARE.x - SQUARE.side, SQUARE.y, SQUARE.side)} }`] : []),
       '  - id: centre',
       `    url: ${cameraUrl}`,
       'model:',
@@ -87,6 +88,7 @@ function writeConfig(file: string, mqttUrl: string, cameraUrl: string): void {
 
 interface EventPayload {
   type: string;
+  top: unknown[];
   label: string;
   camera: string;
   region: string | null;
@@ -110,7 +112,7 @@ test('an action off-centre in a 16:9 camera is recognised in the region that hol
     assert.equal(right.state_topic, 'msta/wide/regions/right/events');
     const left = JSON.parse((await sub.waitFor((m) => m.topic === 'homeassistant/event/msta/wide_left_action/config', 10_000, 'the left region\'s event entity')).payload) as Record<string, unknown>;
     assert.deepEqual(left.device, right.device, 'one device per camera');
-    assert.ok(sub.on('homeassistant/switch/msta/wide_recognition/config').length > 0, 'the recognition switch stays per camera');
+    await sub.waitFor((m) => m.topic === 'homeassistant/switch/msta/wide_recognition/config' && m.payload !== '', 10_000, 'the recognition switch, per camera');
     assert.equal(sub.on('homeassistant/event/msta/wide_action/config').length, 0, 'a camera with regions has no whole-camera entities');
     const info = JSON.parse((await sub.waitFor((m) => m.topic === 'msta/info', 60_000, 'info')).payload) as { regions: Record<string, string[]> };
     assert.deepEqual(info.regions, { wide: ['right', 'left'] });
@@ -120,6 +122,7 @@ test('an action off-centre in a 16:9 camera is recognised in the region that hol
     const event = JSON.parse(start.payload) as EventPayload;
     assert.equal(event.camera, 'wide');
     assert.equal(event.region, 'right');
+    assert.equal(event.top.length, 2, "the region's own recognition.top_k");
     await sub.waitFor((m) => m.topic === `msta/wide/regions/right/active/${ACTION}` && m.payload === 'ON', 10_000, 'the region\'s binary sensor ON');
     const state = JSON.parse((await sub.waitFor((m) => m.topic === 'msta/wide/regions/right/state' && (JSON.parse(m.payload) as { label: string | null }).label === ACTION, 10_000, 'the region\'s state')).payload) as { label: string };
     assert.equal(state.label, ACTION);
@@ -143,6 +146,18 @@ test('an action off-centre in a 16:9 camera is recognised in the region that hol
     assert.deepEqual(leftEvents.map((e) => e.label), [], 'nothing recognised in the empty region');
     assert.ok(!centreEvents.some((e) => e.label === ACTION), `crop: center missed it (${centreEvents.map((e) => e.label).join(', ')})`);
     assert.equal(sub.on('msta/wide/events').length, 0, 'a camera with regions publishes per region only');
+
+    // SIGHUP without the left region: its entities and retained topics go, the right one stays.
+    const hup = sub.messages.length;
+    writeConfig(config, broker.url, rtsp.url('media'), false);
+    daemon.child.kill('SIGHUP');
+    const after = (m: Received) => sub.messages.indexOf(m) >= hup;
+    for (const topic of ['homeassistant/event/msta/wide_left_action/config', 'homeassistant/sensor/msta/wide_left_current_action/config', `msta/wide/regions/left/active/${ACTION}`]) {
+      await sub.waitFor((m) => m.topic === topic && m.payload === '' && after(m), 30_000, `${topic} emptied`);
+    }
+    const reinfo = JSON.parse((await sub.waitFor((m) => m.topic === 'msta/info' && after(m), 30_000, 'info again')).payload) as { regions: Record<string, string[]> };
+    assert.deepEqual(reinfo.regions, { wide: ['right'] });
+    assert.ok(!sub.messages.slice(hup).some((m) => m.topic === 'homeassistant/event/msta/wide_right_action/config' && m.payload === ''), 'the right region keeps its entities');
     daemon.child.kill('SIGTERM');
     assert.equal((await daemon.exited).code, 0, daemon.raw.slice(-2000));
   } finally {

@@ -263,9 +263,10 @@ export class Daemon {
     });
   }
 
-  /** A camera's labels and recognition: its own merged over the global ones. */
-  private settings(camera: CameraConfig, c: Config = this.config): Settings {
-    return effectiveSettings(c, camera);
+  /** A camera's (or one of its regions') labels and recognition: its own merged over the global ones (a region's over its camera's). */
+  private settings(camera: CameraConfig, c: Config = this.config, region: string | null = null): Settings {
+    const own = region === null ? undefined : camera.regions.find((r) => r.name === region);
+    return effectiveSettings(c, camera, own);
   }
 
   private frameIntervalMs(camera: CameraConfig, c: Config = this.config): number {
@@ -275,9 +276,9 @@ export class Daemon {
   /** Strides adapted to the model's capacity and coverage measured, every adapt_interval_s. */
   private startRecognitionControl(): void {
     const r = this.config.recognition;
-    const control = new RecognitionControl(() => this.model!, this.recognitionMetrics, this.deps.log.child({ stage: 'schedule' }), (id) => {
+    const control = new RecognitionControl(() => this.model!, this.recognitionMetrics, this.deps.log.child({ stage: 'schedule' }), (id, region) => {
       const camera = this.runners.get(id)?.camera;
-      const own = camera ? this.settings(camera).recognition : r;
+      const own = camera ? this.settings(camera, this.config, region).recognition : r;
       return {
         strideFloor: own.stride,
         strideCeiling: own.stride_max,
@@ -341,7 +342,7 @@ export class Daemon {
       // The running camera's settings as the new config has them (a reload may change both).
       const wanted = next.cameras.find((c) => c.id === id) ?? camera;
       if (sameInput) {
-        for (const runner of runners) runner.setModel(model, this.recognizerOf(wanted), this.eventOptions(wanted));
+        for (const runner of runners) runner.setModel(model, this.recognizerOf(wanted), this.eventOptions(wanted, runner.region));
       } else {
         await Promise.all(runners.map((runner) => runner.stop()));
         this.runners.delete(id);
@@ -367,8 +368,8 @@ export class Daemon {
     return r.byCamera.get(camera.id) ?? r.global;
   }
 
-  private eventOptions(camera: CameraConfig): Omit<ActionEventOptions, 'labels'> {
-    const { labels, recognition: r } = this.settings(camera);
+  private eventOptions(camera: CameraConfig, region: string | null = null): Omit<ActionEventOptions, 'labels'> {
+    const { labels, recognition: r } = this.settings(camera, this.config, region);
     const m = this.model!.bundle;
     return {
       ...(labels.background !== undefined ? { background: labels.background } : {}),
@@ -417,7 +418,6 @@ export class Daemon {
   private startRunner(camera: CameraConfig, source: CameraSource): void {
     const { log } = this.deps;
     const settings = this.settings(camera);
-    const r = settings.recognition;
     const recognizer = this.recognizerOf(camera);
     // One camera entry, ever: a second would open a second connection to the camera.
     if (this.runners.has(camera.id)) throw new Error(`camera ${camera.id} is already running`);
@@ -443,7 +443,7 @@ export class Daemon {
               }
             : {}),
           onScores: (scores, recognizer) => {
-            if (this.config.mqtt.publish_scores) this.sink?.publishScores({ clip: scores.clip, top: topK(recognizer.names, scores.scores, this.settingsOf(camera.id).recognition.top_k) });
+            if (this.config.mqtt.publish_scores) this.sink?.publishScores({ clip: scores.clip, top: topK(recognizer.names, scores.scores, this.settingsOf(camera.id, region).recognition.top_k) });
           },
           onEvent: (event) => this.publishEvent(event),
           onEmbedding: (embedding) => this.console?.service?.clip(embedding),
@@ -456,8 +456,9 @@ export class Daemon {
     if (!this.switches!.enabled(camera.id)) log.info({ camera: camera.id }, 'recognition paused (switched off over MQTT)');
     for (const runner of runners) {
       runner.setRecognitionEnabled(this.switches!.enabled(camera.id));
-      runner.start(clipSettings(this.frameIntervalMs(camera), r));
-      runner.setRecognizer(recognizer, this.eventOptions(camera));
+      // The camera's frame interval (one decode samples for all its streams), each stream's own stride and gate.
+      runner.start(clipSettings(this.frameIntervalMs(camera), this.settings(camera, this.config, runner.region).recognition));
+      runner.setRecognizer(recognizer, this.eventOptions(camera, runner.region));
     }
     this.runners.set(camera.id, { runners, camera });
     this.jpegs.attach(camera.id, source);
@@ -473,10 +474,10 @@ export class Daemon {
     return [...this.runners.values()].flatMap((e) => e.runners);
   }
 
-  /** The settings of a running camera (the global ones for an unknown id). */
-  private settingsOf(id: string): Settings {
+  /** The settings of a running camera or one of its regions (the global ones for an unknown id). */
+  private settingsOf(id: string, region: string | null = null): Settings {
     const camera = this.runners.get(id)?.camera;
-    return camera ? this.settings(camera) : { labels: this.config.labels, recognition: this.config.recognition };
+    return camera ? this.settings(camera, this.config, region) : { labels: this.config.labels, recognition: this.config.recognition };
   }
 
   /** Every enabled camera's labels for the sink (active topics, Home Assistant discovery). */
@@ -660,8 +661,8 @@ export class Daemon {
       if (camera === undefined || leaving.some(([l]) => l === id)) continue;
       entry.camera = camera;
       const recognizer = this.recognizerOf(camera);
-      const options = this.eventOptions(camera);
       for (const runner of entry.runners) {
+        const options = this.eventOptions(camera, runner.region);
         if (recognizer !== runner.recognizer || !isDeepStrictEqual(options, runner.eventOptions)) runner.setRecognizer(recognizer, options);
       }
       // A swapped model already moved the camera to its new labels: compared with those before the reload.

@@ -39,7 +39,8 @@ export class RecognitionControl {
     private readonly model: () => VideoModel,
     private readonly metrics: RecognitionMetrics,
     private readonly log: Logger,
-    private readonly optionsOf: (camera: string) => RecognitionControlOptions,
+    /** A camera stream's options: its camera, and its region (null for the whole camera). */
+    private readonly optionsOf: (camera: string, region: string | null) => RecognitionControlOptions,
   ) {}
 
   /**
@@ -50,7 +51,7 @@ export class RecognitionControl {
     const capacity = this.model().capacity();
     const changed: Record<string, { stride: number; was: number }> = {};
     for (const runner of runners) {
-      const options = this.optionsOf(runner.camera);
+      const options = this.optionsOf(runner.camera, runner.region);
       const stride = adaptStride({
         cameras: runners.length,
         framesPerSecond: 1000 / options.frameIntervalMs,
