@@ -16,6 +16,17 @@ export interface Frame {
   data: Uint8Array;
 }
 
+/** A JPEG of a camera's whole frame, encoded in the source's pipeline (snapshots). */
+export interface Snapshot {
+  camera: string;
+  /** Capture time, epoch ms, on the same clock as the frames'. */
+  capturedAt: number;
+  width: number;
+  height: number;
+  /** A JPEG file (baseline, as GStreamer's jpegenc writes it). */
+  jpeg: Buffer;
+}
+
 export type CameraState = 'connecting' | 'streaming' | 'stalled' | 'offline';
 
 /**
@@ -100,6 +111,8 @@ export interface ActionEvent {
   /** Best first. */
   top: LabelScore[];
   model: { name: string; sha256: string };
+  /** Whether a JPEG of the occurrence's key frame was kept (snapshots enabled and one was at hand). */
+  snapshot: boolean;
 }
 
 /**
@@ -126,6 +139,8 @@ export interface StoredEvent {
 /** A query on the event history: newest first. */
 export interface EventFilter {
   camera?: string;
+  /** The region the events were seen in. */
+  region?: string;
   label?: string;
   /** Started at or after (epoch ms). */
   since?: number;

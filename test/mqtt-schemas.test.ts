@@ -193,6 +193,7 @@ test('the event schema ties ended_at to the type, and every object refuses unkno
   const base = {
     v: 1, id: 'x', type: 'start', camera: 'cam', region: null, label: 'falling', score: 0.5, top_score: 0.6, started_at: at, ended_at: null,
     clip: { first_frame_at: at, last_frame_at: at, frames: 8 }, top: [{ label: 'falling', score: 0.5 }], model: { name: 'm', sha256: 'a'.repeat(64) },
+    snapshot: false,
   };
   assert.ok(validate(base), JSON.stringify(validate.errors));
   assert.ok(validate({ ...base, type: 'end', ended_at: at }));

@@ -41,7 +41,7 @@ function event(camera: string, n: number, type: ActionEvent['type'] = 'update'):
       { label: 'waving hand', score: 0.8 },
       { label: 'clapping', score: 0.15 },
     ],
-    model: { name: 'msta-test', sha256: 'ab'.repeat(32) },
+    model: { name: 'msta-test', sha256: 'ab'.repeat(32) }, snapshot: false,
   };
 }
 
@@ -145,7 +145,7 @@ for (const protocolVersion of [5, 4] as const) {
         events[2]!.payload,
         '{"v":1,"id":"cam1-3","type":"end","camera":"cam1","region":null,"label":"waving hand","score":0.8,"top_score":0.9,"started_at":"2026-01-01T12:00:00.000Z","ended_at":"2026-01-01T12:00:03.000Z",' +
           '"clip":{"first_frame_at":"2026-01-01T12:00:02.200Z","last_frame_at":"2026-01-01T12:00:03.000Z","frames":8},"top":[{"label":"waving hand","score":0.8},{"label":"clapping","score":0.15}],' +
-          '"model":{"name":"msta-test","sha256":"' + 'ab'.repeat(32) + '"}}',
+          '"model":{"name":"msta-test","sha256":"' + 'ab'.repeat(32) + '"},"snapshot":false}',
       );
       assert.match(events[0]!.payload, /"started_at":"2026-01-01T12:00:00.000Z","ended_at":null,"clip"/);
       for (const m of events) {

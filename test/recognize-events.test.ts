@@ -53,7 +53,7 @@ function ev(
     endedAt: e.endedOn === undefined ? null : T0 + e.endedOn * 1000 + 900,
     clip: { firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900, frames: 8 },
     top: e.top.map(([label, score]) => ({ label, score })),
-    model: MODEL,
+    model: MODEL, snapshot: false,
   };
 }
 

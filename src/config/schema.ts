@@ -5,6 +5,7 @@ import { sourceUrlProblem } from '../source-url.js';
 import { effectiveSettings } from './effective-settings.js';
 import { overrideOf } from './overrides-schema.js';
 import { cameraViewFields } from './region-schema.js';
+import { snapshotSchema } from './snapshot-schema.js';
 
 /** Camera ids become MQTT topic levels and metric labels: letters, digits, '_' and '-' only. */
 export const CAMERA_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -168,6 +169,7 @@ const camera = z.strictObject({
     .describe('auto (a hardware decoder when present: nvv4l2decoder, nvh264dec, vah264dec, vaapih264dec, v4l2h264dec), software, or a GStreamer element name'),
   loop: z.boolean().default(false).describe('files only: start again at the end'),
   max_fps: z.number().positive().optional().describe('drop frames above this rate before decoding work downstream'),
+  snapshots: snapshotSchema,
   enabled: z.boolean().default(true),
   ...cameraViewFields({ recognition: regionRecognitionOverride.optional() }),
   labels: labelsOverride.optional(),

@@ -34,6 +34,8 @@ import type { FairScheduler } from '../clip/fair-scheduler.js';
 import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionCommand, RecognitionState } from '../types.js';
 import { CameraRunner, type ClipSettings } from './camera-runner.js';
 import { cameraStreams } from './camera-streams.js';
+import { EventSnapshots } from './event-snapshots.js';
+import { SnapshotHub } from './snapshot-hub.js';
 import { wireConsole } from './console-wiring.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
@@ -95,6 +97,17 @@ export class Daemon {
   /** By camera id: its config and one runner per stream (the whole camera, or each region), all fed by its one source. */
   private readonly runners = new Map<string, { runners: CameraRunner[]; camera: CameraConfig }>();
   private readonly statuses = new Map<string, CameraStatus>();
+  /**
+   * Recent JPEGs per camera: 30 s of them for events' key frames (a clip's middle is seconds
+   * before its event), live encoding on for 10 s after the console last asked.
+   */
+  private readonly jpegs = new SnapshotHub({ ringMs: 30_000, ringMax: 128, liveLeaseMs: 10_000, freshMs: 1500, waitMs: 3000 });
+  private readonly eventSnapshots = new EventSnapshots({
+    enabled: (camera) => this.runners.get(camera)?.camera.snapshots.enabled ?? false,
+    nearest: (camera, at, maxDistanceMs) => this.jpegs.nearest(camera, at, maxDistanceMs),
+    save: (id, jpeg) => this.events?.saveSnapshot(id, jpeg) ?? Promise.resolve(false),
+    publish: (camera, jpeg) => this.sink?.publishSnapshot(camera, jpeg),
+  });
   private broker: EmbeddedBroker | undefined;
   private sink: MqttSink | undefined;
   private events: EventStore | undefined;
@@ -177,6 +190,7 @@ export class Daemon {
       ...(c.mqtt.password !== undefined ? { password: c.mqtt.password } : {}),
       ...(c.mqtt.tls ? { tls: { ...c.mqtt.tls, rejectUnauthorized: c.mqtt.tls.reject_unauthorized } } : {}),
       cameras: this.enabledCameras(c).map((cam) => cam.id),
+      snapshotCameras: this.snapshotCameras(c),
       regions: cameraRegions(this.enabledCameras(c)),
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
@@ -200,6 +214,7 @@ export class Daemon {
     const api = apiRoutes({
       events: this.events,
       cameras: () => this.enabledCameras(this.config).map((cam) => ({ id: cam.id, status: this.statuses.get(cam.id) })),
+      latestSnapshot: (camera) => this.jpegs.latest(camera),
       onError: (e, path) => log.error({ path, err: e.message }, 'API request failed'),
     });
     // The console's credential guard first: it covers /api too.
@@ -392,6 +407,8 @@ export class Daemon {
         stallTimeoutMs: c.source.stall_timeout_s * 1000,
         stopTimeoutMs: c.source.stop_timeout_ms,
         backoff: { initialMs: c.source.reconnect_initial_ms, maxMs: c.source.reconnect_max_ms },
+        // The JPEG branch where anything can use it: kept snapshots, or the console's live view.
+        ...(camera.snapshots.enabled || c.http.console.enabled ? { snapshots: camera.snapshots } : {}),
       },
       { registry: this.registry, log: this.deps.log.child({ stage: 'source' }) },
     );
@@ -444,6 +461,12 @@ export class Daemon {
       runner.setRecognizer(recognizer, this.eventOptions(camera, runner.region));
     }
     this.runners.set(camera.id, { runners, camera });
+    this.jpegs.attach(camera.id, source);
+  }
+
+  /** The enabled cameras whose snapshots are enabled (retained snapshot topic, Home Assistant image). */
+  private snapshotCameras(c: Config): string[] {
+    return this.enabledCameras(c).filter((cam) => cam.snapshots.enabled).map((cam) => cam.id);
   }
 
   /** Every stream's runner of every camera. */
@@ -480,8 +503,10 @@ export class Daemon {
     if (changed) log.info({ camera, recognition: enabled ? 'ON' : 'OFF' }, enabled ? 'recognition resumed' : 'recognition paused; the camera keeps streaming');
   }
 
-  private publishEvent(event: ActionEvent): void {
-    this.events?.record(event, event.region);
+  private publishEvent(domainEvent: ActionEvent): void {
+    // Recorded first: the snapshot it may get is attached to its row.
+    this.events?.record(domainEvent, domainEvent.region);
+    const event = this.eventSnapshots.onEvent(domainEvent);
     this.console?.service?.event(event);
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
@@ -652,6 +677,7 @@ export class Daemon {
     for (const [id, { runners }] of leaving) {
       await Promise.all(runners.map((runner) => runner.stop()));
       this.runners.delete(id);
+      this.jpegs.detach(id);
       this.statuses.delete(id);
       for (const runner of runners) this.control?.forget(id, runner.region);
       log.info({ camera: id }, wanted.has(id) ? 'camera changed: restarting it' : 'camera removed');
@@ -661,6 +687,7 @@ export class Daemon {
       log.info({ camera: camera.id }, 'camera started');
     }
     this.sink?.setCameras([...wanted.keys()], cameraRegions([...wanted.values()]));
+    this.sink?.setSnapshotCameras(this.snapshotCameras(next));
     for (const id of wanted.keys()) this.sink?.publishRecognition(id, this.switches!.enabled(id));
     this.publishInfo();
   }
@@ -677,6 +704,7 @@ export class Daemon {
     return (this.stopped = this.serial(async () => {
       await Promise.all(this.allRunners().map((runner) => runner.stop()));
       this.runners.clear();
+      this.jpegs.close();
       const killed = await reapSourceChildren(this.config.source.stop_timeout_ms);
       if (killed > 0) this.deps.log.warn({ killed }, 'source children did not stop in time: killed');
       clearInterval(this.controlTimer);

@@ -85,6 +85,8 @@ export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores
         clip: { firstFrameAt: clip.firstFrameAt, lastFrameAt: clip.lastFrameAt, frames: clip.frames },
         top: topK(names, scores, o.topK),
         model: o.model,
+        // The daemon sets it where it keeps a JPEG for the occurrence.
+        snapshot: false,
       });
 
       const endCurrent = () => {

@@ -1,5 +1,6 @@
 // Home Assistant MQTT discovery: per camera, one device with
 // - a `switch` (recognition running or paused; its command topic is the daemon's command),
+// - an `image` (the latest event's snapshot) where the camera's snapshots are enabled,
 // and per stream (the whole camera, or each of its regions of interest):
 // - an `event` entity (fires when an action starts),
 // - an enum `sensor` (the current action, one of the labels or "none"),
@@ -50,6 +51,16 @@ function streamEntities(camera: string, region: string | null): Record<'event' |
   };
 }
 
+function imageEntity(camera: string): EntityIds {
+  return { component: 'image', objectId: `${discoveryId(camera)}_snapshot` };
+}
+
+/** The discovery config topic of a camera's snapshot image. */
+export function imageDiscoveryTopic(topics: SinkTopics, camera: string): string {
+  const e = imageEntity(camera);
+  return topics.discoveryConfig(e.component, e.objectId);
+}
+
 function activeEntity(camera: string, region: string | null, label: string): EntityIds {
   return { component: 'binary_sensor', objectId: `${streamId(camera, region)}_${discoveryId(label)}_active` };
 }
@@ -60,14 +71,15 @@ export function activeDiscoveryTopic(topics: SinkTopics, camera: string, region:
   return topics.discoveryConfig(e.component, e.objectId);
 }
 
-/** The discovery config topics owned by one camera with these streams and labels. */
-export function discoveryTopics(topics: SinkTopics, camera: string, labels: readonly string[], streams: Streams = [null]): string[] {
+/** The discovery config topics owned by one camera with these streams and labels (and its image, with snapshots). */
+export function discoveryTopics(topics: SinkTopics, camera: string, labels: readonly string[], streams: Streams = [null], snapshots = false): string[] {
   const s = switchEntity(camera);
   // In the order discoveryConfigs announces them.
   return [
     ...streams.flatMap((region) => Object.values(streamEntities(camera, region)).map((e) => topics.discoveryConfig(e.component, e.objectId))),
     topics.discoveryConfig(s.component, s.objectId),
     ...streams.flatMap((region) => labels.map((label) => activeDiscoveryTopic(topics, camera, region, label))),
+    ...(snapshots ? [imageDiscoveryTopic(topics, camera)] : []),
   ];
 }
 
@@ -88,7 +100,14 @@ export function currentActionOptions(labels: readonly string[]): string[] {
 }
 
 /** The retained config messages that announce one camera's device and its streams' entities. */
-export function discoveryConfigs(topics: SinkTopics, camera: string, labels: readonly string[], info: DeviceInfo = {}, streams: Streams = [null]): RetainedMessage[] {
+export function discoveryConfigs(
+  topics: SinkTopics,
+  camera: string,
+  labels: readonly string[],
+  info: DeviceInfo = {},
+  streams: Streams = [null],
+  snapshots = false,
+): RetainedMessage[] {
   const device = {
     identifiers: [`msta-edge_${topics.nodeId}_${discoveryId(camera)}`],
     name: `msta-edge ${camera}`,
@@ -164,5 +183,10 @@ export function discoveryConfigs(topics: SinkTopics, camera: string, labels: rea
       availability: [daemonOnline],
     }),
     ...streams.flatMap(activeConfigs),
+    // The raw JPEG bytes on the topic (no image_encoding), of the whole camera; the last one stays
+    // shown while the camera is down, so only the daemon must be online.
+    ...(snapshots
+      ? [config(imageEntity(camera), { name: 'Snapshot', image_topic: topics.snapshot(camera), content_type: 'image/jpeg', icon: 'mdi:camera', ...common, availability: [daemonOnline] })]
+      : []),
   ];
 }

@@ -50,6 +50,8 @@ export interface MqttSinkOptions {
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
   /** The configured cameras: their discovery entities are announced, and retained topics of others removed. */
   cameras: readonly string[];
+  /** Those whose snapshots are enabled: a retained `<base>/<camera>/snapshot` and a Home Assistant image each. */
+  snapshotCameras?: readonly string[];
   /**
    * Each camera's regions of interest (absent or [] for a camera without): a camera with regions
    * has state, events, active topics and entities per region instead of for the whole camera.
@@ -98,6 +100,10 @@ export interface MqttSink {
   publishRecognition(camera: string, enabled: boolean): void;
   /** The HTTP console's URL once it listens: Home Assistant's configuration_url (re-announced). */
   setConsoleUrl(url: string): void;
+  /** Retained binary JPEG on `<base>/<camera>/snapshot` (a camera with snapshots enabled); the latest is republished on every reconnect. */
+  publishSnapshot(camera: string, jpeg: Buffer): void;
+  /** The cameras whose snapshots are enabled now: the others' retained snapshots and image entities are removed. */
+  setSnapshotCameras(cameras: readonly string[]): void;
   /** `<base>/<camera>/scores` at QoS 0 when enabled and connected; otherwise skipped. */
   publishScores(scores: ClipTopScores): void;
   /** Retained `<base>/info`; the latest is republished on every reconnect. */
@@ -133,6 +139,9 @@ class MqttSinkImpl implements MqttSink {
   private readonly labels: CameraLabels;
   private outbox: Outbox | undefined;
   private info: BridgeInfo | undefined;
+  private snapshotCameras: Set<string>;
+  /** The latest JPEG per camera, republished on connect (a broker without persistence forgets retained messages). */
+  private readonly snapshots = new Map<string, Buffer>();
   private closing = false;
 
   constructor(private readonly options: MqttSinkOptions) {
@@ -153,16 +162,19 @@ class MqttSinkImpl implements MqttSink {
       log: options.log,
     });
     const publish = (m: RetainedMessage, kind: PublishKind): void => this.publishRetained(m, kind);
+    this.snapshotCameras = new Set(options.snapshotCameras ?? []);
     this.labels = new CameraLabels(options.labels, options.cameraLabels);
     const labelsOf = (camera: string): readonly string[] => this.labels.of(camera);
     this.discovery = options.homeAssistant
       ? new HomeAssistantDiscovery(
           { topics: this.topics, publish, cameras: () => this.retained.cameras, streams: (camera) => this.retained.streams(camera), labelsOf, log: this.logger() },
           options.version !== undefined ? { version: options.version } : {},
+          this.snapshotCameras,
         )
       : undefined;
+    const snapshotTopics = (camera: string): string[] => (this.snapshotCameras.has(camera) ? [this.topics.snapshot(camera)] : []);
     this.retained = new RetainedState(
-      { topics: this.topics, publish, extraTopics: (camera) => this.discovery?.topicsOf(camera) ?? [], labelsOf, log: this.logger() },
+      { topics: this.topics, publish, extraTopics: (camera) => [...(this.discovery?.topicsOf(camera) ?? []), ...snapshotTopics(camera)], labelsOf, log: this.logger() },
       options.cameras,
       options.regions,
     );
@@ -240,6 +252,25 @@ class MqttSinkImpl implements MqttSink {
     this.discovery?.setDeviceInfo({ ...(this.options.version !== undefined ? { version: this.options.version } : {}), configurationUrl: url });
   }
 
+  publishSnapshot(camera: string, jpeg: Buffer): void {
+    if (!this.snapshotCameras.has(camera)) return;
+    const topic = this.topics.snapshot(camera);
+    this.snapshots.set(camera, jpeg);
+    if (this.connected && !this.closing) this.publish(topic, jpeg, 1, true, 'snapshot');
+  }
+
+  setSnapshotCameras(cameras: readonly string[]): void {
+    const next = new Set(cameras);
+    for (const camera of this.snapshotCameras) {
+      if (next.has(camera)) continue;
+      this.snapshots.delete(camera);
+      // Cleared now if connected; otherwise the stale sweep on the next connect clears it.
+      this.publishRetained({ topic: this.topics.snapshot(camera), payload: '' }, 'snapshot');
+    }
+    this.snapshotCameras = next;
+    this.discovery?.setSnapshotCameras(next);
+  }
+
   publishScores(scores: ClipTopScores): void {
     if (this.options.publishScores !== true) return;
     const topic = this.topics.scores(scores.clip.camera, scores.clip.region);
@@ -296,7 +327,13 @@ class MqttSinkImpl implements MqttSink {
     if (this.info) this.publishInfo(this.info);
     this.discovery?.announceAll();
     this.retained.republish();
-    const filters = [this.topics.recognitionSetFilter, ...this.retained.sweepFilters(), ...(this.discovery?.filters() ?? [])];
+    for (const [camera, jpeg] of this.snapshots) if (this.retained.cameras.has(camera)) this.publish(this.topics.snapshot(camera), jpeg, 1, true, 'snapshot');
+    const filters = [
+      this.topics.recognitionSetFilter,
+      ...this.retained.sweepFilters(),
+      this.topics.retainedCameraFilter('snapshot'),
+      ...(this.discovery?.filters() ?? []),
+    ];
     this.connection.subscribe(filters, (err) =>
       this.logger().warn(`subscribe failed (${err.message}): commands, Home Assistant re-announce and stale topic cleanup are off until reconnect`),
     );
@@ -333,7 +370,7 @@ class MqttSinkImpl implements MqttSink {
     this.publish(message.topic, message.payload, 1, true, kind);
   }
 
-  private publish(topic: string, payload: string, qos: 0 | 1, retain: boolean, kind: PublishKind): void {
+  private publish(topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean, kind: PublishKind): void {
     this.connection.publish(topic, payload, qos, retain, (err) => {
       if (err) this.logger().warn(`publish to ${topic} failed: ${err.message}`);
       else this.metrics.published.inc({ kind });

@@ -49,6 +49,11 @@ const eventFields = {
   clip: z.strictObject({ first_frame_at: time, last_frame_at: time, frames: z.number().int().min(1) }),
   top: z.array(labelScore).describe('Best labels for the clip, best first'),
   model: z.strictObject({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  snapshot: z
+    .boolean()
+    .describe(
+      "Whether a JPEG of the occurrence's key frame was kept (the camera's snapshots.enabled): on <base>/<camera>/snapshot (retained) and, with the event history, at /api/events/<id>/snapshot.jpg",
+    ),
 };
 
 const event = z

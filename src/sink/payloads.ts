@@ -111,6 +111,7 @@ export function eventPayload(e: ActionEvent): EventPayload {
     clip: { first_frame_at: isoTime(e.clip.firstFrameAt), last_frame_at: isoTime(e.clip.lastFrameAt), frames: e.clip.frames },
     top: e.top.map(({ label, score }) => ({ label, score })),
     model: { name: e.model.name, sha256: e.model.sha256 },
+    snapshot: e.snapshot,
   };
   return e.type === 'end'
     ? { ...head, type: 'end', ...body, ended_at: isoTime(e.endedAt ?? e.clip.lastFrameAt), ...tail }

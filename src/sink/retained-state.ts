@@ -22,6 +22,7 @@ export interface RetainedStateDeps {
 
 export function kindOfTopic(topic: string): PublishKind {
   if (topic.endsWith('/config')) return 'discovery';
+  if (topic.endsWith('/snapshot')) return 'snapshot';
   return topic.endsWith('/status') ? 'status' : 'state';
 }
 

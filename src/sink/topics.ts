@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto';
 import { MstaError } from '../errors.js';
 
-export type DiscoveryComponent = 'event' | 'sensor' | 'binary_sensor' | 'switch';
+export type DiscoveryComponent = 'event' | 'sensor' | 'binary_sensor' | 'switch' | 'image';
 
 /** The retained per-camera leaves the stale sweep checks. */
-export type RetainedCameraLeaf = 'status' | 'state' | 'recognition';
+export type RetainedCameraLeaf = 'status' | 'state' | 'recognition' | 'snapshot';
 
 export interface SinkTopics {
   /** `<base>/status`: retained `online` / `offline` (the last will). */
@@ -21,6 +21,8 @@ export interface SinkTopics {
   events(camera: string, region?: string | null): string;
   state(camera: string, region?: string | null): string;
   scores(camera: string, region?: string | null): string;
+  /** `<base>/<camera>/snapshot`: retained, the binary JPEG of the latest event's key frame (snapshots enabled). */
+  snapshot(camera: string): string;
   /** `<stream>/active/<label>`: retained `ON` while the label's action is going on, `OFF` otherwise. */
   active(camera: string, label: string, region?: string | null): string;
   /** Filter matching every camera's active topics: `<base>/+/active/+`. */
@@ -105,6 +107,7 @@ export function sinkTopics(baseTopic = 'msta', discoveryPrefix = 'homeassistant'
     events: (id, region) => stream(id, region, 'events'),
     state: (id, region) => stream(id, region, 'state'),
     scores: (id, region) => stream(id, region, 'scores'),
+    snapshot: (id) => stream(id, null, 'snapshot'),
     active: (id, label, region) => stream(id, region, `active/${labelLevel(label)}`),
     activeFilter: `${baseTopic}/+/active/+`,
     regionRetainedFilter: (leaf) => `${baseTopic}/+/regions/+/${leaf === 'active' ? 'active/+' : leaf}`,
