@@ -68,6 +68,10 @@ const cases: Case[] = [
   { name: 'label YAML syntax error', files: { 'l.yaml': '- name: [waving\n' }, config: yaml('labels:\n  files: [l.yaml]\n'), says: /l\.yaml:\d+: not valid YAML/ },
   { name: 'label YAML alias bomb', files: { 'l.yaml': 'template: &a "{}"\nactions: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n' }, config: yaml('labels:\n  files: [l.yaml]\n'), says: /l\.yaml:1: not valid YAML: Excessive alias count/ },
   { name: 'template without {}', config: yaml('labels:\n  template: a video\n  actions: [waving]\n'), says: /labels\.template: must contain \{\}/ },
+  // Where run writes: the spool and the event database.
+  { name: 'spool dir is a file', files: { 'spool': 'x' }, config: yaml('mqtt:\n  spool:\n    dir: spool/q\n'), says: /mqtt\.spool\.dir: .*spool is not a directory/ },
+  { name: 'events.path is a directory', files: { 'events.db/.keep': '' }, config: yaml('events:\n  path: events.db\n'), says: /events\.path: .*events\.db is a directory, not a database file/ },
+  { name: 'events folder under a file', files: { 'a-file': 'x' }, config: yaml('events:\n  path: a-file/history/events.db\n'), says: /events\.path: .*a-file is not a directory/ },
   // Model bundles.
   { name: 'bundle folder missing', config: withBundle('{dir}/nowhere'), says: /model\.bundle: .*nowhere\/bundle\.json: no bundle\.json/ },
   { name: 'bundle.json not JSON', files: { 'b/bundle.json': '{ nope' }, config: withBundle('{dir}/b'), says: /model\.bundle: .*b\/bundle\.json: not valid JSON/ },

@@ -190,4 +190,5 @@ test("check-config exits 2 naming the camera's block: its own label file, and it
   writeFileSync(values, 'cameras:\n  - id: hall\n    url: test://smpte\n    recognition:\n      start: 0.8\n      min_clips: 3\n    labels:\n      files: [ok.txt]\n');
   const ok = await runCliProcess(['check-config', '--config', values]);
   assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /ok, 1 camera\(s\): hall \(test:\/\/smpte, 1 label\(s\) of its own\)/);
 });

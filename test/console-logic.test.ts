@@ -66,7 +66,7 @@ test('phrases: checked, embedded once, the cache bounded, new ones rate-limited 
     return Float32Array.of(p.length);
   };
   let now = 0;
-  const book = new PhraseBook(() => embed, { maxChars: 40, perMinute: 2 }, registerConsoleMetrics(registry), 2, () => now);
+  const book = new PhraseBook(() => ({ key: 'a video of {}.', embed }), { maxChars: 40, perMinute: 2 }, registerConsoleMetrics(registry), 2, () => now);
   const a = await book.resolve('c1', ' waving ');
   assert.ok(a.ok && a.phrase === 'waving' && !a.cached && a.embedding[0] === 6);
   const again = await book.resolve('c2', 'waving');
@@ -89,6 +89,27 @@ test('phrases: checked, embedded once, the cache bounded, new ones rate-limited 
   const loading = new PhraseBook(() => undefined, { maxChars: 40, perMinute: 2 }, registerConsoleMetrics(new Registry()));
   const early = await loading.resolve('c1', 'waving');
   assert.ok(!early.ok && /still loading/.test(early.error));
+});
+
+test('phrases are kept per embedder key: a camera with its own template (or a swapped model) embeds anew, cameras sharing one share the cache', async () => {
+  const embedded: string[] = [];
+  const templates: Record<string, string> = { hall: 'a video of {}.', porch: 'a video of {}.', bed: 'a photo of a person {}.' };
+  const book = new PhraseBook(
+    (camera) => {
+      const template = templates[camera ?? 'hall']!;
+      return { key: template, embed: async (p: string) => (embedded.push(template.replace('{}', p)), Float32Array.of(template.length)) };
+    },
+    { maxChars: 40, perMinute: 10 },
+    registerConsoleMetrics(new Registry()),
+  );
+  const hall = await book.resolve('c1', 'waving', 'hall');
+  const porch = await book.resolve('c1', 'waving', 'porch');
+  const bed = await book.resolve('c1', 'waving', 'bed');
+  const none = await book.resolve('c1', 'waving');
+  assert.ok(hall.ok && porch.ok && bed.ok && none.ok);
+  assert.ok(porch.cached && none.cached && !bed.cached);
+  assert.deepEqual(embedded, ['a video of waving.', 'a photo of a person waving.']);
+  assert.notEqual(bed.embedding[0], hall.embedding[0]);
 });
 
 test('latency window: nearest-rank quantiles over the last N values', () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Registry } from 'prom-client';
-import { discoveryTopics } from '../src/sink/discovery.js';
+import { activeDiscoveryTopic, discoveryTopics } from '../src/sink/discovery.js';
 import { createMqttSink, type MqttSink, type MqttSinkOptions } from '../src/sink/mqtt-sink.js';
 import type { RecognitionCommand } from '../src/types.js';
 import { sinkTopics } from '../src/sink/topics.js';
@@ -262,6 +262,39 @@ test('a label gone on reload: its binary sensors and active topics are emptied; 
     assert.ok(retained.has(ALL('cam1', ['clapping']).at(-1)!), 'the new label announced');
     const sensor = JSON.parse(retained.get(CONFIG.cam1[1]!)!) as { options: string[] };
     assert.deepEqual(sensor.options, ['waving hand', 'clapping', 'none']);
+  } finally {
+    await sink.close(1000);
+    await sub.close();
+  }
+});
+
+test('per-camera labels: each camera\'s entities and active topics have its own labels; a change to one camera\'s labels touches only that camera', { skip }, async () => {
+  await clearRetained();
+  const sink = makeSink(['cam1', 'cam2'], new Registry(), { labels: LABELS }, { cameraLabels: { cam2: { labels: ['clapping', 'nothing happening'], background: 'nothing happening' } } });
+  const sub = await subscriber(broker.url, ['homeassistant/#', 'msta/#']);
+  try {
+    await sink.start();
+    for (const topic of [...ALL('cam1'), ...ALL('cam2', ['clapping'])]) await sub.waitFor((m) => m.topic === topic && m.payload !== '', 5000, topic);
+    await sub.waitFor((m) => m.topic === 'msta/cam2/active/clapping' && m.payload === 'OFF', 5000, 'cam2 active topic');
+    let retained = await retainedNow('#');
+    const types = (camera: 'cam1' | 'cam2') => (JSON.parse(retained.get(CONFIG[camera][0]!)!) as { event_types: string[] }).event_types;
+    assert.deepEqual(types('cam1'), LABELS);
+    assert.deepEqual(types('cam2'), ['clapping'], 'its own labels, without the background');
+    assert.deepEqual((JSON.parse(retained.get(CONFIG.cam2[1]!)!) as { options: string[] }).options, ['clapping', 'none']);
+    assert.deepEqual([...retained.keys()].filter((t) => t.startsWith('msta/cam2/active/')), ['msta/cam2/active/clapping']);
+    assert.ok(!retained.has(activeDiscoveryTopic(sinkTopics(), 'cam2', null, LABELS[0]!)), 'no binary sensor for a label cam2 does not have');
+
+    // cam2 gets another label; cam1's labels stay as they were: only cam2 is announced again.
+    const mark = sub.messages.length;
+    sink.updateLabels({ labels: LABELS }, { cam2: { labels: ['waving hand', 'nothing happening'], background: 'nothing happening' } });
+    for (const topic of [activeDiscoveryTopic(sinkTopics(), 'cam2', null, 'clapping'), 'msta/cam2/active/clapping']) {
+      await sub.waitFor((m) => m.topic === topic && m.payload === '' && sub.messages.indexOf(m) >= mark, 5000, `${topic} emptied`);
+    }
+    await sub.waitFor((m) => m.topic === 'msta/cam2/active/waving hand' && m.payload === 'OFF', 5000, 'the new label OFF');
+    await sub.waitFor((m) => m.topic === ALL('cam2', ['waving hand']).at(-1) && sub.messages.indexOf(m) >= mark, 5000, 'cam2 re-announced');
+    retained = await retainedNow('#');
+    assert.deepEqual(types('cam2'), ['waving hand']);
+    assert.deepEqual(sub.messages.slice(mark).filter((m) => m.topic.includes('/cam1')).map((m) => m.topic), [], 'cam1 untouched');
   } finally {
     await sink.close(1000);
     await sub.close();

@@ -66,7 +66,12 @@ export function consoleRoutes(deps: ConsoleRouteDeps): Routes {
         json(res, 400, { error: 'give the phrase as ?text=', parameter: 'text' });
         return true;
       }
-      deps.service.phrases.resolve(clientOf(req), text).then((a) => (a.ok ? json(res, 200, { phrase: a.phrase, cached: a.cached }) : json(res, a.status, { error: a.error, parameter: 'text' })));
+      const camera = url.searchParams.get('camera') ?? undefined;
+      if (camera !== undefined && !deps.cameraIds().includes(camera)) {
+        json(res, 400, { error: `no camera "${camera}" (cameras: ${deps.cameraIds().join(', ') || 'none'})`, parameter: 'camera' });
+        return true;
+      }
+      deps.service.phrases.resolve(clientOf(req), text, camera).then((a) => (a.ok ? json(res, 200, { phrase: a.phrase, cached: a.cached }) : json(res, a.status, { error: a.error, parameter: 'text' })));
       return true;
     }
     if (path === '/api/live') {
@@ -94,7 +99,7 @@ async function openLive(deps: ConsoleRouteDeps, req: IncomingMessage, res: Serve
   }
   const phrases: Phrase[] = [];
   for (const text of texts) {
-    const a = await deps.service.phrases.resolve(clientOf(req), text);
+    const a = await deps.service.phrases.resolve(clientOf(req), text, camera);
     if (!a.ok) {
       json(res, a.status, { error: `phrase ${JSON.stringify(text.slice(0, 40))}: ${a.error}`, parameter: 'phrase' });
       return;

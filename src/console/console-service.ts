@@ -8,7 +8,7 @@ import type { ConsoleMetrics } from './console-metrics.js';
 import type { CameraCard, CameraStats, ClipMessage, ConsoleState, PlaygroundConfig, SystemStats } from './console-types.js';
 import { LatencyWindow } from './latency-window.js';
 import { LiveFeed, type LiveClient, type LiveMessage, type Phrase } from './live-feed.js';
-import { PhraseBook } from './phrase-book.js';
+import { PhraseBook, type PhraseEmbedder } from './phrase-book.js';
 
 export interface ConsoleOptions {
   max_clients: number;
@@ -31,7 +31,7 @@ export interface ConsoleServiceDeps {
   /** A phrase's score on a camera's clip, as if it were added to that camera's labels. */
   scorePhrase(camera: string, embedding: Float32Array, phrase: Float32Array): number;
   /** The text model, once loaded. */
-  embedPhrase(): ((phrase: string) => Promise<Float32Array>) | undefined;
+  embedPhrase(camera?: string): PhraseEmbedder | undefined;
   /** An event as the live feed sends it: the MQTT event payload (built by the sink, one format for both). */
   eventMessage(event: ActionEvent): unknown;
   stateEveryMs?: number;
@@ -55,7 +55,7 @@ export class ConsoleService {
   constructor(private readonly deps: ConsoleServiceDeps) {
     const o = deps.options;
     this.feed = new LiveFeed({ maxClients: o.max_clients, maxBufferedBytes: o.max_buffered_bytes }, deps.metrics, deps.log);
-    this.phrases = new PhraseBook(deps.embedPhrase, { maxChars: o.max_phrase_chars, perMinute: o.phrases_per_minute }, deps.metrics);
+    this.phrases = new PhraseBook((camera) => deps.embedPhrase(camera), { maxChars: o.max_phrase_chars, perMinute: o.phrases_per_minute }, deps.metrics);
     this.timer = setInterval(() => void this.tick(), deps.stateEveryMs ?? 1000);
     this.timer.unref();
   }

@@ -19,6 +19,12 @@ export function phraseProblem(text: string, maxChars: number): string | undefine
   return undefined;
 }
 
+/** How a camera's phrases are embedded: `key` names the way (its labels' template), so cameras sharing it share the cache. */
+export interface PhraseEmbedder {
+  key: string;
+  embed(phrase: string): Promise<Float32Array>;
+}
+
 export type PhraseAnswer =
   | { ok: true; phrase: string; embedding: Float32Array; cached: boolean }
   | { ok: false; status: 400 | 429 | 500; error: string };
@@ -28,8 +34,8 @@ export class PhraseBook {
   private readonly limit: RateLimit;
 
   constructor(
-    /** The text model: a phrase -> its L2-normalised embedding (undefined until the model is loaded). */
-    private readonly embed: () => ((phrase: string) => Promise<Float32Array>) | undefined,
+    /** The text model for a camera's phrases (the global labels' without one); undefined until the model is loaded. */
+    private readonly embedder: (camera?: string) => PhraseEmbedder | undefined,
     private readonly limits: PhraseLimits,
     private readonly metrics: ConsoleMetrics,
     private readonly capacity = 256,
@@ -38,32 +44,36 @@ export class PhraseBook {
     this.limit = new RateLimit(limits.perMinute);
   }
 
-  /** The phrase's embedding for `client`; a phrase not yet embedded costs one of its tokens. */
-  async resolve(client: string, text: string): Promise<PhraseAnswer> {
+  /**
+   * The phrase's embedding for `client`, as a label of `camera` would be embedded; a phrase not yet
+   * embedded that way costs one of the client's tokens.
+   */
+  async resolve(client: string, text: string, camera?: string): Promise<PhraseAnswer> {
     const problem = phraseProblem(text, this.limits.maxChars);
     if (problem !== undefined) {
       this.metrics.phrase('invalid');
       return { ok: false, status: 400, error: problem };
     }
     const phrase = text.trim();
-    const known = this.cache.get(phrase);
+    const embedder = this.embedder(camera);
+    if (!embedder) return { ok: false, status: 500, error: 'the model is still loading' };
+    const key = `${embedder.key}\n${phrase}`;
+    const known = this.cache.get(key);
     if (known) {
-      this.cache.delete(phrase);
-      this.cache.set(phrase, known);
+      this.cache.delete(key);
+      this.cache.set(key, known);
       this.metrics.phrase('cached');
       return known.then(
         (embedding) => ({ ok: true, phrase, embedding, cached: true }),
         (e: unknown) => ({ ok: false, status: 500, error: `embedding failed: ${(e as Error).message}` }),
       );
     }
-    const embed = this.embed();
-    if (!embed) return { ok: false, status: 500, error: 'the model is still loading' };
     if (!this.limit.take(client, this.now())) {
       this.metrics.phrase('rate_limited');
       return { ok: false, status: 429, error: `more than ${this.limits.perMinute} new phrases a minute from this client: wait a little` };
     }
-    const pending = embed(phrase);
-    this.cache.set(phrase, pending);
+    const pending = embedder.embed(phrase);
+    this.cache.set(key, pending);
     if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
     try {
       const embedding = await pending;
@@ -71,7 +81,7 @@ export class PhraseBook {
       return { ok: true, phrase, embedding, cached: false };
     } catch (e) {
       // Not kept: the next try embeds it again.
-      this.cache.delete(phrase);
+      this.cache.delete(key);
       this.metrics.phrase('failed');
       return { ok: false, status: 500, error: `embedding failed: ${(e as Error).message}` };
     }

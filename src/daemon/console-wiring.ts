@@ -143,13 +143,13 @@ export function wireConsole(deps: ConsoleWiringDeps): { routes: Routes; service:
       return scores[scores.length - 1]!;
     },
     eventMessage: (event) => eventPayload(event),
-    embedPhrase() {
+    embedPhrase(camera) {
       const model = deps.model();
       const tokenizer = deps.tokenizer();
-      const r = deps.recognizer();
+      const r = deps.recognizer(camera);
       if (!model || !tokenizer || !r) return undefined;
       const m = model.bundle.manifest;
-      return async (phrase) => {
+      const embed = async (phrase: string): Promise<Float32Array> => {
         // As a label of that name would be: the set's template, the label rules, its prompt(s) averaged.
         const set = buildLabelSet(r.set.template, inlineActions([phrase], 'playground phrase'));
         const { embeddings } = await embedPrompts(set.labels[0]!.prompts, {
@@ -161,6 +161,8 @@ export function wireConsole(deps: ConsoleWiringDeps): { routes: Routes; service:
         });
         return labelEmbeddings(set, embeddings, m.embed_dim);
       };
+      // Kept per model and template: a swapped model, or a camera's own template, embeds anew.
+      return { key: `${model.bundle.sha256}\n${r.set.template}`, embed };
     },
   });
   const routes = consoleRoutes({ service, files: readPageFiles(), cameraIds: deps.cameraIds, maxPhrases: http.console.max_phrases });

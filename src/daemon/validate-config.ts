@@ -4,6 +4,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
@@ -116,6 +117,49 @@ function mediaIssues(config: Config): ConfigIssue[] {
   });
 }
 
+/**
+ * Why `dir` could not be used as a folder this process writes in, without creating anything: it
+ * (or, where it does not exist yet, the nearest folder above it, in which it would be created) must
+ * be a writable directory.
+ */
+function writableDirProblem(dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    try {
+      if (!statSync(at).isDirectory()) return `${at} is not a directory`;
+    } catch (e) {
+      // Absent, or under a file (ENOTDIR): the folder above says why.
+      if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '') && dirname(at) !== at) continue;
+      return `${at}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
+    try {
+      accessSync(at, constants.W_OK | constants.X_OK);
+      return undefined;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'EROFS' ? 'on a read-only file system' : 'not writable by this user';
+      return `${at}${at === dir ? '' : ` (where ${dir} would be created)`}: ${why} (${code ?? (e as Error).message})`;
+    }
+  }
+}
+
+/** The spool folder and the event database's folder can be written (run would fail at start). */
+function storageIssues(config: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const spool = writableDirProblem(config.mqtt.spool.dir);
+  if (spool !== undefined) issues.push({ path: ['mqtt', 'spool', 'dir'], message: spool });
+  if (config.events.enabled) {
+    let isDir = false;
+    try {
+      isDir = statSync(config.events.path).isDirectory();
+    } catch {
+      // Absent: it is created.
+    }
+    const problem = isDir ? `${config.events.path} is a directory, not a database file` : writableDirProblem(dirname(config.events.path));
+    if (problem !== undefined) issues.push({ path: ['events', 'path'], message: problem });
+  }
+  return issues;
+}
+
 /** A label or bundle error, as an issue at the config key that led to it. */
 function asIssue(path: (string | number)[], e: unknown): ConfigIssue {
   if (isMstaError(e)) return { path, message: e.message };
@@ -165,6 +209,7 @@ export async function prepareConfig(input: Config, origin: string, options: Prep
     });
   }
   issues.push(...mediaIssues(config));
+  issues.push(...storageIssues(config));
   if (config.mqtt.tls) issues.push(...tlsIssues(config.mqtt.tls));
   issues.push(...(await listenIssues(config.http.listen)));
   issues.push(...authIssues(config.http));

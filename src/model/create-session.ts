@@ -2,6 +2,7 @@
 // libraries are missing (even for ['cuda','cpu']), so each provider is tried on its own.
 import * as ort from 'onnxruntime-node';
 import { MstaError } from '../errors.js';
+import { sha256File } from './read-bundle.js';
 
 export const PROVIDERS = ['tensorrt', 'cuda', 'cpu'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -42,6 +43,14 @@ export function checkProviders(providers: string[]): Provider[] {
   return providers as Provider[];
 }
 
+/** The file is still the one bundle.json pinned (BUNDLE_HASH_MISMATCH otherwise). */
+async function checkPinned(path: string, expected: string): Promise<void> {
+  const found = await sha256File(path);
+  if (found !== expected) {
+    throw new MstaError('BUNDLE_HASH_MISMATCH', `sha256 expected ${expected} (bundle.json when loaded), found ${found}: the file changed since; SIGHUP loads the bundle as it is now`, { where: path });
+  }
+}
+
 /**
  * Opens a graph with the first provider that works; reports each one that did not. `cpuPath`: the
  * graph the CPU provider opens instead (a bundle's int8 variant: GPU providers keep float).
@@ -50,12 +59,19 @@ export async function createSession(
   path: string,
   options: SessionOptions,
   cpuPath?: string,
+  sha256?: Record<string, string>,
 ): Promise<{ session: ort.InferenceSession; provider: Provider; fallbacks: Fallback[] }> {
   const fallbacks: Fallback[] = [];
   let lastError: unknown;
+  const verified = new Set<string>();
   for (const provider of checkProviders(options.providers)) {
+    const file = provider === 'cpu' && cpuPath ? cpuPath : path;
+    if (sha256?.[file] !== undefined && !verified.has(file)) {
+      await checkPinned(file, sha256[file]);
+      verified.add(file);
+    }
     try {
-      const session = await ort.InferenceSession.create(provider === 'cpu' && cpuPath ? cpuPath : path, {
+      const session = await ort.InferenceSession.create(file, {
         executionProviders: [providerConfig(provider, options)],
         intraOpNumThreads: options.intraOpThreads,
         interOpNumThreads: options.interOpThreads,

@@ -40,9 +40,9 @@ async function handle(request: WorkerRequest): Promise<void> {
   switch (request.kind) {
     case 'init': {
       clipShape = request.clipShape;
-      const v = await createSession(request.videoPath, request.session, request.cpuVideoPath);
+      const v = await createSession(request.videoPath, request.session, request.cpuVideoPath, request.sha256);
       // The text graph is small and runs once at start-up: the video graph's provider serves it.
-      const t = await createSession(request.textPath, { ...request.session, providers: [v.provider, ...request.session.providers.filter((p) => p !== v.provider)] });
+      const t = await createSession(request.textPath, { ...request.session, providers: [v.provider, ...request.session.providers.filter((p) => p !== v.provider)] }, undefined, request.sha256);
       checkGraph(request.videoPath, signature(v.session), request.expected.video);
       checkGraph(request.textPath, signature(t.session), request.expected.text);
       video = v.session;

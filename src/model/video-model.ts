@@ -3,6 +3,7 @@
 // ones run; a worker that dies or hangs is replaced by a fresh one, warmed up; a worker that cannot
 // be replaced makes the model fatal (the daemon exits non-zero and systemd restarts it).
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -97,6 +98,9 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     session: { providers: options.providers, intraOpThreads: session.intraOpThreads, interOpThreads: options.interOpThreads, spinning: session.spinning, tensorrt: options.tensorrt },
     clipShape: [m.frames, m.height, m.width, 3],
     expected: expectedSignatures(m),
+    // Every worker (a replacement too) opens the files bundle.json pinned, or none: files replaced
+    // in the bundle directory are a new model, loaded by a reload (SIGHUP), never by a worker.
+    sha256: Object.fromEntries(Object.entries(m.files).map(([name, sha]) => [join(bundle.dir, name), sha])),
   };
 
   let closed = false;

@@ -15,6 +15,8 @@ export interface InitRequest {
   clipShape: [number, number, number, number];
   /** What bundle.json promises; checked before the warm-up run. */
   expected: ReturnType<typeof expectedSignatures>;
+  /** sha256 of each graph file by path (bundle.json's), checked before the file is opened. */
+  sha256: Record<string, string>;
 }
 
 export interface VideoRequest {

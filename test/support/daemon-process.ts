@@ -73,8 +73,11 @@ export class DaemonProcess {
     return this.lines.filter((l) => typeof l.event === 'object' && l.event !== null && !('err' in l)).map((l) => l.event as LoggedEvent);
   }
 
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  /** `signal`, then SIGKILL if the daemon has not exited after killAfterMs: a wedged daemon must not outlive its test. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 60_000): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), killAfterMs);
     await this.exited;
+    clearTimeout(timer);
   }
 }

@@ -16,8 +16,13 @@ export const checkConfigCommand: Command = {
     const { values } = parseCommandArgs('check-config', argv, OPTIONS);
     if (!values.config) throw new MstaError('CLI_USAGE', '--config FILE is required', { where: 'check-config' });
     // The same checks as run, so "ok" means run accepts it (nothing is connected to).
-    const { config, bundle, labelSet } = await prepareConfig(loadConfigFile(values.config), values.config);
-    const cameras = config.cameras.map((c) => `${c.id} (${redactUrl(c.url ?? '')})`);
+    const { config, bundle, labelSet, cameraLabelSets } = await prepareConfig(loadConfigFile(values.config), values.config);
+    // A camera with labels of its own says how many it watches for.
+    const own = (id: string): string => {
+      const set = cameraLabelSets.get(id);
+      return set && set !== labelSet ? `, ${set.labels.length} label(s) of its own` : '';
+    };
+    const cameras = config.cameras.map((c) => `${c.id} (${redactUrl(c.url ?? '')}${own(c.id)})`);
     process.stdout.write(
       `${values.config}: ok, ${config.cameras.length} camera(s)${cameras.length ? `: ${cameras.join(', ')}` : ''}; ` +
         `model ${bundle.manifest.name}; ${labelSet.labels.length} label(s)\n`,
