@@ -22,7 +22,7 @@ test('the description: the JPEG branch leaves the whole-frame tee, rate before t
   assert.match(main!, /framerate=8\/1 ! tee name=t t\. ! queue .*aspectratiocrop.* ! appsink name=frames_0 .*sync=true/);
   assert.equal(
     `t. ! videorate${branch}`,
-    't. ! videorate drop-only=true max-rate=2 ! valve name=snapshot_valve drop=true ! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 ! videoscale ! videoconvert ! video/x-raw,width=[1,640],pixel-aspect-ratio=1/1 ! jpegenc quality=80 ! appsink name=snapshots max-buffers=1 drop=true sync=true async=false enable-last-sample=false',
+    't. ! videorate drop-only=true max-rate=2 ! valve name=snapshot_valve drop=true drop-mode=forward-sticky-events ! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 ! videoscale ! videoconvert ! video/x-raw,width=[1,640],pixel-aspect-ratio=1/1 ! jpegenc quality=80 ! appsink name=snapshots max-buffers=1 drop=true sync=true async=false enable-last-sample=false',
   );
   // A file played at its own rate: the frames' queue holds the decoder back (a leaky one would let it race through the file).
   const paced = buildPipelineDescription(parseSourceUrl('/media/clip.mp4'), { ...o, realtime: true }, () => false);
@@ -114,4 +114,17 @@ test('a 432x240 file played at its rate: frames at the sampling rate beside JPEG
   } finally {
     w.stop();
   }
+});
+
+test('a file with the branch shut still ends: the end of stream passes the valve', { timeout: 60_000, skip: existsSync(CLIP) ? false : `needs ${CLIP}` }, async () => {
+  const source = cameraSource({ camera: 'file', url: `file://${CLIP}`, width: 32, height: 24, sampleIntervalMs: 100, snapshots: { enabled: false, width: 320, quality: 80, fps: 5 } });
+  const statuses: string[] = [];
+  source.status.subscribe((s) => statuses.push(`${s.state}${s.reason ? ` (${s.reason})` : ''}`));
+  let frames = 0;
+  let snaps = 0;
+  source.snapshots.subscribe(() => snaps++);
+  await new Promise<void>((done, fail) => source.frames.subscribe({ next: () => frames++, complete: done, error: fail }));
+  assert.ok(frames >= 15, `${frames} frames of a 2 s file at 1 per 100 ms`);
+  assert.equal(snaps, 0);
+  assert.equal(statuses.at(-1), 'offline (end of stream)');
 });
