@@ -128,3 +128,18 @@ test('a file with the branch shut still ends: the end of stream passes the valve
   assert.equal(snaps, 0);
   assert.equal(statuses.at(-1), 'offline (end of stream)');
 });
+
+test('with regions, the JPEG is still the whole camera frame (taken before any region crop)', { timeout: 60_000 }, async () => {
+  const streams = [{ region: 'left', rect: { x: 0, y: 0, width: 0.25, height: 1 }, fit: 'letterbox' as const, masks: [] }];
+  const source = cameraSource({ camera: 'regions', url: 'test://green?fps=30', width: 32, height: 24, streams, snapshots: { enabled: true, width: 320, quality: 80, fps: 5 } });
+  const w = watch(source);
+  try {
+    await until('a JPEG and frames of the region', 20_000, () => w.snaps.length >= 1 && w.frames() >= 5);
+    const info = jpegInfo(w.snaps[0]!.jpeg);
+    assert.deepEqual([info.width, info.height], [320, 240], "the whole 640x480 frame's aspect, not the quarter-wide region's");
+    const [r, g, b] = jpegMeanRgb(w.snaps[0]!.jpeg);
+    assert.ok(g > 200 && r < 60 && b < 60, `green, mean RGB ${[r, g, b].map(Math.round).join(',')}`);
+  } finally {
+    w.stop();
+  }
+});
