@@ -87,6 +87,7 @@ function writeConfig(file: string, mqttUrl: string, cameraUrl: string, withLeft 
 }
 
 interface EventPayload {
+  id: string;
   type: string;
   top: unknown[];
   label: string;
@@ -146,6 +147,15 @@ test('an action off-centre in a 16:9 camera is recognised in the region that hol
     assert.deepEqual(leftEvents.map((e) => e.label), [], 'nothing recognised in the empty region');
     assert.ok(!centreEvents.some((e) => e.label === ACTION), `crop: center missed it (${centreEvents.map((e) => e.label).join(', ')})`);
     assert.equal(sub.on('msta/wide/events').length, 0, 'a camera with regions publishes per region only');
+
+    // The event history keeps the region (events are written every events.flush_ms).
+    const deadlineApi = Date.now() + 10_000;
+    let stored: Array<{ id: string; region: string | null }> = [];
+    while (!stored.some((e) => e.id === event.id) && Date.now() < deadlineApi) {
+      stored = ((await (await fetch(`http://${address}/api/events?camera=wide`)).json()) as { events: typeof stored }).events;
+      if (!stored.some((e) => e.id === event.id)) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(stored.find((e) => e.id === event.id)?.region, 'right', '/api/events carries the region');
 
     // SIGHUP without the left region: its entities and retained topics go, the right one stays.
     const hup = sub.messages.length;
