@@ -45,7 +45,7 @@ let running = true;
 const latencies: number[] = [];
 async function camera(id: number): Promise<void> {
   for (let seq = 0; running; seq++) {
-    const clip: Clip = { camera: `cam${id}`, seq, frames: m.frames, height: m.height, width: m.width, data: template.slice(), firstFrameAt: 0, lastFrameAt: 0 };
+    const clip: Clip = { camera: `cam${id}`, region: null, seq, frames: m.frames, height: m.height, width: m.width, data: template.slice(), firstFrameAt: 0, lastFrameAt: 0 };
     const started = performance.now();
     await model.embedClip(clip);
     latencies.push(performance.now() - started);

@@ -37,10 +37,10 @@ function events(n: number, t0: number): ActionEvent[] {
     for (const [k, type] of (['start', 'update', 'update', 'end'] as const).entries()) {
       const at = started + 1000 * (k + 1);
       out.push({
-        id: `occ-${t0}-${i}`, type, camera, label, score: 0.6 + 0.1 * k, topScore: 0.6 + 0.1 * k,
+        id: `occ-${t0}-${i}`, type, camera, region: null, label, score: 0.6 + 0.1 * k, topScore: 0.6 + 0.1 * k,
         startedAt: started, endedAt: type === 'end' ? at : null,
         clip: { firstFrameAt: at - 1000, lastFrameAt: at, frames: 8 },
-        top: [{ label, score: 0.6 }, { label: 'nothing happening', score: 0.2 }, { label: 'walking', score: 0.1 }], model: { name: 'msta-b16', sha256: 'ab'.repeat(32) },
+        top: [{ label, score: 0.6 }, { label: 'nothing happening', score: 0.2 }, { label: 'walking', score: 0.1 }], model: { name: 'msta-b16', sha256: 'ab'.repeat(32) }, snapshot: false,
       });
     }
   }

@@ -125,7 +125,7 @@ async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings
     // a new one whenever one is back.
     const submit = (): void => {
       inFlight++;
-      stream.submit({ camera: `cam${i}`, seq: seq++, frames: m.frames, height: m.height, width: m.width, data: template.slice(), firstFrameAt: 0, lastFrameAt: 0 } satisfies Clip);
+      stream.submit({ camera: `cam${i}`, region: null, seq: seq++, frames: m.frames, height: m.height, width: m.width, data: template.slice(), firstFrameAt: 0, lastFrameAt: 0 } satisfies Clip);
     };
     return { submit, end: () => stream.end() };
   });

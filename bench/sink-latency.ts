@@ -29,8 +29,8 @@ const INTERVAL = Number(values['interval-ms']);
 function event(n: number): ActionEvent {
   const at = Date.now();
   return {
-    id: `b-${n}`, type: 'update', camera: 'cam1', label: 'falling down', score: 0.8, topScore: 0.8, startedAt: at, endedAt: null,
-    clip: { firstFrameAt: at, lastFrameAt: at, frames: 8 }, top: [{ label: 'falling down', score: 0.8 }], model: { name: 'bench', sha256: '0'.repeat(64) },
+    id: `b-${n}`, type: 'update', camera: 'cam1', region: null, label: 'falling down', score: 0.8, topScore: 0.8, startedAt: at, endedAt: null,
+    clip: { firstFrameAt: at, lastFrameAt: at, frames: 8 }, top: [{ label: 'falling down', score: 0.8 }], model: { name: 'bench', sha256: '0'.repeat(64) }, snapshot: false,
   };
 }
 

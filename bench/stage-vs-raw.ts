@@ -44,7 +44,7 @@ async function rawRate(): Promise<number> {
 async function stageRate(): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < runs; i++) {
-    await stage.embedClip({ camera: 'c', seq: i, frames: m.frames, height: m.height, width: m.width, data: template.slice(), firstFrameAt: 0, lastFrameAt: 0 });
+    await stage.embedClip({ camera: 'c', region: null, seq: i, frames: m.frames, height: m.height, width: m.width, data: template.slice(), firstFrameAt: 0, lastFrameAt: 0 });
   }
   return runs / ((performance.now() - started) / 1000);
 }

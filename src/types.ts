@@ -16,6 +16,17 @@ export interface Frame {
   data: Uint8Array;
 }
 
+/** A JPEG of a camera's whole frame, encoded in the source's pipeline (snapshots). */
+export interface Snapshot {
+  camera: string;
+  /** Capture time, epoch ms, on the same clock as the frames'. */
+  capturedAt: number;
+  width: number;
+  height: number;
+  /** A JPEG file (baseline, as GStreamer's jpegenc writes it). */
+  jpeg: Buffer;
+}
+
 export type CameraState = 'connecting' | 'streaming' | 'stalled' | 'offline';
 
 /**
@@ -38,7 +49,9 @@ export interface CameraStatus {
 /** A sliding-window clip: T frames in one contiguous uint8 [T,H,W,3] buffer. */
 export interface Clip {
   camera: string;
-  /** Clip sequence number per camera, from 0. */
+  /** The region of interest its frames show; null for the whole camera. */
+  region: string | null;
+  /** Clip sequence number per camera stream (the camera, or one of its regions), from 0. */
   seq: number;
   frames: number;
   height: number;
@@ -47,6 +60,14 @@ export interface Clip {
   data: Uint8Array;
   firstFrameAt: number;
   lastFrameAt: number;
+}
+
+/**
+ * A camera's stream of clips (the camera, or one of its regions) as one key: scheduler slots,
+ * coverage and logs. Camera ids and region names never hold "/".
+ */
+export function streamKey(camera: string, region: string | null): string {
+  return region === null ? camera : `${camera}/${region}`;
 }
 
 /** Why something was dropped; used as a metrics label. */
@@ -76,6 +97,8 @@ export interface ActionEvent {
   id: string;
   type: ActionEventType;
   camera: string;
+  /** The region of interest it was seen in; null for the whole camera. */
+  region: string | null;
   label: string;
   /** The label's smoothed score on the event's clip. */
   score: number;
@@ -88,6 +111,8 @@ export interface ActionEvent {
   /** Best first. */
   top: LabelScore[];
   model: { name: string; sha256: string };
+  /** Whether a JPEG of the occurrence's key frame was kept (snapshots enabled and one was at hand). */
+  snapshot: boolean;
 }
 
 /**
@@ -114,6 +139,8 @@ export interface StoredEvent {
 /** A query on the event history: newest first. */
 export interface EventFilter {
   camera?: string;
+  /** The region the events were seen in. */
+  region?: string;
   label?: string;
   /** Started at or after (epoch ms). */
   since?: number;

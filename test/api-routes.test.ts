@@ -19,10 +19,10 @@ const T0 = Date.parse('2026-11-30T10:00:00.000Z');
 function event(id: string, camera: string, label: string, startedAt: number, end?: number): ActionEvent {
   const at = end ?? startedAt + 1000;
   return {
-    id, type: end === undefined ? 'start' : 'end', camera, label, score: 0.8, topScore: 0.85,
+    id, type: end === undefined ? 'start' : 'end', camera, region: null, label, score: 0.8, topScore: 0.85,
     startedAt, endedAt: end ?? null,
     clip: { firstFrameAt: at - 1000, lastFrameAt: at, frames: 8 },
-    top: [{ label, score: 0.8 }], model: { name: 'synthetic-actions', sha256: 'cd'.repeat(32) },
+    top: [{ label, score: 0.8 }], model: { name: 'synthetic-actions', sha256: 'cd'.repeat(32) }, snapshot: false,
   };
 }
 

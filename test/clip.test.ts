@@ -95,13 +95,15 @@ test('each clip owns its buffer: later frames do not change an emitted clip', ()
   assert.deepEqual(seqsIn(first), [0, 1]);
 });
 
-test('clip metrics count clips and drops per camera on the registry given', async () => {
+test('clip metrics count clips and drops per camera and region ("" for the whole camera) on the registry given', async () => {
   const registry = new Registry();
   const metrics = registerClipMetrics(registry);
-  metrics.clip('cam');
-  metrics.clip('cam');
-  metrics.drop('cam', 'replaced');
+  metrics.clip('cam', null);
+  metrics.clip('cam', null);
+  metrics.clip('cam', 'door');
+  metrics.drop('cam', null, 'replaced');
   const text = await registry.metrics();
-  assert.match(text, /^msta_clips_total\{camera="cam"\} 2$/m);
-  assert.match(text, /^msta_clips_dropped_total\{camera="cam",reason="replaced"\} 1$/m);
+  assert.match(text, /^msta_clips_total\{camera="cam",region=""\} 2$/m);
+  assert.match(text, /^msta_clips_total\{camera="cam",region="door"\} 1$/m);
+  assert.match(text, /^msta_clips_dropped_total\{camera="cam",region="",reason="replaced"\} 1$/m);
 });

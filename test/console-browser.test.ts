@@ -1,7 +1,8 @@
 // The console in a real browser (Debian's chromium through puppeteer-core, no browser download)
 // against the real daemon playing the demo video, bound off loopback with a token: refused without
 // it; with it, the camera card streams with changing scores, an event appears, and a playground
-// phrase gets live scores. Screenshots land in tmp/console-screenshots for review.
+// phrase gets live scores; the card shows the camera's live snapshot and the event its thumbnail,
+// shown large on a click. Screenshots land in tmp/console-screenshots for review.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -26,7 +27,7 @@ const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.t
 test('console in chromium: token required off loopback; streaming card with changing scores, an event, a live playground phrase', { timeout: 120_000 }, async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-debian-deps.sh (Debian's chromium package)`);
   mkdirSync(SHOTS, { recursive: true });
-  const { daemon, base } = await startConsoleDaemon({ token: CONSOLE_TOKEN });
+  const { daemon, base } = await startConsoleDaemon({ token: CONSOLE_TOKEN, snapshots: true });
   const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--headless'] });
   try {
     // Without the token: 401, and no page.
@@ -59,9 +60,29 @@ test('console in chromium: token required off loopback; streaming card with chan
     assert.match(system ?? '', /synthetic-actions/);
     assert.match(system ?? '', /Inference p50 \/ p99\d+\.\d \/ \d+\.\d ms/);
 
-    // An action event from the demo video shows in the events table.
+    // The card's live snapshot: a JPEG the browser decoded (the demo video is 320 wide).
+    const live = await poll('a live snapshot on the card', 30_000, async () => {
+      const w = (await page.$eval('[data-camera="demo"] img.live', (img) => (img as unknown as { naturalWidth: number }).naturalWidth).catch(() => 0));
+      return w > 0 ? w : undefined;
+    });
+    assert.equal(live, 320);
+
+    // An action event from the demo video shows in the events table, with its thumbnail.
     const event = await poll('an event row', 40_000, async () => page.$eval('#events tr[data-event]', (tr) => tr.textContent ?? '').catch(() => undefined));
     assert.match(event, /demo.*ball/);
+    const thumb = await poll('an event thumbnail', 40_000, async () => {
+      const w = await page.$eval('#events tr[data-event] .thumb img', (img) => (img as unknown as { naturalWidth: number }).naturalWidth).catch(() => 0);
+      return w > 0 ? w : undefined;
+    });
+    assert.equal(thumb, 320, 'the stored snapshot (640 wide at most: the demo is 320)');
+    await page.click('#events tr[data-event] .thumb');
+    const large = await poll('the snapshot shown large', 10_000, async () => {
+      const w = (await page.evaluate("document.getElementById('snapshot').open && document.getElementById('snapshot-img').naturalWidth")) as number | false;
+      return w ? w : undefined;
+    });
+    assert.equal(large, 320);
+    await page.screenshot({ path: `${SHOTS}/console-snapshot.png` });
+    await page.keyboard.press('Escape');
 
     // The sliders start at the configured thresholds (sent even to a page opened while the model loaded).
     await poll('thresholds from the config', 10_000, async () => ((await text(page, '#pg-start-v')) === '0.60' && (await text(page, '#pg-end-v')) === '0.40' ? true : undefined));

@@ -68,7 +68,7 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number,
 }
 
 const FRAMES = /^msta_source_frames_total\{camera="yard"\} (\d+)$/m;
-const CLIPS = /^msta_clips_total\{camera="yard"\} (\d+)$/m;
+const CLIPS = /^msta_clips_total\{camera="yard",region=""\} (\d+)$/m;
 const starts = (messages: Received[]): number => messages.filter((m) => m.topic === 'msta/yard/events' && (JSON.parse(m.payload) as { type: string }).type === 'start').length;
 
 test('binary sensor ON then OFF; recognition/set OFF stops events (kept across a restart), ON resumes; garbage counted; SIGHUP removes a label\'s entities', { skip, timeout: 240_000 }, async () => {
@@ -154,7 +154,7 @@ test('binary sensor ON then OFF; recognition/set OFF stops events (kept across a
 
     // SIGHUP with one label fewer: its binary sensor config and active topic are emptied.
     const gone = LABELS[1]!;
-    const goneConfig = activeDiscoveryTopic(sinkTopics(), 'yard', gone);
+    const goneConfig = activeDiscoveryTopic(sinkTopics(), 'yard', null, gone);
     assert.ok(sub.on(goneConfig).some((m) => m.payload !== ''), 'announced first');
     await daemon.waitForLine((l) => l.msg === 'labels ready', 60_000, 'labels ready');
     writeConfig(config, broker.url, LABELS.filter((l) => l !== gone));

@@ -22,7 +22,7 @@ const RED = LABELS.filter((l) => l.startsWith('red '));
 const BLUE = LABELS.filter((l) => l.startsWith('blue '));
 const list = (labels: string[]): string => `[${labels.map((l) => JSON.stringify(l)).join(', ')}]`;
 
-function writeConfig(file: string, url: string, blue: string[], bundle = BUNDLE): void {
+function writeConfig(file: string, url: string, blue: string[], bundle = BUNDLE, blueStride?: number): void {
   const video = `file://${resolve('models/demo/actions-demo.mp4')}`;
   writeFileSync(
     file,
@@ -41,6 +41,7 @@ function writeConfig(file: string, url: string, blue: string[], bundle = BUNDLE)
       `      actions: ${list([...blue, BACKGROUND])}`,
       '    recognition:',
       '      start: 0.45',
+      ...(blueStride !== undefined ? [`      stride: ${blueStride}`] : []),
       'model:',
       `  bundle: ${bundle}`,
       '  providers: [cpu]',
@@ -62,6 +63,8 @@ function writeConfig(file: string, url: string, blue: string[], bundle = BUNDLE)
       '  listen: 127.0.0.1:0',
       'logging:',
       '  format: json',
+      // Source child starts are logged at debug.
+      '  level: debug',
       '',
     ].join('\n'),
   );
@@ -127,9 +130,9 @@ test('two cameras with different label sets get different events and different H
     assert.deepEqual(sensor.options, [...BLUE, 'none']);
     const t = sinkTopics();
     // Announced after the event, sensor and switch configs.
-    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'blue', BLUE.at(-1)!), 30_000, "blue's binary sensors for its labels");
-    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'red', RED.at(-1)!), 30_000, "red's binary sensors for its labels");
-    assert.equal(sub.on(activeDiscoveryTopic(t, 'red', BLUE[0]!)).length, 0, 'no binary sensor for a label red does not have');
+    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'blue', null, BLUE.at(-1)!), 30_000, "blue's binary sensors for its labels");
+    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'red', null, RED.at(-1)!), 30_000, "red's binary sensors for its labels");
+    assert.equal(sub.on(activeDiscoveryTopic(t, 'red', null, BLUE[0]!)).length, 0, 'no binary sensor for a label red does not have');
     await sub.waitFor((m) => m.topic === `msta/red/active/${RED[0]}` && m.payload === 'OFF', 30_000, 'red active topic');
     assert.equal(sub.on(`msta/red/active/${BLUE[0]}`).length, 0);
 
@@ -165,11 +168,12 @@ test('two cameras with different label sets get different events and different H
     // SIGHUP with one blue label fewer: blue's entity for it goes; red is not re-announced; no
     // camera restarts (new labels and thresholds go to the running cameras).
     const children = daemon.lines.filter((l) => l.msg === 'source child started').length;
+    assert.equal(children, 2, 'one source process per camera');
     const gone = BLUE[0]!;
     writeConfig(config, broker.url, BLUE.slice(1));
     const hup = sub.messages.length;
     daemon.child.kill('SIGHUP');
-    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'blue', gone) && m.payload === '' && sub.messages.indexOf(m) >= hup, 30_000, "blue's gone label's binary sensor removed");
+    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'blue', null, gone) && m.payload === '' && sub.messages.indexOf(m) >= hup, 30_000, "blue's gone label's binary sensor removed");
     assert.deepEqual((await eventConfig('blue', hup)).event_types, BLUE.slice(1));
     const reloaded = await daemon.waitForLine((l) => l.msg === 'labels reloaded', 30_000, 'labels reloaded');
     assert.deepEqual(reloaded.cameras, ['blue']);
@@ -177,10 +181,18 @@ test('two cameras with different label sets get different events and different H
     assert.equal(daemon.lines.filter((l) => l.msg === 'source child started').length, children, 'no source process restarted');
     assert.equal(daemon.lines.filter((l) => l.msg === 'camera changed: restarting it').length, 0);
 
+    // A new stride for blue alone: blue's clips change, so blue restarts; red keeps streaming.
+    writeConfig(config, broker.url, BLUE.slice(1), BUNDLE, 3);
+    daemon.child.kill('SIGHUP');
+    await daemon.waitForLine((l) => l.msg === 'camera started' && l.camera === 'blue', 30_000, 'blue restarted');
+    assert.deepEqual(daemon.lines.filter((l) => l.msg === 'camera changed: restarting it').map((l) => l.camera), ['blue']);
+    const redChildren = daemon.lines.filter((l) => l.msg === 'source child started' && l.camera === 'red').length;
+    assert.equal(redChildren, 1, 'red kept its source process');
+
     // A model hot swap: every camera moves to the new model with its own labels, each distinct set
     // embedded once with it (the global set = red's file, and blue's).
     const ready = daemon.lines.filter((l) => l.msg === 'labels ready').length;
-    writeConfig(config, broker.url, BLUE.slice(1), renamedBundle(dir, 'swapped'));
+    writeConfig(config, broker.url, BLUE.slice(1), renamedBundle(dir, 'swapped'), 3);
     const swap = sub.messages.length;
     daemon.child.kill('SIGHUP');
     await daemon.waitForLine((l) => l.msg === 'model swapped', 60_000, 'model swapped');

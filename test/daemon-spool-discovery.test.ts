@@ -69,10 +69,10 @@ test('two daemons on one spool: the second is refused with exit 1 naming the loc
     const metrics = await (await fetch(`http://${address}/metrics`)).text();
     for (const reason of ['no_space', 'not_writable', 'write_failed']) assert.match(metrics, new RegExp(`^msta_mqtt_events_lost_total\\{reason="${reason}"\\} 0$`, 'm'));
     assert.match(metrics, /^msta_mqtt_spool_dropped_total\{reason="corrupt"\} 0$/m);
-    for (const reason of ['replaced', 'size_mismatch', 'stale']) assert.match(metrics, new RegExp(`^msta_clips_dropped_total\\{camera="a",reason="${reason}"\\} \\d+$`, 'm'));
+    for (const reason of ['replaced', 'size_mismatch', 'stale']) assert.match(metrics, new RegExp(`^msta_clips_dropped_total\\{camera="a",region="",reason="${reason}"\\} \\d+$`, 'm'));
     for (const reason of ['overflow', 'size_mismatch']) assert.match(metrics, new RegExp(`^msta_source_frames_dropped_total\\{camera="a",reason="${reason}"\\} \\d+$`, 'm'));
     assert.match(metrics, /^msta_source_reconnects_total\{camera="a"\} 0$/m);
-    for (const type of ['start', 'update', 'end']) assert.match(metrics, new RegExp(`^msta_events_total\\{camera="a",label="blue ball growing",type="${type}"\\} \\d+$`, 'm'));
+    for (const type of ['start', 'update', 'end']) assert.match(metrics, new RegExp(`^msta_events_total\\{camera="a",region="",label="blue ball growing",type="${type}"\\} \\d+$`, 'm'));
     assert.doesNotMatch(metrics, /^msta_events_total\{[^}]*label="nothing happening"/m, 'the background label is never an event');
     if (!PROMTOOL) {
       const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
@@ -103,18 +103,20 @@ test('two daemons on one spool: the second is refused with exit 1 naming the loc
   }
 });
 
-test('a spool directory the daemon cannot write: start-up fails with exit 1 and a message naming it', { timeout: 60_000 }, async () => {
+test('a spool directory the daemon cannot write: check-config and run refuse it with exit 2 naming mqtt.spool.dir', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'msta-spool-daemon-'));
   const config = join(dir, 'msta-edge.yaml');
   // A file where the spool directory should be: not writable as a directory, even for root.
   writeFileSync(join(dir, 'spool'), 'not a directory');
   writeConfig(config, 'mqtt://127.0.0.1:1', ['red ball moving left']);
-  const r = await runCliProcess(['run', '--config', config], { timeoutMs: 60_000 });
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, new RegExp(`SPOOL_FAILED: ${join(dir, 'spool')}: cannot open the spool directory`));
+  for (const command of ['check-config', 'run']) {
+    const r = await runCliProcess([command, '--config', config], { timeoutMs: 60_000 });
+    assert.equal(r.code, 2, `${command}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`CONFIG_INVALID: .*\\n  mqtt\\.spool\\.dir: ${join(dir, 'spool')} is not a directory`));
+  }
 });
 
-test('a spool on a read-only file system: start-up fails with exit 1, EROFS and the directory named', { timeout: 60_000 }, async (t) => {
+test('a spool on a read-only file system: run refuses it with exit 2, EROFS and the directory named', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'msta-spool-daemon-'));
   const mnt = join(dir, 'ro');
   mkdirSync(mnt);
@@ -127,8 +129,8 @@ test('a spool on a read-only file system: start-up fails with exit 1, EROFS and 
     writeConfig(config, 'mqtt://127.0.0.1:1', ['red ball moving left']);
     writeFileSync(config, readFileSync(config, 'utf8').replace('    dir: spool', `    dir: ${mnt}`));
     const r = await runCliProcess(['run', '--config', config], { timeoutMs: 60_000 });
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`SPOOL_FAILED: ${mnt}: cannot write to the spool directory \\(EROFS`));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`mqtt\\.spool\\.dir: ${mnt}: on a read-only file system \\(EROFS\\)`));
   } finally {
     spawnSync('umount', ['-l', mnt]);
   }

@@ -33,6 +33,10 @@ const ENV = { CAMERA_PASSWORD: 'x', MQTT_PASSWORD: 'y' };
 const EXTRA_METRICS: DesignMetric[] = [
   { name: 'msta_mqtt_spool_dropped_total', type: 'counter', labels: ['reason'] },
   { name: 'msta_inference_failures_total', type: 'counter', labels: ['model'] },
+  { name: 'msta_camera_coverage_ratio', type: 'gauge', labels: ['camera', 'region'] },
+  { name: 'msta_model_swaps_total', type: 'counter', labels: ['result'] },
+  { name: 'msta_event_store_failures_total', type: 'counter', labels: ['op'] },
+  { name: 'msta_mqtt_events_lost_total', type: 'counter', labels: ['reason'] },
 ];
 
 interface DesignMetric {

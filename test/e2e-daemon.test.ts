@@ -100,7 +100,7 @@ test('RTSP -> daemon -> Mosquitto: online, streaming, the right start and end ev
     const served = metricNamesInExposition(metrics);
     const missing = [...deployMetricNames().keys()].filter((n) => !served.has(n));
     assert.deepEqual(missing, [], 'metrics used by configs/grafana and configs/prometheus but not served');
-    assert.match(metrics, /^msta_events_total\{camera="yard",label="[^"]+",type="start"\} [1-9]/m);
+    assert.match(metrics, /^msta_events_total\{camera="yard",region="",label="[^"]+",type="start"\} [1-9]/m);
     assert.match(metrics, /^msta_event_latency_seconds_count\{camera="yard"\} [1-9]/m);
     assert.match(metrics, /^msta_source_up\{camera="yard"\} 1$/m);
     const promtool = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });

@@ -22,7 +22,7 @@ function event(id: string, type: ActionEventType, o: { camera?: string; label?: 
   return {
     id,
     type,
-    camera: o.camera ?? 'yard',
+    camera: o.camera ?? 'yard', region: null,
     label: o.label ?? 'waving',
     score,
     topScore: o.top ?? score,
@@ -30,7 +30,7 @@ function event(id: string, type: ActionEventType, o: { camera?: string; label?: 
     endedAt: type === 'end' ? at : null,
     clip: { firstFrameAt: at - 1000, lastFrameAt: at, frames: 8 },
     top: [{ label: o.label ?? 'waving', score }, { label: 'nothing happening', score: 1 - score }],
-    model: { name: 'synthetic-actions', sha256: 'ab'.repeat(32) },
+    model: { name: 'synthetic-actions', sha256: 'ab'.repeat(32) }, snapshot: false,
   };
 }
 

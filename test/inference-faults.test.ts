@@ -58,7 +58,7 @@ test('a graph that fails on some clips: failures counted and shown by /healthz w
       const health = await get(address, '/healthz');
       const metrics = (await get(address, '/metrics')).text;
       if (health.status === 503 && /failed \(error/.test(health.text)) seen.unhealthy = health.text;
-      if (/^msta_camera_recognition_state\{camera="yard",state="failing"\} 1$/m.test(metrics)) seen.failingState = true;
+      if (/^msta_camera_recognition_state\{camera="yard",region="",state="failing"\} 1$/m.test(metrics)) seen.failingState = true;
       if (seen.unhealthy && health.status === 200) seen.healthyAfter = true;
       await new Promise((r) => setTimeout(r, 100));
     }

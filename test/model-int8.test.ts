@@ -40,7 +40,7 @@ async function embed(dir: string, precision: ModelOptions['precision']): Promise
     const bytes = T * H * W * 3;
     const embeds = await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        model.embedClip({ camera: 'c', seq: i, firstFrameAt: 0, lastFrameAt: 0, frames: T, width: W, height: H, data: new Uint8Array(data.buffer, data.byteOffset + i * bytes, bytes).slice() }),
+        model.embedClip({ camera: 'c', region: null, seq: i, firstFrameAt: 0, lastFrameAt: 0, frames: T, width: W, height: H, data: new Uint8Array(data.buffer, data.byteOffset + i * bytes, bytes).slice() }),
       ),
     );
     return { embeds: embeds.map((e) => e.embedding), precision: lines.find((l) => l.msg === 'model loaded and warmed up')?.precision };

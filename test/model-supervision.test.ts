@@ -21,7 +21,7 @@ const OPTIONS: ModelOptions = {
 };
 
 let seq = 0;
-const clip = (blue: boolean, camera = 'cam'): Clip => ({ camera, seq: seq++, frames: 8, height: 64, width: 64, data: clipBytes(blue), firstFrameAt: 0, lastFrameAt: 1 });
+const clip = (blue: boolean, camera = 'cam'): Clip => ({ camera, region: null, seq: seq++, frames: 8, height: 64, width: 64, data: clipBytes(blue), firstFrameAt: 0, lastFrameAt: 1 });
 
 function logCapture() {
   const lines: Record<string, unknown>[] = [];

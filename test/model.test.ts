@@ -59,7 +59,7 @@ test('clips batched through worker threads give the PyTorch reference embeddings
     const [n, T, H, W] = shape;
     const clipBytes = T! * H! * W! * 3;
     const clips: Clip[] = Array.from({ length: n! }, (_, i) => ({
-      camera: `cam${i}`, seq: 0, frames: T!, height: H!, width: W!,
+      camera: `cam${i}`, region: null, seq: 0, frames: T!, height: H!, width: W!,
       data: (frames as Uint8Array).slice(i * clipBytes, (i + 1) * clipBytes), firstFrameAt: 0, lastFrameAt: 1,
     }));
     const results = await Promise.all(clips.map((c) => model.embedClip(c)));
@@ -114,7 +114,7 @@ test("the daemon's scores on the reference frames equal PyTorch's within 1e-3 (l
     const expected = reference.array('scores').data as Float32Array;
     const L = recognizer.names.length;
     for (let i = 0; i < shape[0]!; i++) {
-      const clip: Clip = { camera: 'c', seq: i, frames: m.frames, height: m.height, width: m.width, data: (frames as Uint8Array).slice(i * clipBytes, (i + 1) * clipBytes), firstFrameAt: 0, lastFrameAt: 0 };
+      const clip: Clip = { camera: 'c', region: null, seq: i, frames: m.frames, height: m.height, width: m.width, data: (frames as Uint8Array).slice(i * clipBytes, (i + 1) * clipBytes), firstFrameAt: 0, lastFrameAt: 0 };
       const { embedding } = await model.embedClip(clip);
       const scores = labelScores(embedding, recognizer.embeds, m.logit_scale);
       assert.ok(maxAbsDiff(scores, expected.subarray(i * L, (i + 1) * L)) <= 1e-3, `clip ${i}`);
@@ -190,7 +190,7 @@ test('"auto" inference settings are resolved from the host and the provider in u
     assert.equal(logged.spinning, false);
     assert.equal(model.health().ready, 2, 'both workers loaded (the second straight on the provider that worked)');
     assert.equal(lines.filter((l) => l.level === 40 && l.provider === 'cuda').length, 1, 'the fallback is tried and logged once, not per worker');
-    const [a, b] = await Promise.all([0, 1].map((seq) => model.embedClip({ camera: 'c', seq, frames: 8, height: 64, width: 64, data: new Uint8Array(8 * 64 * 64 * 3), firstFrameAt: 0, lastFrameAt: 0 })));
+    const [a, b] = await Promise.all([0, 1].map((seq) => model.embedClip({ camera: 'c', region: null, seq, frames: 8, height: 64, width: 64, data: new Uint8Array(8 * 64 * 64 * 3), firstFrameAt: 0, lastFrameAt: 0 })));
     assert.deepEqual(a!.embedding, b!.embedding);
   } finally {
     await model.close();

@@ -25,7 +25,7 @@ function clip(draw: (f: number, x: number, y: number) => number): Clip {
   const [T, W, H] = [8, 64, 64];
   const data = new Uint8Array(T * W * H * 3);
   for (let f = 0; f < T; f++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data.fill(draw(f, x, y), ((f * H + y) * W + x) * 3, ((f * H + y) * W + x) * 3 + 3);
-  return { camera: 'c', seq: 0, frames: T, width: W, height: H, data, firstFrameAt: 0, lastFrameAt: 0 };
+  return { camera: 'c', region: null, seq: 0, frames: T, width: W, height: H, data, firstFrameAt: 0, lastFrameAt: 0 };
 }
 
 test('clip motion: 0 for a still or noisy scene, the moving share of the frame otherwise', () => {

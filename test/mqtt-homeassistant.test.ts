@@ -282,12 +282,12 @@ test('per-camera labels: each camera\'s entities and active topics have its own 
     assert.deepEqual(types('cam2'), ['clapping'], 'its own labels, without the background');
     assert.deepEqual((JSON.parse(retained.get(CONFIG.cam2[1]!)!) as { options: string[] }).options, ['clapping', 'none']);
     assert.deepEqual([...retained.keys()].filter((t) => t.startsWith('msta/cam2/active/')), ['msta/cam2/active/clapping']);
-    assert.ok(!retained.has(activeDiscoveryTopic(sinkTopics(), 'cam2', LABELS[0]!)), 'no binary sensor for a label cam2 does not have');
+    assert.ok(!retained.has(activeDiscoveryTopic(sinkTopics(), 'cam2', null, LABELS[0]!)), 'no binary sensor for a label cam2 does not have');
 
     // cam2 gets another label; cam1's labels stay as they were: only cam2 is announced again.
     const mark = sub.messages.length;
     sink.updateLabels({ labels: LABELS }, { cam2: { labels: ['waving hand', 'nothing happening'], background: 'nothing happening' } });
-    for (const topic of [activeDiscoveryTopic(sinkTopics(), 'cam2', 'clapping'), 'msta/cam2/active/clapping']) {
+    for (const topic of [activeDiscoveryTopic(sinkTopics(), 'cam2', null, 'clapping'), 'msta/cam2/active/clapping']) {
       await sub.waitFor((m) => m.topic === topic && m.payload === '' && sub.messages.indexOf(m) >= mark, 5000, `${topic} emptied`);
     }
     await sub.waitFor((m) => m.topic === 'msta/cam2/active/waving hand' && m.payload === 'OFF', 5000, 'the new label OFF');

@@ -40,8 +40,14 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
   assert.equal(address('events'), t.events('cam'));
   assert.equal(address('state'), t.state('cam'));
   assert.equal(address('scores'), t.scores('cam'));
+  assert.equal(address('snapshot'), t.snapshot('cam'));
   assert.equal(address('active').replace('{label}', 'waving hand'), t.active('cam', 'waving hand'));
   assert.equal(address('recognition'), t.recognition('cam'));
+  const regional = (name: string): string => address(name).replace('{region}', 'door');
+  assert.equal(regional('regionEvents'), t.events('cam', 'door'));
+  assert.equal(regional('regionState'), t.state('cam', 'door'));
+  assert.equal(regional('regionScores'), t.scores('cam', 'door'));
+  assert.equal(regional('regionActive').replace('{label}', 'waving hand'), t.active('cam', 'waving hand', 'door'));
   assert.equal(address('recognitionSet'), t.recognitionSet('cam'));
   assert.equal(address('homeAssistantStatus'), t.homeAssistantStatus);
   assert.equal(
@@ -60,8 +66,13 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
     events: { qos: 1, retain: false, bindingVersion: '0.2.0' },
     state: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     scores: { qos: 0, retain: false, bindingVersion: '0.2.0' },
+    snapshot: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     active: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     recognition: { qos: 1, retain: true, bindingVersion: '0.2.0' },
+    regionEvents: { qos: 1, retain: false, bindingVersion: '0.2.0' },
+    regionState: { qos: 1, retain: true, bindingVersion: '0.2.0' },
+    regionActive: { qos: 1, retain: true, bindingVersion: '0.2.0' },
+    regionScores: { qos: 0, retain: false, bindingVersion: '0.2.0' },
     homeAssistantDiscovery: { qos: 1, retain: true, bindingVersion: '0.2.0' },
   });
 });
@@ -84,7 +95,7 @@ test('events from the real recognition operator, published through the sink and 
   // Waving for 6 clips, then nothing in particular: a start, updates and an end.
   const series = [...Array(6).fill([0.8, 0.1, 0.1]), ...Array(3).fill([0.34, 0.33, 0.33])] as number[][];
   const clips = series.map((s, seq) => ({
-    clip: { camera: 'cam1', seq, frames: 8, height: 224, width: 224, firstFrameAt: T0 + seq * 500, lastFrameAt: T0 + seq * 500 + 700 },
+    clip: { camera: 'cam1', region: null, seq, frames: 8, height: 224, width: 224, firstFrameAt: T0 + seq * 500, lastFrameAt: T0 + seq * 500 + 700 },
     scores: Float64Array.from(s),
   }));
   const events = await lastValueFrom(
@@ -182,11 +193,14 @@ test('the event schema ties ended_at to the type, and every object refuses unkno
   const validate = ajv.compile(payloadJsonSchema('event'));
   const at = '2026-01-01T00:00:00.000Z';
   const base = {
-    v: 1, id: 'x', type: 'start', camera: 'cam', label: 'falling', score: 0.5, top_score: 0.6, started_at: at, ended_at: null,
+    v: 1, id: 'x', type: 'start', camera: 'cam', region: null, label: 'falling', score: 0.5, top_score: 0.6, started_at: at, ended_at: null,
     clip: { first_frame_at: at, last_frame_at: at, frames: 8 }, top: [{ label: 'falling', score: 0.5 }], model: { name: 'm', sha256: 'a'.repeat(64) },
+    snapshot: false,
   };
   assert.ok(validate(base), JSON.stringify(validate.errors));
   assert.ok(validate({ ...base, type: 'end', ended_at: at }));
+  assert.ok(validate({ ...base, region: 'bed_side' }), 'a region of interest');
+  assert.equal(validate({ ...base, region: 'a/b' }), false, 'a region is one topic level');
   assert.equal(validate({ ...base, type: 'end' }), false, 'an end needs ended_at');
   assert.equal(validate({ ...base, ended_at: at }), false, 'a start has no ended_at');
   assert.equal(validate({ ...base, extra: 1 }), false);

@@ -74,7 +74,7 @@ function event(n: number): ActionEvent {
   return {
     id: `evt-${n}`,
     type: n === 0 ? 'start' : 'update',
-    camera: 'cam1',
+    camera: 'cam1', region: null,
     label: 'falling',
     score: 0.7,
     topScore: 0.7,
@@ -82,7 +82,7 @@ function event(n: number): ActionEvent {
     endedAt: null,
     clip: { firstFrameAt: at, lastFrameAt: at, frames: 8 },
     top: [{ label: 'falling', score: 0.7 }],
-    model: { name: 'm', sha256: '0'.repeat(64) },
+    model: { name: 'm', sha256: '0'.repeat(64) }, snapshot: false,
   };
 }
 

@@ -30,6 +30,7 @@ function event(camera: string, n: number, type: ActionEvent['type'] = 'update'):
     id: `${camera}-${n}`,
     type,
     camera,
+    region: null,
     label: 'waving hand',
     score: 0.8,
     topScore: 0.9,
@@ -40,7 +41,7 @@ function event(camera: string, n: number, type: ActionEvent['type'] = 'update'):
       { label: 'waving hand', score: 0.8 },
       { label: 'clapping', score: 0.15 },
     ],
-    model: { name: 'msta-test', sha256: 'ab'.repeat(32) },
+    model: { name: 'msta-test', sha256: 'ab'.repeat(32) }, snapshot: false,
   };
 }
 
@@ -49,7 +50,7 @@ function status(camera: string, state: CameraStatus['state'], reconnects = 0): C
 }
 
 function clip(camera: string, seq: number): Omit<Clip, 'data'> {
-  return { camera, seq, frames: 8, height: 224, width: 224, firstFrameAt: T0 + seq * 100, lastFrameAt: T0 + seq * 100 + 700 };
+  return { camera, region: null, seq, frames: 8, height: 224, width: 224, firstFrameAt: T0 + seq * 100, lastFrameAt: T0 + seq * 100 + 700 };
 }
 
 interface Harness {
@@ -142,9 +143,9 @@ for (const protocolVersion of [5, 4] as const) {
       // The wire format of v1, byte for byte (key order included): the domain event's epoch-ms times become ISO strings here.
       assert.equal(
         events[2]!.payload,
-        '{"v":1,"id":"cam1-3","type":"end","camera":"cam1","label":"waving hand","score":0.8,"top_score":0.9,"started_at":"2026-01-01T12:00:00.000Z","ended_at":"2026-01-01T12:00:03.000Z",' +
+        '{"v":1,"id":"cam1-3","type":"end","camera":"cam1","region":null,"label":"waving hand","score":0.8,"top_score":0.9,"started_at":"2026-01-01T12:00:00.000Z","ended_at":"2026-01-01T12:00:03.000Z",' +
           '"clip":{"first_frame_at":"2026-01-01T12:00:02.200Z","last_frame_at":"2026-01-01T12:00:03.000Z","frames":8},"top":[{"label":"waving hand","score":0.8},{"label":"clapping","score":0.15}],' +
-          '"model":{"name":"msta-test","sha256":"' + 'ab'.repeat(32) + '"}}',
+          '"model":{"name":"msta-test","sha256":"' + 'ab'.repeat(32) + '"},"snapshot":false}',
       );
       assert.match(events[0]!.payload, /"started_at":"2026-01-01T12:00:00.000Z","ended_at":null,"clip"/);
       for (const m of events) {

@@ -63,10 +63,10 @@ test('payloads carry ISO 8601 UTC times with milliseconds', () => {
   });
   assert.deepEqual(cameraStatusPayload({ camera: 'c', state: 'offline', since, reconnects: 0, reason: 'no frame for 10 s' }).reason, 'no frame for 10 s');
   assert.deepEqual(actionStatePayload({ camera: 'c', label: null, score: 0.1, since }), { label: null, score: 0.1, since: '2026-05-06T07:08:09.010Z' });
-  const clip = { camera: 'c', seq: 3, frames: 8, height: 224, width: 224, firstFrameAt: since, lastFrameAt: since + 990 };
+  const clip = { camera: 'c', region: null, seq: 3, frames: 8, height: 224, width: 224, firstFrameAt: since, lastFrameAt: since + 990 };
   assert.deepEqual(scoresPayload({ clip, top: [{ label: 'run', score: 0.5 }] }), {
     v: 1,
-    camera: 'c',
+    camera: 'c', region: null,
     clip: { seq: 3, first_frame_at: '2026-05-06T07:08:09.010Z', last_frame_at: '2026-05-06T07:08:10.000Z', frames: 8 },
     top: [{ label: 'run', score: 0.5 }],
   });
@@ -74,16 +74,16 @@ test('payloads carry ISO 8601 UTC times with milliseconds', () => {
 
 test('the current action follows events: the action from its start, none from its end', () => {
   const base: ActionEvent = {
-    id: 'occ-1', type: 'start', camera: 'door', label: 'waving', score: 0.7, topScore: 0.7,
+    id: 'occ-1', type: 'start', camera: 'door', region: null, label: 'waving', score: 0.7, topScore: 0.7,
     startedAt: Date.parse('2026-01-01T00:00:01.000Z'), endedAt: null,
     clip: { firstFrameAt: Date.parse('2026-01-01T00:00:01.000Z'), lastFrameAt: Date.parse('2026-01-01T00:00:02.000Z'), frames: 8 },
-    top: [{ label: 'waving', score: 0.7 }], model: { name: 'm', sha256: '0'.repeat(64) },
+    top: [{ label: 'waving', score: 0.7 }], model: { name: 'm', sha256: '0'.repeat(64) }, snapshot: false,
   };
   const started = Date.parse('2026-01-01T00:00:01.000Z');
-  assert.deepEqual(actionStateFromEvent(base), { camera: 'door', label: 'waving', score: 0.7, since: started });
-  assert.deepEqual(actionStateFromEvent({ ...base, type: 'update', score: 0.9 }), { camera: 'door', label: 'waving', score: 0.9, since: started });
+  assert.deepEqual(actionStateFromEvent(base), { camera: 'door', region: null, label: 'waving', score: 0.7, since: started });
+  assert.deepEqual(actionStateFromEvent({ ...base, type: 'update', score: 0.9 }), { camera: 'door', region: null, label: 'waving', score: 0.9, since: started });
   assert.deepEqual(actionStateFromEvent({ ...base, type: 'end', endedAt: Date.parse('2026-01-01T00:00:09.500Z') }), {
-    camera: 'door', label: null, score: 0, since: Date.parse('2026-01-01T00:00:09.500Z'),
+    camera: 'door', region: null, label: null, score: 0, since: Date.parse('2026-01-01T00:00:09.500Z'),
   });
 });
 

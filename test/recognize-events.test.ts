@@ -13,7 +13,7 @@ const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 0);
 /** Clip n of camera cam1: frames from T0 + n s to T0 + n s + 900 ms. */
 function clip(n: number, scores: number[]): ClipScores {
   return {
-    clip: { camera: 'cam1', seq: n, frames: 8, height: 224, width: 224, firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900 },
+    clip: { camera: 'cam1', region: null, seq: n, frames: 8, height: 224, width: 224, firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900 },
     scores: Float64Array.from(scores),
   };
 }
@@ -45,7 +45,7 @@ function ev(
   return {
     id: e.id,
     type,
-    camera: 'cam1',
+    camera: 'cam1', region: null,
     label: e.label,
     score: e.score,
     topScore: e.topScore,
@@ -53,7 +53,7 @@ function ev(
     endedAt: e.endedOn === undefined ? null : T0 + e.endedOn * 1000 + 900,
     clip: { firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900, frames: 8 },
     top: e.top.map(([label, score]) => ({ label, score })),
-    model: MODEL,
+    model: MODEL, snapshot: false,
   };
 }
 

@@ -125,7 +125,7 @@ test('an event as one terminal line', () => {
   const e: ActionEvent = {
     id: 'x',
     type: 'end',
-    camera: 'cam1',
+    camera: 'cam1', region: null,
     label: 'brush_hair',
     score: 0.31,
     topScore: 0.9,
@@ -136,7 +136,7 @@ test('an event as one terminal line', () => {
       { label: 'clap', score: 0.5 },
       { label: 'brush_hair', score: 0.314 },
     ],
-    model: { name: 'm', sha256: 'a'.repeat(64) },
+    model: { name: 'm', sha256: 'a'.repeat(64) }, snapshot: false,
   };
   assert.equal(formatEventLine(e), '2026-01-02T03:04:13.000Z cam1 end brush_hair 0.31 after 12.5 s (top: clap 0.50, brush_hair 0.31)');
   assert.equal(

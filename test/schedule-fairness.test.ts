@@ -43,7 +43,7 @@ test('three cameras on a saturated model: the stride adapts, no camera starves, 
     // Let the adapted stride run for a coverage window's worth of ticks.
     const sample = async () => {
       const metrics = await (await fetch(`http://${address}/metrics`)).text();
-      const per = (name: string) => CAMERAS.map((c) => Number(metrics.match(new RegExp(`^${name}\\{camera="${c}"\\} ([0-9.e+-]+)$`, 'm'))?.[1]));
+      const per = (name: string) => CAMERAS.map((c) => Number(metrics.match(new RegExp(`^${name}\\{camera="${c}",region=""\\} ([0-9.e+-]+)$`, 'm'))?.[1]));
       return { coverage: per('msta_camera_coverage_ratio'), stride: per('msta_camera_clip_stride'), made: per('msta_clips_total'), metrics };
     };
     await new Promise((r) => setTimeout(r, 12_000));
@@ -52,7 +52,7 @@ test('three cameras on a saturated model: the stride adapts, no camera starves, 
     for (const [i, c] of CAMERAS.entries()) {
       assert.ok(s.stride[i]! > 1, `camera ${c}: stride raised above 1 (${s.stride[i]})`);
       assert.ok(s.coverage[i]! > 0 && s.coverage[i]! < 0.9, `camera ${c}: coverage ${s.coverage[i]}`);
-      assert.match(s.metrics, new RegExp(`^msta_camera_recognition_state\\{camera="${c}",state="recognizing"\\} 1$`, 'm'));
+      assert.match(s.metrics, new RegExp(`^msta_camera_recognition_state\\{camera="${c}",region="",state="recognizing"\\} 1$`, 'm'));
     }
     // Fair: the best-served camera has at most twice the coverage of the worst.
     const [lo, hi] = [Math.min(...s.coverage), Math.max(...s.coverage)];
@@ -61,7 +61,7 @@ test('three cameras on a saturated model: the stride adapts, no camera starves, 
     for (const c of CAMERAS) {
       assert.equal(daemon.lines.filter((l) => String(l.msg).startsWith('coverage low') && l.camera === c).length, 1, `one warning for ${c}`);
     }
-    const replaced = Number(s.metrics.match(/^msta_clips_dropped_total\{camera="a",reason="replaced"\} (\d+)$/m)?.[1] ?? 0);
+    const replaced = Number(s.metrics.match(/^msta_clips_dropped_total\{camera="a",region="",reason="replaced"\} (\d+)$/m)?.[1] ?? 0);
     assert.ok(replaced < s.made[0]! / 2, `an adapted stride makes few clips only to replace them (${replaced} of ${s.made[0]})`);
   } finally {
     await daemon.stop();

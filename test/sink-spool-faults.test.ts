@@ -43,9 +43,9 @@ after(async () => broker?.dispose());
 function event(n: number): ActionEvent {
   const at = Date.UTC(2026, 0, 1) + n * 1000;
   return {
-    id: `evt-${n}`, type: 'update', camera: 'cam1', label: 'falling', score: 0.7, topScore: 0.7,
+    id: `evt-${n}`, type: 'update', camera: 'cam1', region: null, label: 'falling', score: 0.7, topScore: 0.7,
     startedAt: at, endedAt: null, clip: { firstFrameAt: at, lastFrameAt: at, frames: 8 },
-    top: [{ label: 'falling', score: 0.7 }], model: { name: 'm', sha256: '0'.repeat(64) },
+    top: [{ label: 'falling', score: 0.7 }], model: { name: 'm', sha256: '0'.repeat(64) }, snapshot: false,
   };
 }
 

@@ -34,6 +34,7 @@ const values: Record<string, ChildEvent> = {
   B: frame(1, W, H, 1),
   D: frame(3, W, H, 1),
   X: frame(0, W, H, 7),
+  j: { type: 'jpeg', seq: 1, capturedAt: 1234, width: 64, height: 48, data: Buffer.from([0xff, 0xd8, 0xff, 0xd9]) },
 };
 
 function describe(e: SourceEvent): string {
@@ -50,6 +51,8 @@ function describe(e: SourceEvent): string {
       return `child ${e.pid}`;
     case 'pipeline':
       return 'pipeline';
+    case 'snapshot':
+      return `snapshot ${e.snapshot.camera} ${e.snapshot.width}x${e.snapshot.height} at ${e.snapshot.capturedAt} (${e.snapshot.jpeg.length} bytes)`;
   }
 }
 
@@ -141,6 +144,22 @@ test('an unbuildable pipeline, or any failure where retry is off, is final', () 
 test('gaps in the child sequence count as drops; wrong-size frames are dropped', () => {
   const { log } = run(['abcew'], opts, 20);
   assert.deepEqual(log.slice(2), ['0: frame 0', '1: frame 1', '2: frame 2', '3: dropped 1 overflow', '3: frame 4', '4: dropped 1 size_mismatch']);
+});
+
+test('a JPEG is a snapshot of the camera: passed on, neither a frame nor a sign of streaming nor of life for the watchdog', () => {
+  const { log } = run(['s j 9ms a 9ms j 38ms j 40ms j', '10ms a'], opts, 200);
+  assert.deepEqual(log.slice(0, 9), [
+    '0: connecting r0',
+    '0: child 42',
+    '1: snapshot cam1 64x48 at 1234 (4 bytes)',
+    '11: streaming r0',
+    '11: frame 0',
+    '21: snapshot cam1 64x48 at 1234 (4 bytes)',
+    '60: snapshot cam1 64x48 at 1234 (4 bytes)',
+    // JPEGs alone do not keep a stream alive: 50 ms after the last frame it is stalled.
+    '61: stalled r0 (no frame for 0.05 s)',
+    '61: retry in 100',
+  ]);
 });
 
 test('each stream is its own region, numbered on its own across reconnects: a gap in one is a drop, the other streams go on', () => {

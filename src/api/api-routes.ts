@@ -1,9 +1,9 @@
 // The JSON API under /api: event history and cameras. GET (and HEAD) only; every answer, errors
-// included, is a JSON document (a snapshot is a JPEG).
+// included, is a JSON document (a snapshot, a camera's latest JPEG, is a JPEG).
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EventHistory } from '../types.js';
+import type { EventHistory, Snapshot } from '../types.js';
 import { cameraJson, eventJson, type CameraView } from './api-json.js';
 import { parseEventQuery } from './event-query.js';
 
@@ -11,6 +11,11 @@ export interface ApiDeps {
   /** Absent when the event history is disabled (events.enabled: false). */
   events: EventHistory | undefined;
   cameras: () => CameraView[];
+  /**
+   * The camera's newest JPEG (asking turns its live encoding on for a while), or undefined when
+   * none came in time. Absent: no camera has live JPEGs.
+   */
+  latestSnapshot?: (camera: string) => Promise<Snapshot | undefined>;
   /** A request that failed inside (the database, say): answered 500, reported here. */
   onError: (e: Error, path: string) => void;
 }
@@ -27,6 +32,7 @@ function notFound(res: ServerResponse, error: string): void {
 }
 
 const EVENT = /^\/api\/events\/([^/]+)(\/snapshot\.jpg)?$/;
+const LATEST = /^\/api\/cameras\/([^/]+)\/latest\.jpg$/;
 
 export function apiRoutes(deps: ApiDeps): Routes {
   return (req, res, url) => {
@@ -45,6 +51,11 @@ export function apiRoutes(deps: ApiDeps): Routes {
 function route(deps: ApiDeps, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): void {
   if (path === '/api/cameras') {
     json(res, 200, { cameras: deps.cameras().map(cameraJson) });
+    return;
+  }
+  const latest = LATEST.exec(path);
+  if (latest) {
+    latestJpeg(deps, req, res, latest[1]!);
     return;
   }
   if (path !== '/api/events' && !path.startsWith('/api/events/')) {
@@ -91,5 +102,44 @@ function route(deps: ApiDeps, req: IncomingMessage, res: ServerResponse, path: s
       else createReadStream(snapshot.path).on('error', () => res.destroy()).pipe(res);
     },
     () => notFound(res, `the snapshot of event ${event.id} is gone`),
+  );
+}
+
+function latestJpeg(deps: ApiDeps, req: IncomingMessage, res: ServerResponse, rawId: string): void {
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch {
+    id = rawId;
+  }
+  const camera = deps.cameras().find((c) => c.id === id);
+  if (!camera) {
+    notFound(res, `no camera ${id} (cameras: ${deps.cameras().map((c) => c.id).join(', ') || 'none'})`);
+    return;
+  }
+  if (!deps.latestSnapshot) {
+    notFound(res, 'no live snapshots: the console is disabled and no camera has snapshots enabled');
+    return;
+  }
+  deps.latestSnapshot(id).then(
+    (s) => {
+      if (res.destroyed) return;
+      if (!s) {
+        const state = camera.status?.state ?? 'connecting';
+        notFound(res, `no snapshot of camera ${id} yet (it is ${state}): live encoding is on, ask again in a moment`);
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'image/jpeg',
+        'content-length': s.jpeg.length,
+        'cache-control': 'no-store',
+        'x-captured-at': new Date(s.capturedAt).toISOString(),
+      });
+      res.end(req.method === 'HEAD' ? undefined : s.jpeg);
+    },
+    (e: unknown) => {
+      deps.onError(e as Error, `/api/cameras/${id}/latest.jpg`);
+      json(res, 500, { error: `internal error: ${(e as Error).message}` });
+    },
   );
 }

@@ -1,4 +1,4 @@
-// `/api/events?camera=&label=&since=&limit=&before=`: the query string validated into a filter,
+// `/api/events?camera=&region=&label=&since=&limit=&before=`: the query string validated into a filter,
 // or the first problem with the parameter it is about (served as a 400).
 import type { EventFilter } from '../types.js';
 
@@ -10,7 +10,7 @@ export interface QueryProblem {
   message: string;
 }
 
-const KNOWN = new Set(['camera', 'label', 'since', 'before', 'limit']);
+const KNOWN = new Set(['camera', 'region', 'label', 'since', 'before', 'limit']);
 
 /** A time as epoch milliseconds or an ISO 8601 date(-time); undefined if neither. */
 export function parseTime(value: string): number | undefined {
@@ -26,7 +26,7 @@ export function parseEventQuery(params: URLSearchParams): { filter: EventFilter 
     if (params.getAll(key).length > 1) return { problem: { parameter: key, message: 'given more than once' } };
   }
   const filter: EventFilter = { limit: DEFAULT_LIMIT };
-  for (const key of ['camera', 'label'] as const) {
+  for (const key of ['camera', 'region', 'label'] as const) {
     const value = params.get(key);
     if (value === null) continue;
     if (value === '') return { problem: { parameter: key, message: 'must not be empty' } };

@@ -2,6 +2,8 @@ import type { Clip, DropReason, Frame } from '../types.js';
 
 export interface ClipWindowOptions {
   camera: string;
+  /** The region the frames show (Clip.region); null or absent for the whole camera. */
+  region?: string | null;
   /** T, frames per clip. */
   frames: number;
   /** A new clip every `stride` sampled frames. */
@@ -85,6 +87,7 @@ export class ClipWindow {
     data.set(this.ring.subarray(0, oldest * this.frameBytes), tail.length);
     return {
       camera,
+      region: this.options.region ?? null,
       seq: this.clipSeq++,
       frames: T,
       height,

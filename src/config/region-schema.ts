@@ -39,10 +39,7 @@ const masks = z
   .default([])
   .describe('rectangles painted black inside the pipeline before any crop or scale (a TV, a bed, a window): the model never sees what is in them. Fractions of the frame');
 
-/**
- * A region's own fields. Its own `labels` / `recognition` overrides (merged over the camera's, as
- * the camera's are over the global ones) join here once the per-camera override schemas exist.
- */
+/** A region's own fields; schema.ts adds its settings overrides (cameraViewFields). */
 const regionFields = {
   name: z
     .string()
@@ -51,8 +48,6 @@ const regionFields = {
   ...rectangleFields,
   masks: masks.describe("this region's own masks, on top of the camera's; fractions of the whole frame, like the camera's"),
 };
-
-export const regionSchema = z.strictObject(regionFields).superRefine(insideFrame);
 
 function uniqueNames(regions: ReadonlyArray<{ name: string }>, ctx: z.RefinementCtx): void {
   const seen = new Map<string, number>();
@@ -63,21 +58,22 @@ function uniqueNames(regions: ReadonlyArray<{ name: string }>, ctx: z.Refinement
   });
 }
 
-/** Spread into the camera's schema. */
-export const cameraViewFields = {
-  crop: z
-    .enum(['center', 'full'])
-    .default('center')
-    .describe(
-      "without regions, what of the frame the model sees: center = the centre square (the model's aspect ratio) scaled to fit, the sides cut off; full = the whole frame letterboxed (black bars, geometry kept: squashing would make people thinner or wider than the model learnt them)",
-    ),
-  masks,
-  regions: z
-    .array(regionSchema)
-    .default([])
-    .superRefine(uniqueNames)
-    .describe('regions of interest: each is cropped from the one decode, letterboxed to the model size and recognised as its own clip stream; with regions the whole frame is not recognised unless a region covers it'),
-};
-
-export type Rectangle = z.output<typeof rectangleSchema>;
-export type RegionConfig = z.output<typeof regionSchema>;
+/** Spread into the camera's schema; `regionOwn` are a region's further fields (its settings overrides). */
+export function cameraViewFields<E extends z.core.$ZodShape>(regionOwn: E) {
+  // The generic shape hides the rectangle's fields from the checks' types: they are there.
+  const region = z.strictObject({ ...regionFields, ...regionOwn }).superRefine((r, ctx) => insideFrame(r as unknown as Parameters<typeof insideFrame>[0], ctx));
+  return {
+    crop: z
+      .enum(['center', 'full'])
+      .default('center')
+      .describe(
+        "without regions, what of the frame the model sees: center = the centre square (the model's aspect ratio) scaled to fit, the sides cut off; full = the whole frame letterboxed (black bars, geometry kept: squashing would make people thinner or wider than the model learnt them)",
+      ),
+    masks,
+    regions: z
+      .array(region)
+      .default([])
+      .superRefine((regions, ctx) => uniqueNames(regions as unknown as Array<{ name: string }>, ctx))
+      .describe('regions of interest: each is cropped from the one decode, letterboxed to the model size and recognised as its own clip stream; with regions the whole frame is not recognised unless a region covers it'),
+  };
+}

@@ -5,6 +5,7 @@ import { sourceUrlProblem } from '../source-url.js';
 import { effectiveSettings } from './effective-settings.js';
 import { overrideOf } from './overrides-schema.js';
 import { cameraViewFields } from './region-schema.js';
+import { snapshotSchema } from './snapshot-schema.js';
 
 /** Camera ids become MQTT topic levels and metric labels: letters, digits, '_' and '-' only. */
 export const CAMERA_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -147,6 +148,10 @@ export const labelsOverride = overrideOf(labelFields.omit({ cache_dir: true }))
 export const recognitionOverride = overrideOf(recognitionFields.omit({ adapt_interval_s: true }))
   .describe('this camera\'s recognition settings, merged key by key over the global ones (motion_gate too)');
 
+// A region's own recognition: the camera's frame interval is the one its decode samples at.
+export const regionRecognitionOverride = overrideOf(recognitionFields.omit({ adapt_interval_s: true, frame_interval_ms: true }))
+  .describe('this region\'s recognition settings, merged key by key over its camera\'s (frame_interval_ms is the camera\'s: one decode samples for every region)');
+
 const camera = z.strictObject({
   id: z.string().regex(CAMERA_ID, 'must be 1-64 letters, digits, "_" or "-" (it becomes an MQTT topic level)'),
   url: z
@@ -164,8 +169,9 @@ const camera = z.strictObject({
     .describe('auto (a hardware decoder when present: nvv4l2decoder, nvh264dec, vah264dec, vaapih264dec, v4l2h264dec), software, or a GStreamer element name'),
   loop: z.boolean().default(false).describe('files only: start again at the end'),
   max_fps: z.number().positive().optional().describe('drop frames above this rate before decoding work downstream'),
+  snapshots: snapshotSchema,
   enabled: z.boolean().default(true),
-  ...cameraViewFields,
+  ...cameraViewFields({ recognition: regionRecognitionOverride.optional() }),
   labels: labelsOverride.optional(),
   recognition: recognitionOverride.optional(),
 });
@@ -299,14 +305,18 @@ export const configSchema = z
       if ((c.url === undefined) === (c.url_file === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['cameras', i], message: 'give exactly one of url and url_file' });
       }
-      // The camera's recognition as it will run: the global checks (end <= start, ...) on the merge.
-      if (c.recognition !== undefined) {
-        const merged = recognitionSchema.safeParse(effectiveSettings(config, c).recognition);
+      // The camera's (and each region's) recognition as it will run: the global checks (end <= start, ...) on the merge.
+      const checkMerged = (settings: ReturnType<typeof effectiveSettings>, at: Array<string | number>): void => {
+        const merged = recognitionSchema.safeParse(settings.recognition);
         // Only the checks across fields: a bad value itself is reported once, by the override schema.
         for (const issue of merged.success ? [] : merged.error.issues.filter((i) => i.code === 'custom')) {
-          ctx.addIssue({ code: 'custom', path: ['cameras', i, 'recognition', ...issue.path.filter((p) => typeof p !== 'symbol')], message: issue.message });
+          ctx.addIssue({ code: 'custom', path: [...at, 'recognition', ...issue.path.filter((p) => typeof p !== 'symbol')], message: issue.message });
         }
-      }
+      };
+      if (c.recognition !== undefined) checkMerged(effectiveSettings(config, c), ['cameras', i]);
+      c.regions.forEach((r, j) => {
+        if (r.recognition !== undefined) checkMerged(effectiveSettings(config, c, r), ['cameras', i, 'regions', j]);
+      });
     });
     for (const key of ['username', 'password'] as const) {
       if (config.mqtt[key] !== undefined && config.mqtt[`${key}_file`] !== undefined) {
@@ -323,6 +333,7 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type CameraConfig = Config['cameras'][number];
+export type RegionConfig = CameraConfig['regions'][number];
 export type ActionConfig = Config['labels']['actions'][number];
 export type LabelsConfig = z.output<typeof labelFields>;
 export type RecognitionConfig = z.output<typeof recognitionFields>;

@@ -1,7 +1,8 @@
-// One camera's pipeline: source -> sampled frames -> clips -> the shared scheduler (latest wins,
-// round-robin across cameras) -> model -> scores -> events. The ingest half lives as long as the
+// One camera stream's pipeline (the whole camera, or one of its regions of interest): source ->
+// that stream's frames -> sampled frames -> clips -> the shared scheduler (latest wins,
+// round-robin across streams) -> model -> scores -> events. The ingest half lives as long as the
 // camera; the recognition half is rebuilt when the labels or the model change, without touching
-// the stream.
+// the stream. A camera's streams share its one source (one connection, one decode).
 // A failed inference fails that clip only (the model counts and logs it): the next clip runs.
 // Recognition can be paused (an MQTT command): the stream goes on, sampled frames are dropped
 // before any clip is built, so nothing is inferred.
@@ -17,7 +18,7 @@ import type { VideoModel } from '../model/video-model.js';
 import { actionEvents, type ActionEventOptions } from '../recognize/action-events.js';
 import { scoreClips, type ClipScores } from '../recognize/score-clips.js';
 import type { CameraSource } from '../source/camera-source.js';
-import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionState } from '../types.js';
+import { streamKey, type ActionEvent, type CameraStatus, type Clip, type ClipEmbedding, type RecognitionState } from '../types.js';
 import type { Recognizer } from './recognizer.js';
 
 export interface ClipSettings {
@@ -30,12 +31,14 @@ export interface ClipSettings {
 }
 
 export interface CameraRunnerDeps {
+  /** The camera's source; this runner takes the frames of its own region (Frame.region). */
   source: CameraSource;
   model: VideoModel;
   scheduler: FairScheduler<Clip, ClipEmbedding>;
   clipMetrics: ClipMetrics;
   log: Logger;
-  onStatus(status: CameraStatus): void;
+  /** The camera's status (one of a camera's runners reports it). */
+  onStatus?(status: CameraStatus): void;
   onScores(scores: ClipScores, recognizer: Recognizer): void;
   onEvent(event: ActionEvent): void;
   onRecognitionState?(state: RecognitionState): void;
@@ -73,11 +76,17 @@ export class CameraRunner {
   private lastSubmittedSeq = -1;
   private swapSeq = -1;
 
+  /** The stream's key: the scheduler's, coverage alarms' and logs' (streamKey). */
+  readonly stream: string;
+
   constructor(
     readonly camera: string,
     private readonly deps: CameraRunnerDeps,
+    /** The region of interest this runner recognises; null for the whole camera. */
+    readonly region: string | null = null,
   ) {
     this.model = deps.model;
+    this.stream = streamKey(camera, region);
   }
 
   get recognitionState(): RecognitionState {
@@ -100,13 +109,13 @@ export class CameraRunner {
       // No clips come while a camera is down: end its action now rather than leave it hanging.
       if (!this.streaming && this.recognition) this.setRecognizer(this.recognition.recognizer, this.recognition.options);
       this.updateState();
-      this.deps.onStatus(s);
+      this.deps.onStatus?.(s);
     });
     const handlers = {
       result: (embedding: ClipEmbedding) => {
         // A clip submitted before a model swap may come from the old model, whose embeddings live
         // in another space: dropped rather than scored against the new labels.
-        if (embedding.clip.seq <= this.swapSeq) return clipMetrics.drop(this.camera, 'model_swapped');
+        if (embedding.clip.seq <= this.swapSeq) return clipMetrics.drop(this.camera, this.region, 'model_swapped');
         coverage.inferred();
         this.lastInference = 'ok';
         this.updateState();
@@ -119,32 +128,33 @@ export class CameraRunner {
         this.lastInference = 'failed';
         this.updateState();
       },
-      replaced: () => clipMetrics.drop(this.camera, 'replaced'),
+      replaced: () => clipMetrics.drop(this.camera, this.region, 'replaced'),
     };
     // Offline (probe --offline): every clip in order, straight to the model; else the shared scheduler.
-    const stream = clip.everyClip ? undefined : scheduler.add(this.camera, handlers);
+    const stream = clip.everyClip ? undefined : scheduler.add(this.stream, handlers);
     this.ingestDone = new Promise((resolve) => (this.ingestEnded = resolve));
     const finish = (): void => void (stream ? stream.end() : Promise.resolve()).then(() => this.ingestEnded());
     source.frames
       .pipe(
         // Stopping completes the stream rather than cutting it: the clip in inference finishes.
         takeUntil(this.stopping),
+        filter((f) => f.region === this.region),
         sampleFrames(clip.frameIntervalMs),
         // Paused: no clip is built; the gap on resume starts a fresh window.
         filter(() => !this.paused),
         tap(() => coverage.sampled()),
         slidingClips(
           // A gap of a few intervals (a stall, a reconnect) starts a fresh window.
-          { camera: this.camera, frames: m.frames, stride: clip.stride, width: m.width, height: m.height, maxGapMs: clip.frameIntervalMs * 4 },
-          (reason) => clipMetrics.drop(this.camera, reason),
+          { camera: this.camera, region: this.region, frames: m.frames, stride: clip.stride, width: m.width, height: m.height, maxGapMs: clip.frameIntervalMs * 4 },
+          (reason) => clipMetrics.drop(this.camera, this.region, reason),
           () => this.stride,
         ),
         // Every clip made is counted; those replaced while waiting are a subset, dropped.
-        tap(() => clipMetrics.clip(this.camera)),
+        tap(() => clipMetrics.clip(this.camera, this.region)),
         // Motion gate: a still clip is skipped, unless an action is active (its end needs clips).
         filter((c) => {
           if (clip.motionThreshold === undefined || this.activeActions.size > 0 || clipMotion(c) >= clip.motionThreshold) return true;
-          clipMetrics.skip(this.camera, 'still');
+          clipMetrics.skip(this.camera, this.region, 'still');
           return false;
         }),
         concatMap((c) => {
@@ -156,7 +166,7 @@ export class CameraRunner {
       )
       .subscribe({
         error: (e: unknown) => {
-          log.error({ camera: this.camera, err: (e as Error).message }, 'camera frames failed');
+          log.error({ camera: this.camera, region: this.region, err: (e as Error).message }, 'camera frames failed');
           this.ended = { failed: true, reason: (e as Error).message };
           finish();
         },
@@ -218,7 +228,7 @@ export class CameraRunner {
           else if (event.type === 'end') this.activeActions.delete(event.label);
           this.deps.onEvent(event);
         },
-        error: (e: unknown) => this.deps.log.error({ camera: this.camera, err: (e as Error).message }, 'recognition failed'),
+        error: (e: unknown) => this.deps.log.error({ camera: this.camera, region: this.region, err: (e as Error).message }, 'recognition failed'),
       });
     this.recognition = { input, sub, recognizer, options };
   }

@@ -34,6 +34,8 @@ import type { FairScheduler } from '../clip/fair-scheduler.js';
 import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionCommand, RecognitionState } from '../types.js';
 import { CameraRunner, type ClipSettings } from './camera-runner.js';
 import { cameraStreams } from './camera-streams.js';
+import { EventSnapshots } from './event-snapshots.js';
+import { SnapshotHub } from './snapshot-hub.js';
 import { wireConsole } from './console-wiring.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { registerEventMetrics, type EventMetrics } from './event-metrics.js';
@@ -61,8 +63,13 @@ export interface DaemonDeps {
 }
 
 /** A camera's labels as the sink announces them: the background label never fires an event (not in event_types). */
-function discoveryLabels(recognizer: Recognizer, settings: Settings): DiscoveryLabels {
-  return { labels: recognizer.names, ...(settings.labels.background !== undefined ? { background: settings.labels.background } : {}) };
+/** Each camera's region names, for the cameras that have regions (the sink's topics and entities, <base>/info). */
+function cameraRegions(cameras: readonly CameraConfig[]): Record<string, string[]> {
+  return Object.fromEntries(cameras.filter((c) => c.regions.length > 0).map((c) => [c.id, c.regions.map((r) => r.name)]));
+}
+
+function discoveryLabels(names: readonly string[], settings: Settings): DiscoveryLabels {
+  return { labels: names, ...(settings.labels.background !== undefined ? { background: settings.labels.background } : {}) };
 }
 
 /** The labels an event can carry: the recognizer's, less the background label. */
@@ -87,8 +94,20 @@ export class Daemon {
   private controlTimer: NodeJS.Timeout | undefined;
   private readonly modelSwaps: Counter<'result'>;
   private readonly loop = watchEventLoop();
-  private readonly runners = new Map<string, { runner: CameraRunner; camera: CameraConfig }>();
+  /** By camera id: its config and one runner per stream (the whole camera, or each region), all fed by its one source. */
+  private readonly runners = new Map<string, { runners: CameraRunner[]; camera: CameraConfig }>();
   private readonly statuses = new Map<string, CameraStatus>();
+  /**
+   * Recent JPEGs per camera: 30 s of them for events' key frames (a clip's middle is seconds
+   * before its event), live encoding on for 10 s after the console last asked.
+   */
+  private readonly jpegs = new SnapshotHub({ ringMs: 30_000, ringMax: 128, liveLeaseMs: 10_000, freshMs: 1500, waitMs: 3000 });
+  private readonly eventSnapshots = new EventSnapshots({
+    enabled: (camera) => this.runners.get(camera)?.camera.snapshots.enabled ?? false,
+    nearest: (camera, at, maxDistanceMs) => this.jpegs.nearest(camera, at, maxDistanceMs),
+    save: (id, jpeg) => this.events?.saveSnapshot(id, jpeg) ?? Promise.resolve(false),
+    publish: (camera, jpeg) => this.sink?.publishSnapshot(camera, jpeg),
+  });
   private broker: EmbeddedBroker | undefined;
   private sink: MqttSink | undefined;
   private events: EventStore | undefined;
@@ -142,7 +161,7 @@ export class Daemon {
     const { config: c, bundle, labelSet, cameraLabelSets } = prepared ?? (await prepareConfig(this.config, 'config'));
     this.config = c;
     // Announced before the model loads: the names are known from the label sets already.
-    const names = (set: typeof labelSet): Recognizer => ({ set, embeds: new Float32Array(), names: set.labels.map((l) => l.name) });
+    const names = (set: typeof labelSet): string[] => set.labels.map((l) => l.name);
     if (stopAsked()) return;
     if (c.events.enabled) {
       const e = c.events;
@@ -171,6 +190,8 @@ export class Daemon {
       ...(c.mqtt.password !== undefined ? { password: c.mqtt.password } : {}),
       ...(c.mqtt.tls ? { tls: { ...c.mqtt.tls, rejectUnauthorized: c.mqtt.tls.reject_unauthorized } } : {}),
       cameras: this.enabledCameras(c).map((cam) => cam.id),
+      snapshotCameras: this.snapshotCameras(c),
+      regions: cameraRegions(this.enabledCameras(c)),
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
       labels: discoveryLabels(names(labelSet), c),
@@ -193,6 +214,7 @@ export class Daemon {
     const api = apiRoutes({
       events: this.events,
       cameras: () => this.enabledCameras(this.config).map((cam) => ({ id: cam.id, status: this.statuses.get(cam.id) })),
+      latestSnapshot: (camera) => this.jpegs.latest(camera),
       onError: (e, path) => log.error({ path, err: e.message }, 'API request failed'),
     });
     // The console's credential guard first: it covers /api too.
@@ -241,9 +263,10 @@ export class Daemon {
     });
   }
 
-  /** A camera's labels and recognition: its own merged over the global ones. */
-  private settings(camera: CameraConfig, c: Config = this.config): Settings {
-    return effectiveSettings(c, camera);
+  /** A camera's (or one of its regions') labels and recognition: its own merged over the global ones (a region's over its camera's). */
+  private settings(camera: CameraConfig, c: Config = this.config, region: string | null = null): Settings {
+    const own = region === null ? undefined : camera.regions.find((r) => r.name === region);
+    return effectiveSettings(c, camera, own);
   }
 
   private frameIntervalMs(camera: CameraConfig, c: Config = this.config): number {
@@ -253,9 +276,9 @@ export class Daemon {
   /** Strides adapted to the model's capacity and coverage measured, every adapt_interval_s. */
   private startRecognitionControl(): void {
     const r = this.config.recognition;
-    const control = new RecognitionControl(() => this.model!, this.recognitionMetrics, this.deps.log.child({ stage: 'schedule' }), (id) => {
+    const control = new RecognitionControl(() => this.model!, this.recognitionMetrics, this.deps.log.child({ stage: 'schedule' }), (id, region) => {
       const camera = this.runners.get(id)?.camera;
-      const own = camera ? this.settings(camera).recognition : r;
+      const own = camera ? this.settings(camera, this.config, region).recognition : r;
       return {
         strideFloor: own.stride,
         strideCeiling: own.stride_max,
@@ -264,7 +287,7 @@ export class Daemon {
       };
     });
     this.control = control;
-    this.controlTimer = setInterval(() => control.tick([...this.runners.values()].map((x) => x.runner)), r.adapt_interval_s * 1000);
+    this.controlTimer = setInterval(() => control.tick(this.allRunners()), r.adapt_interval_s * 1000);
     this.controlTimer.unref();
   }
 
@@ -315,13 +338,13 @@ export class Daemon {
     this.config = { ...this.config, model: next.model, labels: next.labels, recognition: next.recognition };
     // A snapshot: a restarted camera is a new entry in this.runners, which a live iteration would
     // visit again (and restart forever).
-    for (const [id, { runner, camera }] of [...this.runners]) {
+    for (const [id, { runners, camera }] of [...this.runners]) {
       // The running camera's settings as the new config has them (a reload may change both).
       const wanted = next.cameras.find((c) => c.id === id) ?? camera;
       if (sameInput) {
-        runner.setModel(model, this.recognizerOf(wanted), this.eventOptions(wanted));
+        for (const runner of runners) runner.setModel(model, this.recognizerOf(wanted), this.eventOptions(wanted, runner.region));
       } else {
-        await runner.stop();
+        await Promise.all(runners.map((runner) => runner.stop()));
         this.runners.delete(id);
         this.startRunner(camera, this.buildSource(camera));
       }
@@ -345,8 +368,8 @@ export class Daemon {
     return r.byCamera.get(camera.id) ?? r.global;
   }
 
-  private eventOptions(camera: CameraConfig): Omit<ActionEventOptions, 'labels'> {
-    const { labels, recognition: r } = this.settings(camera);
+  private eventOptions(camera: CameraConfig, region: string | null = null): Omit<ActionEventOptions, 'labels'> {
+    const { labels, recognition: r } = this.settings(camera, this.config, region);
     const m = this.model!.bundle;
     return {
       ...(labels.background !== undefined ? { background: labels.background } : {}),
@@ -372,8 +395,8 @@ export class Daemon {
         url: camera.url!,
         width: m.width,
         height: m.height,
-        // Regions are wired per stream next; until then the whole camera with its crop and masks.
-        streams: cameraStreams({ ...camera, regions: [] }),
+        // One decode: the whole camera (crop, masks), or each of its regions.
+        streams: cameraStreams(camera),
         transport: camera.transport,
         latencyMs: camera.latency_ms,
         decoder: camera.decoder,
@@ -384,54 +407,82 @@ export class Daemon {
         stallTimeoutMs: c.source.stall_timeout_s * 1000,
         stopTimeoutMs: c.source.stop_timeout_ms,
         backoff: { initialMs: c.source.reconnect_initial_ms, maxMs: c.source.reconnect_max_ms },
+        // The JPEG branch where anything can use it: kept snapshots, or the console's live view.
+        ...(camera.snapshots.enabled || c.http.console.enabled ? { snapshots: camera.snapshots } : {}),
       },
       { registry: this.registry, log: this.deps.log.child({ stage: 'source' }) },
     );
   }
 
+  /** The camera's runners, one per stream, all fed by `source` (started once they all subscribed). */
   private startRunner(camera: CameraConfig, source: CameraSource): void {
     const { log } = this.deps;
     const settings = this.settings(camera);
-    const r = settings.recognition;
     const recognizer = this.recognizerOf(camera);
-    // One runner per camera, ever: a second would open a second connection to the camera.
+    // One camera entry, ever: a second would open a second connection to the camera.
     if (this.runners.has(camera.id)) throw new Error(`camera ${camera.id} is already running`);
-    this.clipMetrics.camera(camera.id);
-    this.eventMetrics.camera(camera.id, reportableLabels(recognizer, settings));
-    const runner = new CameraRunner(camera.id, {
-      source,
-      model: this.model!,
-      scheduler: this.scheduler!,
-      clipMetrics: this.clipMetrics,
-      onRecognitionState: (state) => this.recognitionMetrics.state(camera.id, state),
-      log: log.child({ stage: 'recognize', camera: camera.id }),
-      onStatus: (status) => {
-        this.statuses.set(camera.id, status);
-        this.sink?.publishStatus(status);
-      },
-      onScores: (scores, recognizer) => {
-        if (this.config.mqtt.publish_scores) this.sink?.publishScores({ clip: scores.clip, top: topK(recognizer.names, scores.scores, this.settingsOf(camera.id).recognition.top_k) });
-      },
-      onEvent: (event) => this.publishEvent(event),
-      onEmbedding: (embedding) => this.console?.service?.clip(embedding),
+    const runners = cameraStreams(camera).map(({ region }, i) => {
+      this.clipMetrics.camera(camera.id, region);
+      this.eventMetrics.camera(camera.id, reportableLabels(recognizer, settings), region);
+      const runner = new CameraRunner(
+        camera.id,
+        {
+          source,
+          model: this.model!,
+          scheduler: this.scheduler!,
+          clipMetrics: this.clipMetrics,
+          onRecognitionState: (state) => this.recognitionMetrics.state(camera.id, region, state),
+          log: log.child({ stage: 'recognize', camera: camera.id, ...(region !== null ? { region } : {}) }),
+          // The camera's status once, from its first stream.
+          ...(i === 0
+            ? {
+                onStatus: (status: CameraStatus) => {
+                  this.statuses.set(camera.id, status);
+                  this.sink?.publishStatus(status);
+                },
+              }
+            : {}),
+          onScores: (scores, recognizer) => {
+            if (this.config.mqtt.publish_scores) this.sink?.publishScores({ clip: scores.clip, top: topK(recognizer.names, scores.scores, this.settingsOf(camera.id, region).recognition.top_k) });
+          },
+          onEvent: (event) => this.publishEvent(event),
+          onEmbedding: (embedding) => this.console?.service?.clip(embedding),
+        },
+        region,
+      );
+      this.recognitionMetrics.state(camera.id, region, runner.recognitionState);
+      return runner;
     });
-    this.recognitionMetrics.state(camera.id, runner.recognitionState);
     if (!this.switches!.enabled(camera.id)) log.info({ camera: camera.id }, 'recognition paused (switched off over MQTT)');
-    runner.setRecognitionEnabled(this.switches!.enabled(camera.id));
-    runner.start(clipSettings(this.frameIntervalMs(camera), r));
-    runner.setRecognizer(recognizer, this.eventOptions(camera));
-    this.runners.set(camera.id, { runner, camera });
+    for (const runner of runners) {
+      runner.setRecognitionEnabled(this.switches!.enabled(camera.id));
+      // The camera's frame interval (one decode samples for all its streams), each stream's own stride and gate.
+      runner.start(clipSettings(this.frameIntervalMs(camera), this.settings(camera, this.config, runner.region).recognition));
+      runner.setRecognizer(recognizer, this.eventOptions(camera, runner.region));
+    }
+    this.runners.set(camera.id, { runners, camera });
+    this.jpegs.attach(camera.id, source);
   }
 
-  /** The settings of a running camera (the global ones for an unknown id). */
-  private settingsOf(id: string): Settings {
+  /** The enabled cameras whose snapshots are enabled (retained snapshot topic, Home Assistant image). */
+  private snapshotCameras(c: Config): string[] {
+    return this.enabledCameras(c).filter((cam) => cam.snapshots.enabled).map((cam) => cam.id);
+  }
+
+  /** Every stream's runner of every camera. */
+  private allRunners(): CameraRunner[] {
+    return [...this.runners.values()].flatMap((e) => e.runners);
+  }
+
+  /** The settings of a running camera or one of its regions (the global ones for an unknown id). */
+  private settingsOf(id: string, region: string | null = null): Settings {
     const camera = this.runners.get(id)?.camera;
-    return camera ? this.settings(camera) : { labels: this.config.labels, recognition: this.config.recognition };
+    return camera ? this.settings(camera, this.config, region) : { labels: this.config.labels, recognition: this.config.recognition };
   }
 
   /** Every enabled camera's labels for the sink (active topics, Home Assistant discovery). */
   private sinkLabels(c: Config): Record<string, DiscoveryLabels> {
-    return Object.fromEntries(this.enabledCameras(c).map((cam) => [cam.id, discoveryLabels(this.recognizerOf(cam), effectiveSettings(c, cam))]));
+    return Object.fromEntries(this.enabledCameras(c).map((cam) => [cam.id, discoveryLabels(this.recognizerOf(cam).names, effectiveSettings(c, cam))]));
   }
 
   /** `<base>/<camera>/recognition/set`: the sink checked the camera and payload. */
@@ -446,19 +497,21 @@ export class Daemon {
       log.error({ camera, err: (e as Error).message }, 'recognition switch not saved: a restart goes back to the saved state');
       changed = true;
     }
-    this.runners.get(camera)?.runner.setRecognitionEnabled(enabled);
+    for (const runner of this.runners.get(camera)?.runners ?? []) runner.setRecognitionEnabled(enabled);
     // Always echoed: a switch expects its state back even when nothing changed.
     this.sink?.publishRecognition(camera, enabled);
     if (changed) log.info({ camera, recognition: enabled ? 'ON' : 'OFF' }, enabled ? 'recognition resumed' : 'recognition paused; the camera keeps streaming');
   }
 
-  private publishEvent(event: ActionEvent): void {
-    this.events?.record(event);
+  private publishEvent(domainEvent: ActionEvent): void {
+    // Recorded first: the snapshot it may get is attached to its row.
+    this.events?.record(domainEvent, domainEvent.region);
+    const event = this.eventSnapshots.onEvent(domainEvent);
     this.console?.service?.event(event);
     const sink = this.sink!;
     sink.publishState(actionStateFromEvent(event));
     // id + type + clip end identify one message (start, updates and end share the occurrence id).
-    const fields = { camera: event.camera, id: event.id, type: event.type, label: event.label, score: Number(event.score.toFixed(3)), clip_end: isoTime(event.clip.lastFrameAt) };
+    const fields = { camera: event.camera, ...(event.region !== null ? { region: event.region } : {}), id: event.id, type: event.type, label: event.label, score: Number(event.score.toFixed(3)), clip_end: isoTime(event.clip.lastFrameAt) };
     sink.publishEvent(event).then(
       () => {
         this.eventMetrics.published(event);
@@ -479,6 +532,7 @@ export class Daemon {
       model: { name: model.bundle.manifest.name, sha256: model.bundle.sha256 },
       provider: model.provider,
       cameras: this.enabledCameras(this.config).map((c) => c.id),
+      regions: cameraRegions(this.enabledCameras(this.config)),
     });
   }
 
@@ -487,11 +541,12 @@ export class Daemon {
     return daemonHealth({
       eventLoop: this.loop.ok(),
       model: this.modelHealth(),
-      cameras: [...this.runners.values()].map(({ runner }) => ({
-        camera: runner.camera,
-        status: this.statuses.get(runner.camera),
-        ended: runner.ended,
-        recognition: this.recognitionHealth(runner),
+      cameras: [...this.runners.values()].map(({ runners, camera }) => ({
+        camera: camera.id,
+        status: this.statuses.get(camera.id),
+        // The streams share one source: they end together.
+        ended: runners.find((r) => r.ended)?.ended,
+        recognition: this.cameraRecognitionHealth(runners),
       })),
     });
   }
@@ -509,9 +564,17 @@ export class Daemon {
     return runner.recognitionState === 'failing' ? { ok: false, detail: 'inference failing' } : { ok: true, detail: runner.recognitionState };
   }
 
-  /** Each camera's recognition state (idle, recognizing, failing, paused); not ok while one is failing. */
+  /** A camera's recognition: its streams', the first that is not ok, else the first's. */
+  private cameraRecognitionHealth(runners: readonly CameraRunner[]): ComponentCheck {
+    const checks = runners.map((r) => ({ region: r.region, check: this.recognitionHealth(r) }));
+    const bad = checks.find((c) => !c.check.ok);
+    if (bad) return { ok: false, detail: `${bad.region !== null ? `region ${bad.region}: ` : ''}${bad.check.detail ?? 'failed'}` };
+    return checks[0]?.check ?? { ok: true, detail: 'idle' };
+  }
+
+  /** Each camera stream's recognition state (idle, recognizing, failing, paused), keyed camera or camera/region; not ok while one is failing. */
   recognitionStates(): { ok: boolean; detail: string; cameras: Record<string, RecognitionState> } {
-    const cameras = Object.fromEntries([...this.runners].map(([id, { runner }]) => [id, runner.recognitionState]));
+    const cameras = Object.fromEntries(this.allRunners().map((runner) => [runner.stream, runner.recognitionState]));
     const failing = Object.entries(cameras).filter(([, s]) => s === 'failing').map(([id]) => id);
     return {
       ok: failing.length === 0,
@@ -531,10 +594,10 @@ export class Daemon {
       ...(this.events ? { events: this.events.status() } : {}),
     };
     // Per camera, informational: one camera down does not make the daemon unready.
-    for (const { runner } of this.runners.values()) {
-      const status = this.statuses.get(runner.camera);
-      const recognition = this.recognitionHealth(runner);
-      checks[`camera:${runner.camera}`] = { ok: true, detail: `${status?.state ?? 'starting'}, recognition ${recognition.ok ? recognition.detail : `failed: ${recognition.detail}`}` };
+    for (const { runners, camera } of this.runners.values()) {
+      const status = this.statuses.get(camera.id);
+      const recognition = this.cameraRecognitionHealth(runners);
+      checks[`camera:${camera.id}`] = { ok: true, detail: `${status?.state ?? 'starting'}, recognition ${recognition.ok ? recognition.detail : `failed: ${recognition.detail}`}` };
     }
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
@@ -570,7 +633,7 @@ export class Daemon {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
     const before = this.recognizers!;
-    const namesBefore = new Map([...this.runners.values()].map(({ runner }) => [runner.camera, runner.recognizer?.names]));
+    const namesBefore = new Map([...this.runners.values()].map(({ runners, camera }) => [camera.id, runners[0]?.recognizer?.names]));
     // The model first: a new one is warmed and its labels embedded before cameras move to it.
     await this.swapModel(prepared);
     // 1. Build: nothing running changes here. The label sets as read now (an edited label file
@@ -598,29 +661,33 @@ export class Daemon {
       if (camera === undefined || leaving.some(([l]) => l === id)) continue;
       entry.camera = camera;
       const recognizer = this.recognizerOf(camera);
-      const options = this.eventOptions(camera);
-      if (recognizer !== entry.runner.recognizer || !isDeepStrictEqual(options, entry.runner.eventOptions)) entry.runner.setRecognizer(recognizer, options);
+      for (const runner of entry.runners) {
+        const options = this.eventOptions(camera, runner.region);
+        if (recognizer !== runner.recognizer || !isDeepStrictEqual(options, runner.eventOptions)) runner.setRecognizer(recognizer, options);
+      }
       // A swapped model already moved the camera to its new labels: compared with those before the reload.
       if (isDeepStrictEqual(namesBefore.get(id), recognizer.names)) continue;
-      this.eventMetrics.camera(id, reportableLabels(recognizer, this.settings(camera)));
+      for (const runner of entry.runners) this.eventMetrics.camera(id, reportableLabels(recognizer, this.settings(camera)), runner.region);
       relabelled.push(id);
     }
-    this.sink?.updateLabels(discoveryLabels(recognizers.global, next), this.sinkLabels(next));
+    this.sink?.updateLabels(discoveryLabels(recognizers.global.names, next), this.sinkLabels(next));
     if (relabelled.length > 0 || !isDeepStrictEqual(recognizers.global.names, before.global.names)) {
       log.info({ labels: recognizers.global.names.length, cameras: relabelled }, 'labels reloaded');
     }
-    for (const [id, { runner }] of leaving) {
-      await runner.stop();
+    for (const [id, { runners }] of leaving) {
+      await Promise.all(runners.map((runner) => runner.stop()));
       this.runners.delete(id);
+      this.jpegs.detach(id);
       this.statuses.delete(id);
-      this.control?.forget(id);
+      for (const runner of runners) this.control?.forget(id, runner.region);
       log.info({ camera: id }, wanted.has(id) ? 'camera changed: restarting it' : 'camera removed');
     }
     for (const { camera, source } of arriving) {
       this.startRunner(camera, source);
       log.info({ camera: camera.id }, 'camera started');
     }
-    this.sink?.setCameras([...wanted.keys()]);
+    this.sink?.setCameras([...wanted.keys()], cameraRegions([...wanted.values()]));
+    this.sink?.setSnapshotCameras(this.snapshotCameras(next));
     for (const id of wanted.keys()) this.sink?.publishRecognition(id, this.switches!.enabled(id));
     this.publishInfo();
   }
@@ -635,8 +702,9 @@ export class Daemon {
     this.stopRequested = true;
     this.deps.notifier.stopping();
     return (this.stopped = this.serial(async () => {
-      await Promise.all([...this.runners.values()].map(({ runner }) => runner.stop()));
+      await Promise.all(this.allRunners().map((runner) => runner.stop()));
       this.runners.clear();
+      this.jpegs.close();
       const killed = await reapSourceChildren(this.config.source.stop_timeout_ms);
       if (killed > 0) this.deps.log.warn({ killed }, 'source children did not stop in time: killed');
       clearInterval(this.controlTimer);

@@ -5,7 +5,7 @@ import { adaptStride } from '../clip/adapt-stride.js';
 import { CoverageAlarm } from '../clip/coverage.js';
 import { FairScheduler } from '../clip/fair-scheduler.js';
 import type { VideoModel } from '../model/video-model.js';
-import type { Clip, ClipEmbedding } from '../types.js';
+import { streamKey, type Clip, type ClipEmbedding } from '../types.js';
 import type { CameraRunner } from './camera-runner.js';
 import type { RecognitionMetrics } from './recognition-metrics.js';
 
@@ -39,7 +39,8 @@ export class RecognitionControl {
     private readonly model: () => VideoModel,
     private readonly metrics: RecognitionMetrics,
     private readonly log: Logger,
-    private readonly optionsOf: (camera: string) => RecognitionControlOptions,
+    /** A camera stream's options: its camera, and its region (null for the whole camera). */
+    private readonly optionsOf: (camera: string, region: string | null) => RecognitionControlOptions,
   ) {}
 
   /**
@@ -50,7 +51,7 @@ export class RecognitionControl {
     const capacity = this.model().capacity();
     const changed: Record<string, { stride: number; was: number }> = {};
     for (const runner of runners) {
-      const options = this.optionsOf(runner.camera);
+      const options = this.optionsOf(runner.camera, runner.region);
       const stride = adaptStride({
         cameras: runners.length,
         framesPerSecond: 1000 / options.frameIntervalMs,
@@ -59,17 +60,17 @@ export class RecognitionControl {
         ceiling: options.strideCeiling,
         utilisation: UTILISATION,
       });
-      const was = this.strides.get(runner.camera) ?? options.strideFloor;
-      if (stride !== was) changed[runner.camera] = { stride, was };
-      this.strides.set(runner.camera, stride);
+      const was = this.strides.get(runner.stream) ?? options.strideFloor;
+      if (stride !== was) changed[runner.stream] = { stride, was };
+      this.strides.set(runner.stream, stride);
       runner.stride = stride;
-      this.metrics.stride(runner.camera, stride);
+      this.metrics.stride(runner.camera, runner.region, stride);
       const ratio = runner.tickCoverage();
-      if (ratio !== undefined) this.metrics.coverage(runner.camera, ratio);
-      let alarm = this.alarms.get(runner.camera);
-      if (!alarm) this.alarms.set(runner.camera, (alarm = new CoverageAlarm(options.warnBelow)));
+      if (ratio !== undefined) this.metrics.coverage(runner.camera, runner.region, ratio);
+      let alarm = this.alarms.get(runner.stream);
+      if (!alarm) this.alarms.set(runner.stream, (alarm = new CoverageAlarm(options.warnBelow)));
       const change = alarm.update(ratio);
-      const fields = { camera: runner.camera, coverage: Number((ratio ?? 0).toFixed(3)), threshold: options.warnBelow, stride };
+      const fields = { camera: runner.camera, ...(runner.region !== null ? { region: runner.region } : {}), coverage: Number((ratio ?? 0).toFixed(3)), threshold: options.warnBelow, stride };
       if (change === 'low') this.log.warn(fields, 'coverage low: the model infers fewer clips than wanted (add workers or hardware, or fewer cameras)');
       else if (change === 'recovered') this.log.info(fields, 'coverage recovered');
     }
@@ -81,9 +82,11 @@ export class RecognitionControl {
     }
   }
 
-  forget(camera: string): void {
-    this.alarms.delete(camera);
-    this.strides.delete(camera);
-    this.metrics.remove(camera);
+  /** A stream removed (its camera removed or changed): its alarm, stride and series go. */
+  forget(camera: string, region: string | null): void {
+    const stream = streamKey(camera, region);
+    this.alarms.delete(stream);
+    this.strides.delete(stream);
+    this.metrics.remove(camera, region);
   }
 }

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
 import { configSchema, type Config } from '../config/schema.js';
 import { redactUrl } from '../redact.js';
+import { snapshotSchema } from '../config/snapshot-schema.js';
 
 export interface RunFlags {
   bundle?: string;
@@ -35,7 +36,7 @@ export function applyRunFlags(config: Config, flags: RunFlags, cwd = process.cwd
         issues.push({ path: ['--camera'], message: `"${redactUrl(value)}" is not ID=URL` });
         return [];
       }
-      return [{ ...camera, transport: 'tcp' as const, latency_ms: 200, decoder: 'auto', loop: false, enabled: true, crop: 'center' as const, masks: [], regions: [] }];
+      return [{ ...camera, transport: 'tcp' as const, latency_ms: 200, decoder: 'auto', loop: false, snapshots: snapshotSchema.parse({}), enabled: true, crop: 'center' as const, masks: [], regions: [] }];
     });
   }
   if (flags.labels !== undefined) {

@@ -135,7 +135,9 @@ function writableDirProblem(dir: string): string | undefined {
       accessSync(at, constants.W_OK | constants.X_OK);
       return undefined;
     } catch (e) {
-      return `${at}${at === dir ? '' : ` (where ${dir} would be created)`}: not writable by this user (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'EROFS' ? 'on a read-only file system' : 'not writable by this user';
+      return `${at}${at === dir ? '' : ` (where ${dir} would be created)`}: ${why} (${code ?? (e as Error).message})`;
     }
   }
 }

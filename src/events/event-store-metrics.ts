@@ -1,7 +1,7 @@
 // The event history's Prometheus metrics, registered on the registry the daemon passes in.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-export type StoreFailure = 'open' | 'write' | 'prune' | 'delete_snapshot';
+export type StoreFailure = 'open' | 'write' | 'prune' | 'delete_snapshot' | 'write_snapshot';
 export type PruneReason = 'age' | 'count' | 'snapshot_bytes';
 
 export interface EventStoreMetrics {
@@ -23,12 +23,12 @@ export function eventStoreMetrics(registry: Registry, rows: () => number): Event
   });
   const failures = new Counter({
     name: 'msta_event_store_failures_total',
-    help: 'event-history operations that failed: open (a damaged database moved aside, a new one started), write (those events are missing from the history), prune, delete_snapshot',
+    help: 'event-history operations that failed: open (a damaged database moved aside, a new one started), write (those events are missing from the history), prune, delete_snapshot, write_snapshot (that event has no snapshot file)',
     labelNames: ['op'],
     registers,
   });
   // Every op from 0, so an alert on increase() sees the first failure.
-  for (const op of ['open', 'write', 'prune', 'delete_snapshot'] satisfies StoreFailure[]) failures.inc({ op }, 0);
+  for (const op of ['open', 'write', 'prune', 'delete_snapshot', 'write_snapshot'] satisfies StoreFailure[]) failures.inc({ op }, 0);
   return {
     written: new Counter({ name: 'msta_event_store_writes_total', help: 'action events (start, update, end) written to the event history', registers }),
     failures,

@@ -13,6 +13,7 @@ import { openEventDatabase } from './event-database.js';
 import { eventValues, storedEvent, type EventRow, type EventValues } from './event-row.js';
 import { eventStoreMetrics, type EventStoreMetrics } from './event-store-metrics.js';
 import { retention, type Pruner, type RetentionPolicy } from './retention.js';
+import { snapshotDirOf, writeSnapshotFile } from './snapshot-files.js';
 
 export interface EventStoreOptions {
   path: string;
@@ -23,6 +24,8 @@ export interface EventStoreOptions {
   log: Logger;
   registry: Registry;
   now?: () => number;
+  /** Where saveSnapshot writes; `snapshots/` beside the database when absent. */
+  snapshotDir?: string;
 }
 
 // The fold: the end time once known, the highest peak, the top-k of the best-scoring event.
@@ -51,6 +54,8 @@ export class EventStore implements EventHistory {
   /** Events lost in the current burst of write failures (0 = writing fine). */
   private failing = 0;
   private lastError = '';
+  /** Snapshots lost in the current burst of failed writes (0 = writing fine). */
+  private snapshotsFailing = 0;
   private closed = false;
 
   private constructor(
@@ -122,15 +127,38 @@ export class EventStore implements EventHistory {
     return this.setSnapshot.run(path, bytes, id).changes > 0;
   }
 
+  /**
+   * Writes the event's snapshot file (replacing an earlier one) and records it. Resolves false when
+   * it could not be kept: the file failed (counted, logged once per burst) or the event is gone.
+   */
+  async saveSnapshot(id: string, jpeg: Buffer): Promise<boolean> {
+    const dir = this.options.snapshotDir ?? snapshotDirOf(this.options.path);
+    let path: string;
+    try {
+      path = await writeSnapshotFile(dir, id, jpeg);
+    } catch (e) {
+      this.metrics.failures.inc({ op: 'write_snapshot' });
+      if (this.snapshotsFailing++ === 0) this.options.log.error({ dir, err: (e as Error).message }, 'event history: cannot write a snapshot (the event is kept without it)');
+      return false;
+    }
+    if (this.snapshotsFailing > 0) this.options.log.info({ lost: this.snapshotsFailing }, 'event history: writing snapshots again');
+    this.snapshotsFailing = 0;
+    if (!this.closed && this.attachSnapshot(id, path, jpeg.length)) return true;
+    // Pruned (or the store closed) meanwhile: no row refers to the file.
+    await unlink(path).catch(() => undefined);
+    return false;
+  }
+
   query(filter: EventFilter): StoredEvent[] {
     const clauses: [string, unknown][] = [];
     if (filter.camera !== undefined) clauses.push(['camera = ?', filter.camera]);
+    if (filter.region !== undefined) clauses.push(['region = ?', filter.region]);
     if (filter.label !== undefined) clauses.push(['label = ?', filter.label]);
     if (filter.since !== undefined) clauses.push(['started_at >= ?', filter.since]);
     if (filter.before !== undefined) clauses.push(['started_at < ?', filter.before]);
     const where = clauses.map(([sql]) => sql);
     const params = clauses.map(([, value]) => value);
-    // One prepared statement per combination of filters (16 at most), reused.
+    // One prepared statement per combination of filters (32 at most), reused.
     const sql = `SELECT * FROM events${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`;
     let statement = this.queries.get(sql);
     if (!statement) this.queries.set(sql, (statement = this.db.prepare(sql)));

@@ -76,6 +76,7 @@ export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores
         id: occ.id,
         type,
         camera: clip.camera,
+        region: clip.region,
         label: names[occ.label]!,
         score: scores[occ.label]!,
         topScore: occ.topScore,
@@ -84,6 +85,8 @@ export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores
         clip: { firstFrameAt: clip.firstFrameAt, lastFrameAt: clip.lastFrameAt, frames: clip.frames },
         top: topK(names, scores, o.topK),
         model: o.model,
+        // The daemon sets it where it keeps a JPEG for the occurrence.
+        snapshot: false,
       });
 
       const endCurrent = () => {

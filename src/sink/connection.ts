@@ -143,10 +143,10 @@ export class Connection {
   }
 
   /** Publishes when connected (JSON payloads flagged as such on MQTT 5); `done` gets the PUBACK or the failure. */
-  publish(topic: string, payload: string, qos: 0 | 1, retain: boolean, done: (err?: Error) => void): void {
+  publish(topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean, done: (err?: Error) => void): void {
     const client = this.client;
     if (!client) return done(new MstaError('MQTT_FAILED', 'not connected', { where: this.where }));
-    const json = payload.startsWith('{') && this.json ? { properties: this.json } : {};
+    const json = typeof payload === 'string' && payload.startsWith('{') && this.json ? { properties: this.json } : {};
     client.publish(topic, payload, { qos, retain, ...json }, (err) => done(err));
   }
 

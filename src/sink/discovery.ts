@@ -1,11 +1,13 @@
 // Home Assistant MQTT discovery: per camera, one device with
+// - a `switch` (recognition running or paused; its command topic is the daemon's command),
+// - an `image` (the latest event's snapshot) where the camera's snapshots are enabled,
+// and per stream (the whole camera, or each of its regions of interest):
 // - an `event` entity (fires when an action starts),
 // - an enum `sensor` (the current action, one of the labels or "none"),
-// - a `binary_sensor` per reportable label (ON while that action goes on: what automations use),
-// - a `switch` (recognition running or paused; its command topic is the daemon's command).
-// Entities of a stream are keyed by its id (a camera today, a camera's region later). All but the
-// switch are unavailable unless the daemon is online AND the camera streams; the switch only
-// needs the daemon. Configs are retained; an empty retained payload removes one.
+// - a `binary_sensor` per reportable label (ON while that action goes on: what automations use).
+// A region's object ids and names carry the region. All but the switch are unavailable unless the
+// daemon is online AND the camera streams; the switch only needs the daemon. Configs are
+// retained; an empty retained payload removes one.
 import { discoveryId, type DiscoveryComponent, type SinkTopics } from './topics.js';
 
 export interface RetainedMessage {
@@ -29,30 +31,55 @@ interface EntityIds {
 /** The value the current-action sensor shows when no action is going on. */
 export const NO_ACTION = 'none';
 
-function cameraEntities(camera: string): Record<'event' | 'sensor' | 'switch', EntityIds> {
-  const id = discoveryId(camera);
+/** A camera's streams: the whole camera (null) or its regions. */
+export type Streams = ReadonlyArray<string | null>;
+
+/** A stream's object id prefix: the camera's, then the region's. */
+function streamId(camera: string, region: string | null): string {
+  return region === null ? discoveryId(camera) : `${discoveryId(camera)}_${discoveryId(region)}`;
+}
+
+function switchEntity(camera: string): EntityIds {
+  return { component: 'switch', objectId: `${discoveryId(camera)}_recognition` };
+}
+
+function streamEntities(camera: string, region: string | null): Record<'event' | 'sensor', EntityIds> {
+  const id = streamId(camera, region);
   return {
     event: { component: 'event', objectId: `${id}_action` },
     sensor: { component: 'sensor', objectId: `${id}_current_action` },
-    switch: { component: 'switch', objectId: `${id}_recognition` },
   };
 }
 
-function activeEntity(stream: string, label: string): EntityIds {
-  return { component: 'binary_sensor', objectId: `${discoveryId(stream)}_${discoveryId(label)}_active` };
+function imageEntity(camera: string): EntityIds {
+  return { component: 'image', objectId: `${discoveryId(camera)}_snapshot` };
 }
 
-/** The discovery config topic of a label's binary sensor on one stream. */
-export function activeDiscoveryTopic(topics: SinkTopics, stream: string, label: string): string {
-  const e = activeEntity(stream, label);
+/** The discovery config topic of a camera's snapshot image. */
+export function imageDiscoveryTopic(topics: SinkTopics, camera: string): string {
+  const e = imageEntity(camera);
   return topics.discoveryConfig(e.component, e.objectId);
 }
 
-/** The discovery config topics owned by one camera with these labels. */
-export function discoveryTopics(topics: SinkTopics, camera: string, labels: readonly string[]): string[] {
+function activeEntity(camera: string, region: string | null, label: string): EntityIds {
+  return { component: 'binary_sensor', objectId: `${streamId(camera, region)}_${discoveryId(label)}_active` };
+}
+
+/** The discovery config topic of a label's binary sensor on one stream. */
+export function activeDiscoveryTopic(topics: SinkTopics, camera: string, region: string | null, label: string): string {
+  const e = activeEntity(camera, region, label);
+  return topics.discoveryConfig(e.component, e.objectId);
+}
+
+/** The discovery config topics owned by one camera with these streams and labels (and its image, with snapshots). */
+export function discoveryTopics(topics: SinkTopics, camera: string, labels: readonly string[], streams: Streams = [null], snapshots = false): string[] {
+  const s = switchEntity(camera);
+  // In the order discoveryConfigs announces them.
   return [
-    ...Object.values(cameraEntities(camera)).map((e) => topics.discoveryConfig(e.component, e.objectId)),
-    ...labels.map((label) => activeDiscoveryTopic(topics, camera, label)),
+    ...streams.flatMap((region) => Object.values(streamEntities(camera, region)).map((e) => topics.discoveryConfig(e.component, e.objectId))),
+    topics.discoveryConfig(s.component, s.objectId),
+    ...streams.flatMap((region) => labels.map((label) => activeDiscoveryTopic(topics, camera, region, label))),
+    ...(snapshots ? [imageDiscoveryTopic(topics, camera)] : []),
   ];
 }
 
@@ -72,8 +99,15 @@ export function currentActionOptions(labels: readonly string[]): string[] {
   return [...new Set([...labels, NO_ACTION])];
 }
 
-/** The retained config messages that announce one camera's device and entities. */
-export function discoveryConfigs(topics: SinkTopics, camera: string, labels: readonly string[], info: DeviceInfo = {}): RetainedMessage[] {
+/** The retained config messages that announce one camera's device and its streams' entities. */
+export function discoveryConfigs(
+  topics: SinkTopics,
+  camera: string,
+  labels: readonly string[],
+  info: DeviceInfo = {},
+  streams: Streams = [null],
+  snapshots = false,
+): RetainedMessage[] {
   const device = {
     identifiers: [`msta-edge_${topics.nodeId}_${discoveryId(camera)}`],
     name: `msta-edge ${camera}`,
@@ -95,31 +129,49 @@ export function discoveryConfigs(topics: SinkTopics, camera: string, labels: rea
     origin,
     qos: 1,
   };
-  const e = cameraEntities(camera);
   const config = (ids: EntityIds, payload: Record<string, unknown>): RetainedMessage => ({
     topic: topics.discoveryConfig(ids.component, ids.objectId),
     payload: JSON.stringify({ ...payload, unique_id: `msta-edge_${topics.nodeId}_${ids.objectId}` }),
   });
+  // A region's entities are named after it: "Door action", "Door current action", "Door: waving".
+  const named = (region: string | null, name: string) => (region === null ? name : `${region} ${name.toLowerCase()}`);
+  const streamConfigs = (region: string | null): RetainedMessage[] => {
+    const e = streamEntities(camera, region);
+    return [
+      config(e.event, {
+        name: named(region, 'Action'),
+        state_topic: topics.events(camera, region),
+        event_types: [...labels],
+        value_template: EVENT_TEMPLATE,
+        icon: 'mdi:run-fast',
+        ...common,
+      }),
+      config(e.sensor, {
+        name: named(region, 'Current action'),
+        state_topic: topics.state(camera, region),
+        value_template: CURRENT_ACTION_TEMPLATE,
+        device_class: 'enum',
+        options: currentActionOptions(labels),
+        json_attributes_topic: topics.state(camera, region),
+        icon: 'mdi:run',
+        ...common,
+      }),
+    ];
+  };
+  const activeConfigs = (region: string | null): RetainedMessage[] =>
+    labels.map((label) =>
+        config(activeEntity(camera, region, label), {
+          name: region === null ? label : `${region}: ${label}`,
+          state_topic: topics.active(camera, label, region),
+          payload_on: 'ON',
+          payload_off: 'OFF',
+          icon: 'mdi:motion-sensor',
+          ...common,
+        }),
+    );
   return [
-    config(e.event, {
-      name: 'Action',
-      state_topic: topics.events(camera),
-      event_types: [...labels],
-      value_template: EVENT_TEMPLATE,
-      icon: 'mdi:run-fast',
-      ...common,
-    }),
-    config(e.sensor, {
-      name: 'Current action',
-      state_topic: topics.state(camera),
-      value_template: CURRENT_ACTION_TEMPLATE,
-      device_class: 'enum',
-      options: currentActionOptions(labels),
-      json_attributes_topic: topics.state(camera),
-      icon: 'mdi:run',
-      ...common,
-    }),
-    config(e.switch, {
+    ...streams.flatMap(streamConfigs),
+    config(switchEntity(camera), {
       name: 'Recognition',
       state_topic: topics.recognition(camera),
       command_topic: topics.recognitionSet(camera),
@@ -130,15 +182,11 @@ export function discoveryConfigs(topics: SinkTopics, camera: string, labels: rea
       // Recognition can be switched while the camera is down: only the daemon must be online.
       availability: [daemonOnline],
     }),
-    ...labels.map((label) =>
-      config(activeEntity(camera, label), {
-        name: label,
-        state_topic: topics.active(camera, label),
-        payload_on: 'ON',
-        payload_off: 'OFF',
-        icon: 'mdi:motion-sensor',
-        ...common,
-      }),
-    ),
+    ...streams.flatMap(activeConfigs),
+    // The raw JPEG bytes on the topic (no image_encoding), of the whole camera; the last one stays
+    // shown while the camera is down, so only the daemon must be online.
+    ...(snapshots
+      ? [config(imageEntity(camera), { name: 'Snapshot', image_topic: topics.snapshot(camera), content_type: 'image/jpeg', icon: 'mdi:camera', ...common, availability: [daemonOnline] })]
+      : []),
   ];
 }

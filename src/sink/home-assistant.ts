@@ -2,7 +2,7 @@
 // Assistant comes online (its birth message), when cameras are added, and when the labels change
 // (a SIGHUP reload), so the `event` entity's event_types always list the labels that can fire and
 // every label has its binary sensor; a label that goes has its binary sensors removed.
-import { activeDiscoveryTopic, discoveryConfigs, discoveryTopics, type DeviceInfo, type RetainedMessage } from './discovery.js';
+import { activeDiscoveryTopic, discoveryConfigs, discoveryTopics, imageDiscoveryTopic, type DeviceInfo, type RetainedMessage, type Streams } from './discovery.js';
 import type { PublishKind } from './metrics.js';
 import type { SinkTopics } from './topics.js';
 
@@ -10,6 +10,8 @@ export interface HomeAssistantDeps {
   topics: SinkTopics;
   publish(message: RetainedMessage, kind: PublishKind): void;
   cameras(): Iterable<string>;
+  /** A camera's streams now: its regions, or the whole camera (null). */
+  streams(camera: string): Streams;
   /** A camera's reportable labels: its event_types, enum options and binary sensors. */
   labelsOf(camera: string): readonly string[];
   log: { info(msg: string): void };
@@ -27,24 +29,44 @@ export function eventTypes({ labels, background }: DiscoveryLabels): string[] {
 }
 
 export class HomeAssistantDiscovery {
+  /** Cameras with snapshots enabled: they have an image entity. */
+  private snapshotCameras: Set<string>;
+
   constructor(
     private readonly deps: HomeAssistantDeps,
     private info: DeviceInfo = {},
-  ) {}
+    snapshotCameras: Iterable<string> = [],
+  ) {
+    this.snapshotCameras = new Set(snapshotCameras);
+  }
 
   /** Discovery config topics owned by one camera (cleared with the camera). */
   topicsOf(camera: string): string[] {
-    return discoveryTopics(this.deps.topics, camera, this.deps.labelsOf(camera));
+    return discoveryTopics(this.deps.topics, camera, this.deps.labelsOf(camera), this.deps.streams(camera), this.snapshotCameras.has(camera));
+  }
+
+  /** Cameras whose snapshots are enabled now: image entities announced for new ones, removed for the others. */
+  setSnapshotCameras(cameras: Iterable<string>): void {
+    const next = new Set(cameras);
+    const known = new Set(this.deps.cameras());
+    for (const camera of this.snapshotCameras) {
+      if (!next.has(camera) && known.has(camera)) this.deps.publish({ topic: imageDiscoveryTopic(this.deps.topics, camera), payload: '' }, 'discovery');
+    }
+    const added = [...next].filter((c) => !this.snapshotCameras.has(c) && known.has(c));
+    this.snapshotCameras = next;
+    for (const camera of added) this.announce(camera);
   }
 
   /** Filters to subscribe to: Home Assistant's birth message and our own configs (for the stale sweep). */
   filters(): string[] {
     const t = this.deps.topics;
-    return [t.homeAssistantStatus, ...(['event', 'sensor', 'binary_sensor', 'switch'] as const).map((c) => t.discoveryConfigFilter(c))];
+    return [t.homeAssistantStatus, ...(['event', 'sensor', 'binary_sensor', 'switch', 'image'] as const).map((c) => t.discoveryConfigFilter(c))];
   }
 
   announce(camera: string): void {
-    for (const message of discoveryConfigs(this.deps.topics, camera, this.deps.labelsOf(camera), this.info)) this.deps.publish(message, 'discovery');
+    for (const message of discoveryConfigs(this.deps.topics, camera, this.deps.labelsOf(camera), this.info, this.deps.streams(camera), this.snapshotCameras.has(camera))) {
+      this.deps.publish(message, 'discovery');
+    }
   }
 
   /** New device facts (the console URL once the HTTP server listens): announced again if they changed. */
@@ -61,8 +83,10 @@ export class HomeAssistantDiscovery {
   /** A camera's new reportable labels (labelsOf says them now): the binary sensors of labels that went are removed, the rest announced again. */
   relabel(camera: string, before: readonly string[]): void {
     const labels = this.deps.labelsOf(camera);
-    for (const label of before) {
-      if (!labels.includes(label)) this.deps.publish({ topic: activeDiscoveryTopic(this.deps.topics, camera, label), payload: '' }, 'discovery');
+    for (const region of this.deps.streams(camera)) {
+      for (const label of before) {
+        if (!labels.includes(label)) this.deps.publish({ topic: activeDiscoveryTopic(this.deps.topics, camera, region, label), payload: '' }, 'discovery');
+      }
     }
     this.deps.log.info(`labels of ${camera} changed: re-announcing Home Assistant discovery (${labels.length} event types)`);
     this.announce(camera);

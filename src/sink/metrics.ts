@@ -4,7 +4,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { zeroSeries } from '../metric-series.js';
 
-export const PUBLISH_KINDS = ['event', 'status', 'state', 'scores', 'discovery'] as const;
+export const PUBLISH_KINDS = ['event', 'status', 'state', 'scores', 'discovery', 'snapshot'] as const;
 /** What became of a command received on a `.../set` topic. */
 export const COMMAND_RESULTS = ['accepted', 'bad_payload', 'unknown_camera', 'retained'] as const;
 export type CommandResult = (typeof COMMAND_RESULTS)[number];

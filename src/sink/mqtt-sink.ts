@@ -24,7 +24,7 @@ import { HomeAssistantDiscovery, type DiscoveryLabels } from './home-assistant.j
 import { sinkMetrics, type PublishKind, type SinkMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
 import { bridgeInfoPayload, eventPayload, scoresPayload, type ActionState, type BridgeInfo, type ClipTopScores, type EventPayload } from './payloads.js';
-import { RetainedState } from './retained-state.js';
+import { RetainedState, type CameraRegions } from './retained-state.js';
 import { Spool } from './spool.js';
 import { sinkTopics, type SinkTopics } from './topics.js';
 
@@ -50,6 +50,13 @@ export interface MqttSinkOptions {
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
   /** The configured cameras: their discovery entities are announced, and retained topics of others removed. */
   cameras: readonly string[];
+  /** Those whose snapshots are enabled: a retained `<base>/<camera>/snapshot` and a Home Assistant image each. */
+  snapshotCameras?: readonly string[];
+  /**
+   * Each camera's regions of interest (absent or [] for a camera without): a camera with regions
+   * has state, events, active topics and entities per region instead of for the whole camera.
+   */
+  regions?: CameraRegions;
   /** One daemon per directory (`spool.lock`); start() fails when it cannot be written. */
   spool: { dir: string; maxBytes?: number; maxMessages?: number };
   /** Publish per-clip top-k on `<base>/<camera>/scores` (QoS 0). Default false. */
@@ -93,12 +100,16 @@ export interface MqttSink {
   publishRecognition(camera: string, enabled: boolean): void;
   /** The HTTP console's URL once it listens: Home Assistant's configuration_url (re-announced). */
   setConsoleUrl(url: string): void;
+  /** Retained binary JPEG on `<base>/<camera>/snapshot` (a camera with snapshots enabled); the latest is republished on every reconnect. */
+  publishSnapshot(camera: string, jpeg: Buffer): void;
+  /** The cameras whose snapshots are enabled now: the others' retained snapshots and image entities are removed. */
+  setSnapshotCameras(cameras: readonly string[]): void;
   /** `<base>/<camera>/scores` at QoS 0 when enabled and connected; otherwise skipped. */
   publishScores(scores: ClipTopScores): void;
   /** Retained `<base>/info`; the latest is republished on every reconnect. */
   publishInfo(info: BridgeInfo): void;
-  /** Replaces the camera list: removed cameras' retained topics and discovery entities are cleared. */
-  setCameras(cameras: readonly string[]): void;
+  /** Replaces the camera list (and their regions): removed cameras' and regions' retained topics and discovery entities are cleared. */
+  setCameras(cameras: readonly string[], regions?: CameraRegions): void;
   /**
    * New labels (a reload), all cameras' and those of cameras with their own: the active topics of
    * each camera whose labels changed follow, and its Home Assistant discovery is announced again
@@ -128,6 +139,9 @@ class MqttSinkImpl implements MqttSink {
   private readonly labels: CameraLabels;
   private outbox: Outbox | undefined;
   private info: BridgeInfo | undefined;
+  private snapshotCameras: Set<string>;
+  /** The latest JPEG per camera, republished on connect (a broker without persistence forgets retained messages). */
+  private readonly snapshots = new Map<string, Buffer>();
   private closing = false;
 
   constructor(private readonly options: MqttSinkOptions) {
@@ -148,17 +162,21 @@ class MqttSinkImpl implements MqttSink {
       log: options.log,
     });
     const publish = (m: RetainedMessage, kind: PublishKind): void => this.publishRetained(m, kind);
+    this.snapshotCameras = new Set(options.snapshotCameras ?? []);
     this.labels = new CameraLabels(options.labels, options.cameraLabels);
     const labelsOf = (camera: string): readonly string[] => this.labels.of(camera);
     this.discovery = options.homeAssistant
       ? new HomeAssistantDiscovery(
-          { topics: this.topics, publish, cameras: () => this.retained.cameras, labelsOf, log: this.logger() },
+          { topics: this.topics, publish, cameras: () => this.retained.cameras, streams: (camera) => this.retained.streams(camera), labelsOf, log: this.logger() },
           options.version !== undefined ? { version: options.version } : {},
+          this.snapshotCameras,
         )
       : undefined;
+    const snapshotTopics = (camera: string): string[] => (this.snapshotCameras.has(camera) ? [this.topics.snapshot(camera)] : []);
     this.retained = new RetainedState(
-      { topics: this.topics, publish, extraTopics: (camera) => this.discovery?.topicsOf(camera) ?? [], labelsOf, log: this.logger() },
+      { topics: this.topics, publish, extraTopics: (camera) => [...(this.discovery?.topicsOf(camera) ?? []), ...snapshotTopics(camera)], labelsOf, log: this.logger() },
       options.cameras,
+      options.regions,
     );
     this.commandLog = new BurstLog((m) => this.logger().warn(m));
   }
@@ -186,7 +204,11 @@ class MqttSinkImpl implements MqttSink {
       send: (topic, payload, done) => this.connection.publish(topic, payload, 1, false, done),
       canSend: () => this.connected && !this.closing,
       window: () => this.eventWindow(),
-      topicOf: (record) => this.topics.events((JSON.parse(record) as EventPayload).camera),
+      topicOf: (record) => {
+        // Events spooled by a release before regions have none: the whole camera.
+        const { camera, region } = JSON.parse(record) as EventPayload;
+        return this.topics.events(camera, region ?? null);
+      },
       metrics: this.metrics,
       log,
     });
@@ -210,7 +232,7 @@ class MqttSinkImpl implements MqttSink {
     const outbox = this.requireStarted();
     if (this.closing) throw new MstaError('MQTT_FAILED', `event ${event.id} arrived after the sink was closed`, { where: 'sink' });
     // The topic is checked before anything is spooled.
-    this.topics.events(event.camera);
+    this.topics.events(event.camera, event.region);
     return outbox.add(JSON.stringify(eventPayload(event)));
   }
 
@@ -230,9 +252,28 @@ class MqttSinkImpl implements MqttSink {
     this.discovery?.setDeviceInfo({ ...(this.options.version !== undefined ? { version: this.options.version } : {}), configurationUrl: url });
   }
 
+  publishSnapshot(camera: string, jpeg: Buffer): void {
+    if (!this.snapshotCameras.has(camera)) return;
+    const topic = this.topics.snapshot(camera);
+    this.snapshots.set(camera, jpeg);
+    if (this.connected && !this.closing) this.publish(topic, jpeg, 1, true, 'snapshot');
+  }
+
+  setSnapshotCameras(cameras: readonly string[]): void {
+    const next = new Set(cameras);
+    for (const camera of this.snapshotCameras) {
+      if (next.has(camera)) continue;
+      this.snapshots.delete(camera);
+      // Cleared now if connected; otherwise the stale sweep on the next connect clears it.
+      this.publishRetained({ topic: this.topics.snapshot(camera), payload: '' }, 'snapshot');
+    }
+    this.snapshotCameras = next;
+    this.discovery?.setSnapshotCameras(next);
+  }
+
   publishScores(scores: ClipTopScores): void {
     if (this.options.publishScores !== true) return;
-    const topic = this.topics.scores(scores.clip.camera);
+    const topic = this.topics.scores(scores.clip.camera, scores.clip.region);
     // QoS 0 is best effort: rather skip than let a slow link grow the socket buffer.
     if (!this.connected || this.connection.backedUp) {
       this.metrics.scoresSkipped.inc();
@@ -246,9 +287,9 @@ class MqttSinkImpl implements MqttSink {
     this.publishRetained({ topic: this.topics.bridgeInfo, payload: JSON.stringify(bridgeInfoPayload(info)) }, 'status');
   }
 
-  setCameras(cameras: readonly string[]): void {
+  setCameras(cameras: readonly string[], regions?: CameraRegions): void {
     const removed = [...this.retained.cameras].filter((c) => !cameras.includes(c));
-    const added = this.retained.setCameras(cameras);
+    const added = this.retained.setCameras(cameras, regions);
     for (const camera of removed) this.labels.forget(camera);
     for (const camera of added) this.discovery?.announce(camera);
   }
@@ -286,7 +327,13 @@ class MqttSinkImpl implements MqttSink {
     if (this.info) this.publishInfo(this.info);
     this.discovery?.announceAll();
     this.retained.republish();
-    const filters = [this.topics.recognitionSetFilter, ...this.retained.sweepFilters(), ...(this.discovery?.filters() ?? [])];
+    for (const [camera, jpeg] of this.snapshots) if (this.retained.cameras.has(camera)) this.publish(this.topics.snapshot(camera), jpeg, 1, true, 'snapshot');
+    const filters = [
+      this.topics.recognitionSetFilter,
+      ...this.retained.sweepFilters(),
+      this.topics.retainedCameraFilter('snapshot'),
+      ...(this.discovery?.filters() ?? []),
+    ];
     this.connection.subscribe(filters, (err) =>
       this.logger().warn(`subscribe failed (${err.message}): commands, Home Assistant re-announce and stale topic cleanup are off until reconnect`),
     );
@@ -323,7 +370,7 @@ class MqttSinkImpl implements MqttSink {
     this.publish(message.topic, message.payload, 1, true, kind);
   }
 
-  private publish(topic: string, payload: string, qos: 0 | 1, retain: boolean, kind: PublishKind): void {
+  private publish(topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean, kind: PublishKind): void {
     this.connection.publish(topic, payload, qos, retain, (err) => {
       if (err) this.logger().warn(`publish to ${topic} failed: ${err.message}`);
       else this.metrics.published.inc({ kind });

@@ -8,6 +8,11 @@ const time = z
   .meta({ format: 'date-time', description: 'ISO 8601 UTC with milliseconds' });
 const probability = z.number().min(0).max(1);
 const camera = z.string().regex(/^[^/+#]+$/);
+const region = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/)
+  .nullable()
+  .describe('The region of interest (cameras[].regions[].name) it is about, as in the topic; null for the whole camera (a camera without regions)');
 const labelScore = z.strictObject({ label: z.string().min(1), score: probability });
 
 const bridgeStatus = z.enum(['online', 'offline']).meta({
@@ -36,6 +41,7 @@ const eventFields = {
       'One id (a UUID) per occurrence of an action, shared by its start, updates and end. A QoS 1 redelivery repeats a message exactly: (id, type, clip.last_frame_at) identifies one message',
     ),
   camera: camera.describe('Camera id, as in the topic'),
+  region,
   label: z.string().min(1).describe('The action (a label name from the config)'),
   score: probability.describe('The label\'s smoothed score for the clip this event is about'),
   top_score: probability.describe('The highest score the label reached since the action started'),
@@ -43,6 +49,11 @@ const eventFields = {
   clip: z.strictObject({ first_frame_at: time, last_frame_at: time, frames: z.number().int().min(1) }),
   top: z.array(labelScore).describe('Best labels for the clip, best first'),
   model: z.strictObject({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  snapshot: z
+    .boolean()
+    .describe(
+      "Whether a JPEG of the occurrence's key frame was kept (the camera's snapshots.enabled): on <base>/<camera>/snapshot (retained) and, with the event history, at /api/events/<id>/snapshot.jpg",
+    ),
 };
 
 const event = z
@@ -53,15 +64,16 @@ const event = z
   .meta({
     title: 'Action event',
     description:
-      'Payload of <base>/<camera>/events (QoS 1, not retained). One occurrence of an action on one camera goes start, update..., end, all with the same id and started_at.',
+      'Payload of <base>/<camera>/events, or <base>/<camera>/regions/<region>/events for a region of interest (QoS 1, not retained). One occurrence of an action on one camera (or region) goes start, update..., end, all with the same id and started_at.',
   });
 
 const scores = z
   .strictObject({
     v: z.literal(1),
     camera,
+    region,
     clip: z.strictObject({
-      seq: z.number().int().min(0).describe('Clip number per camera, from 0 at start'),
+      seq: z.number().int().min(0).describe('Clip number per camera (or region), from 0 at start'),
       first_frame_at: time,
       last_frame_at: time,
       frames: z.number().int().min(1),
@@ -70,7 +82,7 @@ const scores = z
   })
   .meta({
     title: 'Per-clip scores',
-    description: 'Payload of <base>/<camera>/scores (QoS 0, not retained; off unless mqtt.publish_scores is true): every clip\'s best labels.',
+    description: 'Payload of <base>/<camera>/scores or <base>/<camera>/regions/<region>/scores (QoS 0, not retained; off unless mqtt.publish_scores is true): every clip\'s best labels.',
   });
 
 const state = z
@@ -79,14 +91,14 @@ const state = z
     score: probability.describe('The current action\'s smoothed score; 0 when label is null'),
     since: time.describe('When this state began, ISO 8601 UTC with milliseconds'),
   })
-  .meta({ title: 'Current action', description: 'Payload of <base>/<camera>/state (QoS 1, retained): the action going on now.' });
+  .meta({ title: 'Current action', description: 'Payload of <base>/<camera>/state, or <base>/<camera>/regions/<region>/state for a region of interest (QoS 1, retained): the action going on now.' });
 
 const onOff = z.enum(['ON', 'OFF']);
 
 const active = onOff.meta({
   title: 'Action active',
   description:
-    'Payload of <base>/<camera>/active/<label> (QoS 1, retained): the bare word ON while the label\'s action is going on on that camera, OFF otherwise (OFF for every label at start). <label> is the label itself when it is one topic level, otherwise its Home Assistant-safe id. Home Assistant\'s binary sensors read it.',
+    'Payload of <base>/<camera>/active/<label>, or <base>/<camera>/regions/<region>/active/<label> for a region of interest (QoS 1, retained): the bare word ON while the label\'s action is going on on that camera (or region), OFF otherwise (OFF for every label at start). <label> is the label itself when it is one topic level, otherwise its Home Assistant-safe id. Home Assistant\'s binary sensors read it.',
 });
 
 const recognition = onOff.meta({
@@ -102,6 +114,9 @@ const bridgeInfo = z
     model: z.strictObject({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).describe('The model bundle recognising'),
     provider: z.string().min(1).describe('The onnxruntime execution provider in use: tensorrt, cuda or cpu'),
     cameras: z.array(camera).describe('The configured, enabled cameras'),
+    regions: z
+      .record(camera, z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)).min(1))
+      .describe('The regions of interest of each camera that has any (a camera with regions is recognised per region)'),
   })
   .meta({ title: 'Daemon info', description: 'Payload of <base>/info (QoS 1, retained): what is running. Published once the model is loaded, again when the cameras change.' });
 

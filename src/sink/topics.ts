@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto';
 import { MstaError } from '../errors.js';
 
-export type DiscoveryComponent = 'event' | 'sensor' | 'binary_sensor' | 'switch';
+export type DiscoveryComponent = 'event' | 'sensor' | 'binary_sensor' | 'switch' | 'image';
 
 /** The retained per-camera leaves the stale sweep checks. */
-export type RetainedCameraLeaf = 'status' | 'state' | 'recognition';
+export type RetainedCameraLeaf = 'status' | 'state' | 'recognition' | 'snapshot';
 
 export interface SinkTopics {
   /** `<base>/status`: retained `online` / `offline` (the last will). */
@@ -14,16 +14,21 @@ export interface SinkTopics {
   /** `<base>/info`: retained, what is running (version, model, provider, cameras). */
   readonly bridgeInfo: string;
   cameraStatus(camera: string): string;
-  events(camera: string): string;
-  state(camera: string): string;
-  scores(camera: string): string;
   /**
-   * `<base>/<stream>/active/<label>`: retained `ON` while the label's action is going on, `OFF`
-   * otherwise. A stream is a camera today (a camera's region later).
+   * A stream's leaves: `<base>/<camera>/<leaf>` for the whole camera (region null or absent),
+   * `<base>/<camera>/regions/<region>/<leaf>` for one of its regions of interest.
    */
-  active(stream: string, label: string): string;
-  /** Filter matching every stream's active topics: `<base>/+/active/+`. */
+  events(camera: string, region?: string | null): string;
+  state(camera: string, region?: string | null): string;
+  scores(camera: string, region?: string | null): string;
+  /** `<base>/<camera>/snapshot`: retained, the binary JPEG of the latest event's key frame (snapshots enabled). */
+  snapshot(camera: string): string;
+  /** `<stream>/active/<label>`: retained `ON` while the label's action is going on, `OFF` otherwise. */
+  active(camera: string, label: string, region?: string | null): string;
+  /** Filter matching every camera's active topics: `<base>/+/active/+`. */
   readonly activeFilter: string;
+  /** Filter matching a retained per-region leaf of every region: `<base>/+/regions/+/state`, `<base>/+/regions/+/active/+`. */
+  regionRetainedFilter(leaf: 'state' | 'active'): string;
   /** `<base>/<camera>/recognition`: retained `ON` / `OFF`, whether the camera's recognition runs. */
   recognition(camera: string): string;
   /** `<base>/<camera>/recognition/set`: the command topic (`ON` / `OFF`). */
@@ -90,15 +95,22 @@ export function sinkTopics(baseTopic = 'msta', discoveryPrefix = 'homeassistant'
     assertTopicLevel(id, 'camera id');
     return `${baseTopic}/${id}/${leaf}`;
   };
+  const stream = (id: string, region: string | null | undefined, leaf: string): string => {
+    if (region === null || region === undefined) return camera(id, leaf);
+    assertTopicLevel(region, 'region name');
+    return camera(id, `regions/${region}/${leaf}`);
+  };
   return {
     bridgeStatus: `${baseTopic}/status`,
     bridgeInfo: `${baseTopic}/info`,
     cameraStatus: (id) => camera(id, 'status'),
-    events: (id) => camera(id, 'events'),
-    state: (id) => camera(id, 'state'),
-    scores: (id) => camera(id, 'scores'),
-    active: (stream, label) => camera(stream, `active/${labelLevel(label)}`),
+    events: (id, region) => stream(id, region, 'events'),
+    state: (id, region) => stream(id, region, 'state'),
+    scores: (id, region) => stream(id, region, 'scores'),
+    snapshot: (id) => stream(id, null, 'snapshot'),
+    active: (id, label, region) => stream(id, region, `active/${labelLevel(label)}`),
     activeFilter: `${baseTopic}/+/active/+`,
+    regionRetainedFilter: (leaf) => `${baseTopic}/+/regions/+/${leaf === 'active' ? 'active/+' : leaf}`,
     recognition: (id) => camera(id, 'recognition'),
     recognitionSet: (id) => camera(id, 'recognition/set'),
     recognitionSetFilter: `${baseTopic}/+/recognition/set`,

@@ -1,12 +1,12 @@
 // A camera as Observables: frames (subscribing starts its child, unsubscribing stops it) and
 // status. Metrics and logs are this stage's side effects, at the edge.
-import { BehaviorSubject, distinctUntilChanged, filter, finalize, map, share, tap, type Observable, type SchedulerLike } from 'rxjs';
+import { BehaviorSubject, distinctUntilChanged, filter, finalize, map, share, Subject, tap, type Observable, type SchedulerLike } from 'rxjs';
 import type { Registry } from 'prom-client';
 import { MstaError } from '../errors.js';
-import type { CameraStatus, Frame } from '../types.js';
+import type { CameraStatus, Frame, Snapshot } from '../types.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { ChildRequest } from './child-protocol.js';
-import { runSourceChild, type ChildEvent } from './child-process.js';
+import { runSourceChild, type ChildEvent, type ChildOptions } from './child-process.js';
 import { WHOLE_CAMERA, type FrameStream, type Transport } from './pipeline-description.js';
 import { MAX_STREAMS } from './frame-record.js';
 import { sourceMetrics, zeroCameraSeries } from './source-metrics.js';
@@ -46,6 +46,11 @@ export interface CameraSourceOptions {
   /** A child asked to stop is killed after this long (default 3 s). */
   stopTimeoutMs?: number;
   backoff?: Partial<BackoffOptions>;
+  /**
+   * The JPEG branch (none when absent): JPEGs of the whole frame, `width` wide at most, `fps` a
+   * second at most; encoded all the time when `enabled`, otherwise only while setLiveSnapshots(true).
+   */
+  snapshots?: { enabled: boolean; width: number; quality: number; fps: number };
 }
 
 /** pino-compatible. */
@@ -62,13 +67,17 @@ export interface CameraSourceDeps {
   scheduler?: SchedulerLike;
   random?: () => number;
   /** Starts one connection; the real child process by default. */
-  connect?: (request: ChildRequest, stopTimeoutMs: number) => Observable<ChildEvent>;
+  connect?: (request: ChildRequest, options: ChildOptions) => Observable<ChildEvent>;
 }
 
 export interface CameraSource {
   frames: Observable<Frame>;
   /** The current status first, then every change. */
   status: Observable<CameraStatus>;
+  /** JPEGs while they are encoded (hot: they come while `frames` is subscribed). */
+  snapshots: Observable<Snapshot>;
+  /** Someone watches the camera live (true) or nobody does: JPEGs are encoded while so, or while snapshots are enabled. */
+  setLiveSnapshots(on: boolean): void;
   /** Drops and reconnects so far, for summaries (metrics have them too). */
   counts(): { frames: number; dropped: number; reconnects: number };
 }
@@ -105,8 +114,24 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
     realtime: options.realtime ?? true,
     loop: options.loop ?? false,
   };
+  const snap = options.snapshots;
+  if (snap) {
+    positiveInt(snap.width, 'snapshots.width', camera);
+    positiveInt(snap.fps, 'snapshots.fps', camera);
+    if (!Number.isInteger(snap.quality) || snap.quality < 1 || snap.quality > 100) {
+      throw new MstaError('CONFIG_INVALID', `snapshots.quality must be an integer 1-100, got ${snap.quality}`, { where: `camera ${camera}` });
+    }
+  }
+  const live = new BehaviorSubject(false);
+  const encoding = live.pipe(map((on) => (snap?.enabled ?? false) || on), distinctUntilChanged());
   const stopTimeoutMs = options.stopTimeoutMs ?? 3000;
-  const connect = deps.connect ?? ((r: ChildRequest, t: number) => runSourceChild(r, { stopTimeoutMs: t }));
+  const connect = deps.connect ?? runSourceChild;
+  // Each connection starts with the valve as wanted now; changes follow as commands.
+  const connectNow = (): Observable<ChildEvent> => {
+    const r: ChildRequest = snap ? { ...request, snapshots: { width: snap.width, quality: snap.quality, fps: snap.fps, encoding: snap.enabled || live.getValue() } } : request;
+    return connect(r, { stopTimeoutMs, snapshotEncoding: encoding });
+  };
+  const snapshots = new Subject<Snapshot>();
   const metrics = deps.registry ? sourceMetrics(deps.registry) : undefined;
   const log = deps.log;
   const where = { camera, url: scrubSecrets(options.url, options.url) };
@@ -122,6 +147,10 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
       case 'frame':
         counts.frames++;
         metrics?.frames.inc({ camera });
+        break;
+      case 'snapshot':
+        metrics?.snapshots.inc({ camera });
+        snapshots.next(e.snapshot);
         break;
       case 'dropped':
         counts.dropped += e.count;
@@ -152,7 +181,7 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
   };
 
   const frames = supervise(
-    () => connect(request, stopTimeoutMs),
+    connectNow,
     {
       camera,
       regions: streams.map((s) => s.region),
@@ -180,6 +209,8 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
   return {
     frames,
     status: status.pipe(distinctUntilChanged((a, b) => a.state === b.state && a.reconnects === b.reconnects)),
+    snapshots: snapshots.asObservable(),
+    setLiveSnapshots: (on) => live.next(on),
     counts: () => ({ ...counts }),
   };
 }

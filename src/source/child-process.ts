@@ -3,9 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import { Observable } from 'rxjs';
+import { Observable, type Subscription } from 'rxjs';
 import { MstaError } from '../errors.js';
-import { STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-protocol.js';
+import { SNAPSHOTS_OFF_COMMAND, SNAPSHOTS_ON_COMMAND, STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-protocol.js';
 import { RecordKind, RecordParser } from './frame-record.js';
 import { scrubSecrets } from './secrets.js';
 
@@ -21,14 +21,30 @@ export interface ChildFrame {
   data: Uint8Array;
 }
 
+/** A JPEG from the snapshot branch (its width and height are the JPEG's). */
+export interface ChildJpeg {
+  type: 'jpeg';
+  seq: number;
+  capturedAt: number;
+  width: number;
+  height: number;
+  data: Buffer;
+}
+
 export type ChildEvent =
   | { type: 'spawned'; pid: number }
   | { type: 'started'; pipeline: string }
-  | ChildFrame;
+  | ChildFrame
+  | ChildJpeg;
 
 export interface ChildOptions {
   /** After a stop request, how long the child gets to exit before SIGKILL. */
   stopTimeoutMs: number;
+  /**
+   * Whether the snapshot branch encodes JPEGs, now and at every change (request.snapshots says
+   * how it starts): each change goes to the child as a stdin command.
+   */
+  snapshotEncoding?: Observable<boolean>;
 }
 
 /** Lines of the child's stderr kept to explain a failure. */
@@ -100,7 +116,11 @@ export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export function runSourceChild(request: ChildRequest, options: ChildOptions): Observable<ChildEvent> {
   return new Observable<ChildEvent>((subscriber) => {
     const { command, args } = childCommand();
-    const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], env: childEnvironment(process.env) });
+    // Every appsink's pending pull and the bus poll each hold a libuv threadpool thread for good:
+    // past its default 4 (regions, plus the snapshot branch) a pull would never run.
+    const pinned = (request.streams?.length ?? 1) + (request.snapshots ? 1 : 0) + 1;
+    const env = { ...childEnvironment(process.env), UV_THREADPOOL_SIZE: String(Math.max(4, pinned + 1)) };
+    const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], env });
     if (child.pid !== undefined) {
       liveChildren.set(child, new Promise<void>((resolve) => child.once('exit', () => (liveChildren.delete(child), resolve()))));
     }
@@ -138,9 +158,10 @@ export function runSourceChild(request: ChildRequest, options: ChildOptions): Ob
       }
       for (const { header, payload } of records) {
         if (ended) return;
-        if (header.kind === RecordKind.frame) {
+        if (header.kind === RecordKind.frame || header.kind === RecordKind.jpeg) {
           const { stream, seq, capturedAt, width, height } = header;
-          subscriber.next({ type: 'frame', stream, seq, capturedAt, width, height, data: payload });
+          if (header.kind === RecordKind.frame) subscriber.next({ type: 'frame', stream, seq, capturedAt, width, height, data: payload });
+          else subscriber.next({ type: 'jpeg', seq, capturedAt, width, height, data: payload });
           continue;
         }
         let message: ChildMessage;
@@ -171,8 +192,17 @@ export function runSourceChild(request: ChildRequest, options: ChildOptions): Ob
     });
 
     if (child.pid !== undefined) subscriber.next({ type: 'spawned', pid: child.pid });
+    let encoding = request.snapshots?.encoding;
+    const control: Subscription | undefined = request.snapshots
+      ? options.snapshotEncoding?.subscribe((on) => {
+          if (on === encoding || ended) return;
+          encoding = on;
+          child.stdin!.write(`${on ? SNAPSHOTS_ON_COMMAND : SNAPSHOTS_OFF_COMMAND}\n`);
+        })
+      : undefined;
 
     return () => {
+      control?.unsubscribe();
       ended = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.stdin!.end(`${STOP_COMMAND}\n`);

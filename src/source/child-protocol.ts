@@ -10,6 +10,9 @@ export interface ChildRequest extends PipelineOptions {
 
 /** Later stdin lines: the parent asks the child to stop; stdin closing means the same. */
 export const STOP_COMMAND = 'stop';
+/** Later stdin lines: open or shut the snapshot branch's valve (JPEGs encoded or not). */
+export const SNAPSHOTS_ON_COMMAND = 'snapshots on';
+export const SNAPSHOTS_OFF_COMMAND = 'snapshots off';
 
 /** JSON payloads of message records (see frame-record.ts). */
 export type ChildMessage =

@@ -6,10 +6,11 @@ import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { AppSink, BusMessage, Pipeline as PipelineType } from 'gstreamer-superficial';
-import { STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-protocol.js';
+import { SNAPSHOTS_OFF_COMMAND, SNAPSHOTS_ON_COMMAND, STOP_COMMAND, type ChildMessage, type ChildRequest } from './child-protocol.js';
 import { encodeRecordHeader, RecordKind } from './frame-record.js';
 import { appsinkName, buildPipelineDescription, decoderElements, hardwareDecoderRanks, isOffline, OFFLINE_QUEUE_BUFFERS, WHOLE_CAMERA } from './pipeline-description.js';
 import { scrubSecrets } from './secrets.js';
+import { SNAPSHOT_APPSINK, SNAPSHOT_VALVE } from './snapshot-branch.js';
 import { parseSourceUrl } from '../source-url.js';
 
 // Before GStreamer starts (loading the addon starts it): decodebin then prefers hardware decoders.
@@ -38,6 +39,8 @@ const out = new Socket({ fd: 3, readable: false, writable: true });
 out.setMaxListeners(0);
 let request: ChildRequest | undefined;
 let pipeline: PipelineType | undefined;
+/** The snapshot branch's valve (a GObject whose properties the binding sets live). */
+let valve: { drop: boolean } | undefined;
 let stopping = false;
 
 function send(message: ChildMessage): void {
@@ -143,6 +146,9 @@ function start(req: ChildRequest): void {
   // it times it, the others take that time (the position runs ahead by the queues' depth).
   const clock = isOffline(spec, req) ? mediaClock(streams.length) : undefined;
   sinks.forEach((sink, stream) => pullStream(sink, stream, req, clock));
+  // Absent where the description has no snapshot branch (offline decoding).
+  const jpegs = pipeline.findChild(SNAPSHOT_APPSINK);
+  if (jpegs) pullSnapshots(jpegs, req);
 }
 
 /** Media time of the k-th frame (k counted per stream), the same for every stream. */
@@ -206,6 +212,28 @@ function pullStream(sink: AppSink, stream: number, req: ChildRequest, clock: Med
   pull();
 }
 
+/** JPEGs from the snapshot branch while its valve is open; the latest wins when the pipe is full. */
+function pullSnapshots(sink: AppSink, req: ChildRequest): void {
+  valve = pipeline!.findChild(SNAPSHOT_VALVE) as unknown as { drop: boolean };
+  const pull = (): void => {
+    if (!stopping) sink.pull(onJpeg);
+  };
+  const onJpeg = (buf: Buffer | null, caps: Record<string, unknown>): void => {
+    if (stopping) return;
+    // Flushing (a looping file's seek) or the end: as for frames.
+    if (!buf) {
+      if (req.loop) setTimeout(pull, 20);
+      return;
+    }
+    if (!out.writableNeedDrain) {
+      out.write(encodeRecordHeader({ kind: RecordKind.jpeg, stream: 0, seq: 0, capturedAt: Date.now(), width: Number(caps.width), height: Number(caps.height), length: buf.length }));
+      out.write(buf);
+    }
+    pull();
+  };
+  pull();
+}
+
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   if (request === undefined) {
@@ -217,6 +245,8 @@ lines.on('line', (line) => {
     }
   } else if (line.trim() === STOP_COMMAND) {
     shutdown(0);
+  } else if (valve && (line.trim() === SNAPSHOTS_ON_COMMAND || line.trim() === SNAPSHOTS_OFF_COMMAND)) {
+    valve.drop = line.trim() === SNAPSHOTS_OFF_COMMAND;
   }
 });
 // The parent closed stdin or died: no orphan outlives it.

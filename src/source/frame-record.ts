@@ -1,5 +1,5 @@
 // The child -> parent stream: records, each a fixed header then a payload (RGB pixels for a frame,
-// UTF-8 JSON for a message). Little-endian throughout.
+// a JPEG file for a snapshot, UTF-8 JSON for a message). Little-endian throughout.
 //
 //  0 u32 magic "MSF1" | 4 u8 version | 5 u8 kind | 6 u8 stream | 7 u8 reserved | 8 u32 seq
 // 12 f64 capture time, epoch ms | 20 u32 width | 24 u32 height | 28 u32 payload length
@@ -15,7 +15,8 @@ export const RECORD_HEADER_BYTES = 32;
 /** Larger payloads mean a corrupt stream (8K RGB is 100 MB). */
 export const MAX_PAYLOAD_BYTES = 128 * 1024 * 1024;
 
-export const RecordKind = { frame: 1, message: 2 } as const;
+/** A snapshot's (jpeg) width and height are the JPEG's own; its stream and seq are 0. */
+export const RecordKind = { frame: 1, message: 2, jpeg: 3 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
 export interface RecordHeader {
@@ -51,7 +52,7 @@ export function decodeRecordHeader(b: Uint8Array): RecordHeader {
   const version = view.readUInt8(4);
   if (version !== RECORD_VERSION) throw bad(`version ${version}, expected ${RECORD_VERSION}`);
   const kind = view.readUInt8(5);
-  if (kind !== RecordKind.frame && kind !== RecordKind.message) throw bad(`unknown record kind ${kind}`);
+  if (kind !== RecordKind.frame && kind !== RecordKind.message && kind !== RecordKind.jpeg) throw bad(`unknown record kind ${kind}`);
   const h: RecordHeader = {
     kind,
     stream: view.readUInt8(6),

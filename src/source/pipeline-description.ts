@@ -2,6 +2,7 @@
 // one branch per frame stream (the whole camera, or each region of interest): masks, crop, scale
 // to the model's size, RGB, into an appsink that keeps only the latest frame.
 import type { SourceSpec } from '../source-url.js';
+import { snapshotBranch, type SnapshotBranchOptions } from './snapshot-branch.js';
 
 export type Transport = 'tcp' | 'udp' | 'auto';
 
@@ -30,6 +31,8 @@ export interface PipelineOptions {
   realtime: boolean;
   /** The frame streams, one appsink each (frames_0, frames_1, ...); default: the whole camera, centre-cropped. */
   streams?: FrameStream[];
+  /** The JPEG branch off the whole decoded frame (snapshot-branch.ts); none when absent, or offline. */
+  snapshots?: SnapshotBranchOptions;
 }
 
 /** A rectangle in fractions of the frame (0..1), inside it. */
@@ -293,18 +296,36 @@ export function frameBranches(spec: SourceSpec, o: PipelineOptions): Branch[] {
 export const OFFLINE_QUEUE_BUFFERS = 4;
 
 /**
+ * How frames flow: `offline` every frame, as fast as taken; `paced` a file played at its own rate,
+ * its decoding held back by the synced appsinks; `live` a camera, whose frames come at its rate
+ * whatever the daemon does.
+ */
+export type Flow = 'offline' | 'paced' | 'live';
+
+/**
  * The head, then its branches: one is chained straight on; several hang off a tee, each behind its
  * own queue so that one branch's work never holds the others (and, offline, no branch can block
  * the tee while another waits for data: every branch has room). Live, a queue keeps only the
- * newest frame, like the appsinks.
+ * newest frame, like the appsinks. A paced file's queues must not leak: nothing but their back
+ * pressure holds the decoder to the clock, and leaking queues let it run through the whole file at
+ * once, dropping all but the first frames. `queued` branches bring their own queue.
  */
-export function assemblePipeline(head: string, branches: readonly Branch[], offline: boolean): string {
-  if (branches.length === 1) return [head, ...branches[0]!].join(' ! ');
-  const queue = `queue max-size-buffers=${offline ? OFFLINE_QUEUE_BUFFERS : 1} max-size-bytes=0 max-size-time=0${offline ? '' : ' leaky=downstream'}`;
-  return [`${head} ! tee name=t`, ...branches.map((b) => ['t.', queue, ...b].join(' ! '))].join(' ');
+export function assemblePipeline(head: string, branches: readonly Branch[], flow: Flow, queued: readonly Branch[] = []): string {
+  if (branches.length === 1 && queued.length === 0) return [head, ...branches[0]!].join(' ! ');
+  const offline = flow === 'offline';
+  const queue = `queue max-size-buffers=${offline ? OFFLINE_QUEUE_BUFFERS : 1} max-size-bytes=0 max-size-time=0${flow === 'live' ? ' leaky=downstream' : ''}`;
+  return [`${head} ! tee name=t`, ...branches.map((b) => ['t.', queue, ...b].join(' ! ')), ...queued.map((b) => ['t.', ...b].join(' ! '))].join(' ');
 }
 
-/** The whole gst-launch description for one camera. */
+/**
+ * The whole gst-launch description for one camera. The snapshot branch brings its own queue
+ * (behind its valve, so a shut one costs no thread wake-up), and only for paced sources: its
+ * JPEGs' arrival is their capture time on the frames' clock.
+ */
 export function buildPipelineDescription(spec: SourceSpec, o: PipelineOptions, installed: (element: string) => boolean): string {
-  return assemblePipeline(pipelineHead(spec, o, installed), frameBranches(spec, o), isOffline(spec, o));
+  const offline = isOffline(spec, o);
+  const paced = (spec.kind === 'file' && o.realtime) || spec.kind === 'rtsp';
+  const snapshots = o.snapshots && !offline ? [snapshotBranch(o.snapshots, paced)] : [];
+  const flow: Flow = offline ? 'offline' : spec.kind === 'file' ? 'paced' : 'live';
+  return assemblePipeline(pipelineHead(spec, o, installed), frameBranches(spec, o), flow, snapshots);
 }

@@ -9,6 +9,7 @@ export interface SourceMetrics {
   dropped: Counter<'camera' | 'reason'>;
   reconnects: Counter<'camera'>;
   up: Gauge<'camera'>;
+  snapshots: Counter<'camera'>;
 }
 
 /** The reasons the source drops frames for. */
@@ -18,6 +19,7 @@ export const SOURCE_DROP_REASONS = ['overflow', 'size_mismatch'] as const satisf
 export function zeroCameraSeries(m: SourceMetrics, camera: string): void {
   zeroSeries(m.frames, { camera: [camera] });
   zeroSeries(m.reconnects, { camera: [camera] });
+  zeroSeries(m.snapshots, { camera: [camera] });
   zeroSeries(m.dropped, { camera: [camera], reason: SOURCE_DROP_REASONS });
 }
 
@@ -38,6 +40,7 @@ export function sourceMetrics(registry: Registry): SourceMetrics {
       }),
       reconnects: new Counter({ name: 'msta_source_reconnects_total', help: 'Reconnects to the camera (new pipelines after the first).', labelNames: ['camera'], registers }),
       up: new Gauge({ name: 'msta_source_up', help: '1 while the camera streams frames, else 0.', labelNames: ['camera'], registers }),
+      snapshots: new Counter({ name: 'msta_source_snapshots_total', help: 'JPEGs the camera pipeline encoded and delivered (only while snapshots are enabled or someone watches the camera live).', labelNames: ['camera'], registers }),
     };
     cache.set(registry, m);
   }

@@ -5,13 +5,14 @@ import {
   catchError, type SchedulerLike,
 } from 'rxjs';
 import { isMstaError, MstaError } from '../errors.js';
-import type { CameraState, CameraStatus, DropReason, Frame } from '../types.js';
+import type { CameraState, CameraStatus, DropReason, Frame, Snapshot } from '../types.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import type { ChildEvent } from './child-process.js';
 import { stallWatchdog } from './stall-watchdog.js';
 
 export type SourceEvent =
   | { type: 'frame'; frame: Frame }
+  | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'status'; status: CameraStatus }
   | { type: 'dropped'; count: number; reason: DropReason }
   | { type: 'child'; pid: number }
@@ -72,6 +73,7 @@ export function supervise(
         mergeMap((e): Observable<SourceEvent> => {
           if (e.type === 'spawned') return of({ type: 'child', pid: e.pid });
           if (e.type === 'started') return of({ type: 'pipeline', description: e.pipeline });
+          if (e.type === 'jpeg') return of({ type: 'snapshot', snapshot: { camera: o.camera, capturedAt: e.capturedAt, width: e.width, height: e.height, jpeg: e.data } });
           const out: SourceEvent[] = [];
           if (!streaming) {
             streaming = true;

@@ -15,6 +15,8 @@ export interface ConsoleDaemonOptions {
   credentials?: string;
   /** Extra lines under http.console. */
   console?: string[];
+  /** The camera's snapshots enabled (events get thumbnails). */
+  snapshots?: boolean;
 }
 
 export function consoleConfig(options: ConsoleDaemonOptions = {}): { dir: string; config: string } {
@@ -29,6 +31,7 @@ export function consoleConfig(options: ConsoleDaemonOptions = {}): { dir: string
       '  - id: demo',
       `    url: file://${resolve('models/demo/actions-demo.mp4')}`,
       '    loop: true',
+      ...(options.snapshots ? ['    snapshots:', '      enabled: true'] : []),
       'model:',
       `  bundle: ${resolve('models/synthetic-actions')}`,
       '  providers: [cpu]',

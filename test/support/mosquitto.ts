@@ -193,6 +193,8 @@ export function makePasswordFile(path: string, username: string, password: strin
 export interface Received {
   topic: string;
   payload: string;
+  /** The payload as received (binary ones: JPEG snapshots). */
+  bytes: Buffer;
   retain: boolean;
   qos: number;
 }
@@ -212,7 +214,7 @@ export async function subscriber(url: string, filters: string[], options: IClien
   const messages: Received[] = [];
   const waiters = new Set<() => void>();
   client.on('message', (topic, payload, packet) => {
-    messages.push({ topic, payload: payload.toString(), retain: packet.retain, qos: packet.qos });
+    messages.push({ topic, payload: payload.toString(), bytes: payload, retain: packet.retain, qos: packet.qos });
     for (const w of waiters) w();
   });
   await client.subscribeAsync(filters, { qos: 1 });

@@ -61,6 +61,39 @@ function renderSystem() {
   $('system').replaceChildren(...items.map(([k, v]) => h('div', { 'data-key': k }, h('dt', {}, k), h('dd', {}, v))));
 }
 
+/** @type {Map<string, HTMLImageElement>} camera -> its live snapshot, kept across renders (no flicker) */
+const liveViews = new Map();
+
+/**
+ * The camera's newest JPEG, asked again a moment after each one loads while the page is visible:
+ * the daemon encodes JPEGs only while someone asks (or the camera's snapshots are enabled).
+ */
+function liveView(/** @type {string} */ id) {
+  let img = liveViews.get(id);
+  if (img) return img;
+  const view = /** @type {HTMLImageElement} */ (h('img', { class: 'live', alt: `live view of ${id}`, 'data-state': 'none' }));
+  img = view;
+  liveViews.set(id, view);
+  const next = (/** @type {number} */ ms) => setTimeout(refresh, ms);
+  function refresh() {
+    // Its camera left the page: stop asking.
+    if (!view.isConnected) return void liveViews.delete(id);
+    if (document.hidden) return void next(1000);
+    view.src = `/api/cameras/${encodeURIComponent(id)}/latest.jpg?t=${Date.now()}`;
+  }
+  view.addEventListener('load', () => {
+    view.dataset.state = 'live';
+    next(300);
+  });
+  // None yet (the daemon just started encoding) or the camera is down: try again in a while.
+  view.addEventListener('error', () => {
+    view.dataset.state = 'none';
+    next(2000);
+  });
+  next(0); // once it is on the page
+  return view;
+}
+
 function renderCameras() {
   const cams = ui.state?.cameras ?? [];
   if (cams.length === 0) return;
@@ -70,6 +103,7 @@ function renderCameras() {
         'article',
         { class: 'card', 'data-camera': c.id, 'aria-label': `camera ${c.id}` },
         h('h3', {}, c.id, h('span', { class: `badge state state-${c.state}`, title: c.reason ?? '' }, c.state)),
+        liveView(c.id),
         h(
           'p',
           { class: 'facts' },
@@ -198,9 +232,11 @@ async function loadHistory() {
   const q = new URLSearchParams({ limit: '100' });
   const cam = /** @type {HTMLSelectElement} */ ($('ev-camera')).value;
   const label = /** @type {HTMLInputElement} */ ($('ev-label')).value.trim();
+  const region = /** @type {HTMLInputElement} */ ($('ev-region')).value.trim();
   const since = /** @type {HTMLInputElement} */ ($('ev-since')).value;
   if (cam) q.set('camera', cam);
   if (label) q.set('label', label);
+  if (region) q.set('region', region);
   if (since) q.set('since', new Date(since).toISOString());
   let res;
   try {

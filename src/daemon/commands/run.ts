@@ -12,6 +12,7 @@ import { createNotifier } from '../sd-notify.js';
 import { installSignalRouter } from '../signals.js';
 import { prepareConfig, withDefaultBundle } from '../validate-config.js';
 import { parseCommandArgs, type Command, type OptionTable } from './command.js';
+import { snapshotSchema } from '../../config/snapshot-schema.js';
 
 const OPTIONS = {
   config: { type: 'string', short: 'c', value: 'FILE', help: 'the YAML config (`msta-edge schema` describes it); without it and --camera: the demo' },
@@ -28,7 +29,7 @@ function demoConfig(config: Config): Config {
   if (!existsSync(DEMO_VIDEO)) throw new MstaError('CONFIG_INVALID', `the demo video ${DEMO_VIDEO} is missing: pass --config or --camera`);
   return {
     ...config,
-    cameras: [{ id: 'demo', url: `file://${DEMO_VIDEO}`, transport: 'tcp', latency_ms: 200, decoder: 'auto', loop: true, enabled: true, crop: 'center', masks: [], regions: [] }],
+    cameras: [{ id: 'demo', url: `file://${DEMO_VIDEO}`, transport: 'tcp', latency_ms: 200, decoder: 'auto', loop: true, snapshots: snapshotSchema.parse({}), enabled: true, crop: 'center', masks: [], regions: [] }],
     // The demo video's idle stretches: scored as "none of these", never reported.
     labels: { ...config.labels, background: config.labels.background ?? 'nothing happening' },
     // Its actions last 2.4 s: a clip every 2 sampled frames sees each one several times.

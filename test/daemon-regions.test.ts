@@ -1,0 +1,180 @@
+// Regions of interest through real parts: a 16:9 RTSP camera (gst-rtsp-server) whose picture is
+// a grey scene with a synthetic action (msta synth, composed with ffmpeg) near its right edge,
+// outside the centre square. One daemon (the trained test bundle, Mosquitto) watches it twice: as
+// a camera with two regions (the action's, and an empty one on the left) and as a camera with the
+// default centre crop. The action is recognised in its region only: not in the other region, and
+// missed by the centre crop. The region's events, state, active topic and Home Assistant entities
+// live under its own topics.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DaemonProcess } from './support/daemon-process.js';
+import { missingBrokerTools, startMosquitto, subscriber, type Received } from './support/mosquitto.js';
+import { RtspServer } from './support/rtsp-server.js';
+import { SEED, synthClips } from './support/synth.js';
+
+const skip = missingBrokerTools();
+const BUNDLE = resolve('models/synthetic-actions');
+const LABELS = (JSON.parse(readFileSync(join(BUNDLE, 'bundle.json'), 'utf8')) as { labels: string[] }).labels;
+const BACKGROUND = 'nothing happening';
+const ACTION = 'red ball blinking';
+const list = (labels: string[]): string => `[${labels.map((l) => JSON.stringify(l)).join(', ')}]`;
+
+// 640x360; the action's 4:3 clip scaled to 112x84 at (512, 138), right of the centre square (columns 140-500).
+const W = 640;
+const H = 360;
+const CLIP = { x: 512, y: 138, w: 112, h: 84 };
+/** The clip's centre square: what the model saw of it in training (the centre crop of 4:3). */
+const SQUARE = { x: CLIP.x + (CLIP.w - CLIP.h) / 2, y: CLIP.y, side: CLIP.h };
+const rect = (x: number, y: number, side: number) => `x: ${x / W}, y: ${y / H}, width: ${side / W}, height: ${side / H}`;
+
+/** The action (looped: blinking looks alike at every moment) over a plain grey 16:9 scene, ~29 s. */
+function composeWide(dir: string): string {
+  const clip = synthClips(2.4).find((c) => c.label === ACTION);
+  assert.ok(clip, `msta synth rendered no "${ACTION}" clip`);
+  const out = join(dir, 'wide.mp4');
+  const r = spawnSync('ffmpeg', [
+    '-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=0x737373:s=${W}x${H}:r=25`, '-stream_loop', '11', '-i', clip.file,
+    '-filter_complex', `[1:v]scale=${CLIP.w}:${CLIP.h}[a];[0:v][a]overlay=${CLIP.x}:${CLIP.y}:shortest=1`,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', out,
+  ], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, `ffmpeg could not compose the wide scene: ${r.stderr}`);
+  return out;
+}
+
+function writeConfig(file: string, mqttUrl: string, cameraUrl: string, withLeft = true): void {
+  writeFileSync(
+    file,
+    [
+      'cameras:',
+      '  - id: wide',
+      `    url: ${cameraUrl}`,
+      '    regions:',
+      // Its own recognition over the camera's (the global top_k is 3).
+      `      - { name: right, ${rect(SQUARE.x, SQUARE.y, SQUARE.side)}, recognition: { top_k: 2 } }`,
+      ...(withLeft ? [`      - { name: left, ${rect(W - SQUARE.x - SQUARE.side, SQUARE.y, SQUARE.side)} }`] : []),
+      '  - id: centre',
+      `    url: ${cameraUrl}`,
+      'model:',
+      `  bundle: ${BUNDLE}`,
+      '  providers: [cpu]',
+      'labels:',
+      `  actions: ${list(LABELS)}`,
+      `  background: ${BACKGROUND}`,
+      'recognition:',
+      '  stride: 2',
+      '  start: 0.5',
+      '  end: 0.3',
+      '  min_clips: 2',
+      'source:',
+      '  reconnect_initial_ms: 200',
+      'mqtt:',
+      `  url: ${mqttUrl}`,
+      '  spool:',
+      '    dir: spool',
+      '  homeassistant:',
+      '    enabled: true',
+      'http:',
+      '  listen: 127.0.0.1:0',
+      'logging:',
+      '  format: json',
+      '',
+    ].join('\n'),
+  );
+}
+
+interface EventPayload {
+  id: string;
+  type: string;
+  top: unknown[];
+  label: string;
+  camera: string;
+  region: string | null;
+}
+
+const eventsOn = (messages: Received[], topic: string): EventPayload[] => messages.filter((m) => m.topic === topic).map((m) => JSON.parse(m.payload) as EventPayload);
+
+test('an action off-centre in a 16:9 camera is recognised in the region that holds it, not in another, and missed by crop: center', { skip, timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'msta-regions-daemon-'));
+  console.log(`synth seed ${SEED} (MSTA_TEST_SEED replays it)`);
+  const video = composeWide(dir);
+  const rtsp = await RtspServer.start({ media: video, width: W, height: H, fps: 25 });
+  const broker = await startMosquitto();
+  const config = join(dir, 'msta-edge.yaml');
+  writeConfig(config, broker.url, rtsp.url('media'));
+  const sub = await subscriber(broker.url, ['msta/#', 'homeassistant/#']);
+  const daemon = DaemonProcess.start(['--config', config]);
+  try {
+    // Home Assistant: one device per camera, entities per region.
+    const right = JSON.parse((await sub.waitFor((m) => m.topic === 'homeassistant/event/msta/wide_right_action/config' && m.payload !== '', 60_000, 'the right region\'s event entity')).payload) as Record<string, unknown>;
+    assert.equal(right.state_topic, 'msta/wide/regions/right/events');
+    const left = JSON.parse((await sub.waitFor((m) => m.topic === 'homeassistant/event/msta/wide_left_action/config', 10_000, 'the left region\'s event entity')).payload) as Record<string, unknown>;
+    assert.deepEqual(left.device, right.device, 'one device per camera');
+    await sub.waitFor((m) => m.topic === 'homeassistant/switch/msta/wide_recognition/config' && m.payload !== '', 10_000, 'the recognition switch, per camera');
+    assert.equal(sub.on('homeassistant/event/msta/wide_action/config').length, 0, 'a camera with regions has no whole-camera entities');
+    const info = JSON.parse((await sub.waitFor((m) => m.topic === 'msta/info', 60_000, 'info')).payload) as { regions: Record<string, string[]> };
+    assert.deepEqual(info.regions, { wide: ['right', 'left'] });
+
+    const isStart = (m: Received) => m.topic === 'msta/wide/regions/right/events' && (JSON.parse(m.payload) as EventPayload).type === 'start';
+    const start = await sub.waitFor((m) => isStart(m) && (JSON.parse(m.payload) as EventPayload).label === ACTION, 120_000, `a start of ${ACTION} in the right region`);
+    const event = JSON.parse(start.payload) as EventPayload;
+    assert.equal(event.camera, 'wide');
+    assert.equal(event.region, 'right');
+    assert.equal(event.top.length, 2, "the region's own recognition.top_k");
+    await sub.waitFor((m) => m.topic === `msta/wide/regions/right/active/${ACTION}` && m.payload === 'ON', 10_000, 'the region\'s binary sensor ON');
+    const state = JSON.parse((await sub.waitFor((m) => m.topic === 'msta/wide/regions/right/state' && (JSON.parse(m.payload) as { label: string | null }).label === ACTION, 10_000, 'the region\'s state')).payload) as { label: string };
+    assert.equal(state.label, ACTION);
+
+    // The other streams watch the same frames: once each has had as many clips as the action took
+    // to start in its region (and more), none of them has seen it.
+    const clipsOf = (metrics: string, camera: string, region: string) =>
+      Number(new RegExp(`^msta_clips_total\\{camera="${camera}",region="${region}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    const address = await daemon.httpAddress();
+    const needed = clipsOf(await (await fetch(`http://${address}/metrics`)).text(), 'wide', 'right') + 4;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const metrics = await (await fetch(`http://${address}/metrics`)).text();
+      const counts = [clipsOf(metrics, 'wide', 'left'), clipsOf(metrics, 'centre', '')];
+      if (counts.every((n) => n >= needed)) break;
+      assert.ok(Date.now() < deadline, `clips made (left, centre): ${counts.join(', ')}; wanted ${needed} each`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const leftEvents = eventsOn(sub.messages, 'msta/wide/regions/left/events');
+    const centreEvents = eventsOn(sub.messages, 'msta/centre/events');
+    assert.deepEqual(leftEvents.map((e) => e.label), [], 'nothing recognised in the empty region');
+    assert.ok(!centreEvents.some((e) => e.label === ACTION), `crop: center missed it (${centreEvents.map((e) => e.label).join(', ')})`);
+    assert.equal(sub.on('msta/wide/events').length, 0, 'a camera with regions publishes per region only');
+
+    // The event history keeps the region (events are written every events.flush_ms).
+    const deadlineApi = Date.now() + 10_000;
+    let stored: Array<{ id: string; region: string | null }> = [];
+    while (!stored.some((e) => e.id === event.id) && Date.now() < deadlineApi) {
+      stored = ((await (await fetch(`http://${address}/api/events?camera=wide`)).json()) as { events: typeof stored }).events;
+      if (!stored.some((e) => e.id === event.id)) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(stored.find((e) => e.id === event.id)?.region, 'right', '/api/events carries the region');
+
+    // SIGHUP without the left region: its entities and retained topics go, the right one stays.
+    const hup = sub.messages.length;
+    writeConfig(config, broker.url, rtsp.url('media'), false);
+    daemon.child.kill('SIGHUP');
+    const after = (m: Received) => sub.messages.indexOf(m) >= hup;
+    for (const topic of ['homeassistant/event/msta/wide_left_action/config', 'homeassistant/sensor/msta/wide_left_current_action/config', `msta/wide/regions/left/active/${ACTION}`]) {
+      await sub.waitFor((m) => m.topic === topic && m.payload === '' && after(m), 30_000, `${topic} emptied`);
+    }
+    const reinfo = JSON.parse((await sub.waitFor((m) => m.topic === 'msta/info' && after(m), 30_000, 'info again')).payload) as { regions: Record<string, string[]> };
+    assert.deepEqual(reinfo.regions, { wide: ['right'] });
+    assert.ok(!sub.messages.slice(hup).some((m) => m.topic === 'homeassistant/event/msta/wide_right_action/config' && m.payload === ''), 'the right region keeps its entities');
+    daemon.child.kill('SIGTERM');
+    assert.equal((await daemon.exited).code, 0, daemon.raw.slice(-2000));
+  } finally {
+    await daemon.stop('SIGTERM');
+    await sub.close();
+    await broker.dispose();
+    await rtsp.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
