@@ -15,6 +15,7 @@ const q = values.quick;
 const benches: { name: string; script: string; args: string[]; needsFull?: boolean }[] = [
   { name: 'source-ingest', script: 'source-ingest.ts', args: q ? ['--repeats', '1'] : [] },
   { name: 'source-regions', script: 'source-regions.ts', args: q ? ['--repeats', '1'] : [] },
+  { name: 'snapshot-branch', script: 'snapshot-branch.ts', args: q ? ['--repeats', '1', '--seconds', '3'] : [] },
   { name: 'stage-vs-raw', script: 'stage-vs-raw.ts', args: q ? ['--repeats', '1', '--runs', '5'] : [] },
   { name: 'stage-vs-raw-full', script: 'stage-vs-raw.ts', args: ['--bundle', full, '--runs', q ? '1' : '2', '--threads', '2'], needsFull: true },
   { name: 'event-loop-lag', script: 'event-loop-lag.ts', args: q ? ['--seconds', '5'] : [] },

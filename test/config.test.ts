@@ -41,6 +41,7 @@ test('a full camera entry is read with defaults filled in and paths resolved', (
   );
   assert.deepEqual(config.cameras[0], {
     id: 'front_door', url: 'rtsp://cam.local/stream', transport: 'udp', latency_ms: 200, decoder: 'auto', loop: false, enabled: true,
+    snapshots: { enabled: false, width: 640, quality: 80, fps: 2 },
     crop: 'center', masks: [], regions: [],
   });
   assert.equal(config.model?.bundle, '/etc/models/x');

@@ -10,7 +10,7 @@ import { createMqttSink } from '../src/sink/mqtt-sink.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
 
 const skip = missingBrokerTools();
-const INFO = { version: '1.2.3', model: { name: 'msta-test', sha256: 'ab'.repeat(32) }, provider: 'cpu', cameras: ['cam1', 'cam2'] };
+const INFO = { version: '1.2.3', model: { name: 'msta-test', sha256: 'ab'.repeat(32) }, provider: 'cpu', cameras: ['cam1', 'cam2'], regions: { cam2: ['door', 'bed'] } };
 
 test('<base>/info is retained, sent on connect when set before, and again after a broker restart', { skip, timeout: 60_000 }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'msta-info-'));

@@ -10,9 +10,9 @@ import { RecognitionControl, type RecognitionControlOptions } from '../src/daemo
 import { registerRecognitionMetrics } from '../src/daemon/recognition-metrics.js';
 import type { VideoModel } from '../src/model/video-model.js';
 
-/** The two things the controller reads of a runner and sets on it. */
+/** What the controller reads of a runner (a whole-camera stream) and sets on it. */
 function runner(camera: string): CameraRunner {
-  return { camera, stride: 1, tickCoverage: () => undefined } as unknown as CameraRunner;
+  return { camera, region: null, stream: camera, stride: 1, tickCoverage: () => undefined } as unknown as CameraRunner;
 }
 
 test('each camera adapts within its own stride floor and ceiling and at its own frame rate', async () => {
@@ -27,7 +27,7 @@ test('each camera adapts within its own stride floor and ceiling and at its own 
     c: { strideFloor: 1, strideCeiling: 3, frameIntervalMs: 125, warnBelow: 0 },
     d: { strideFloor: 1, strideCeiling: 64, frameIntervalMs: 500, warnBelow: 0 },
   };
-  const control = new RecognitionControl(() => model, registerRecognitionMetrics(registry), log, (id) => options[id]!);
+  const control = new RecognitionControl(() => model, registerRecognitionMetrics(registry), log, (id: string) => options[id]!);
   const runners = ['a', 'b', 'c', 'd'].map(runner);
 
   control.tick(runners);
@@ -43,6 +43,6 @@ test('each camera adapts within its own stride floor and ceiling and at its own 
   control.tick(runners);
   assert.equal(lines.length, 1, 'no line while the strides hold');
   const metrics = await registry.metrics();
-  assert.match(metrics, /^msta_camera_clip_stride\{camera="b"\} 9$/m);
-  assert.match(metrics, /^msta_camera_clip_stride\{camera="c"\} 3$/m);
+  assert.match(metrics, /^msta_camera_clip_stride\{camera="b",region=""\} 9$/m);
+  assert.match(metrics, /^msta_camera_clip_stride\{camera="c",region=""\} 3$/m);
 });
