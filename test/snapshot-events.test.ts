@@ -194,3 +194,14 @@ test('a snapshot file that cannot be written: the event is kept without it, coun
     store.close();
   }
 });
+
+test('config: snapshots off by default, 640 wide; bad values named at the camera path', async () => {
+  const { configSchema } = await import('../src/config/schema.js');
+  const ok = configSchema.parse({ cameras: [{ id: 'a', url: 'test://smpte' }] });
+  assert.deepEqual(ok.cameras[0]!.snapshots, { enabled: false, width: 640, quality: 80, fps: 2 });
+  const bad = configSchema.safeParse({ cameras: [{ id: 'a', url: 'test://smpte', snapshots: { enabled: true, width: 8, qualty: 50, fps: 0 } }] });
+  assert.equal(bad.success, false);
+  const paths = bad.error!.issues.map((i) => i.path.join('.')).sort();
+  assert.deepEqual(paths, ['cameras.0.snapshots', 'cameras.0.snapshots.fps', 'cameras.0.snapshots.width']);
+  assert.match(bad.error!.issues.find((i) => i.path.length === 3)!.message, /qualty/);
+});
