@@ -14,6 +14,7 @@ const haveFull = existsSync(join(full, 'bundle.json'));
 const q = values.quick;
 const benches: { name: string; script: string; args: string[]; needsFull?: boolean }[] = [
   { name: 'source-ingest', script: 'source-ingest.ts', args: q ? ['--repeats', '1'] : [] },
+  { name: 'source-memory', script: 'source-memory.ts', args: q ? ['--repeats', '1', '--seconds', '3'] : [] },
   { name: 'source-regions', script: 'source-regions.ts', args: q ? ['--repeats', '1'] : [] },
   { name: 'snapshot-branch', script: 'snapshot-branch.ts', args: q ? ['--repeats', '1', '--seconds', '3'] : [] },
   { name: 'stage-vs-raw', script: 'stage-vs-raw.ts', args: q ? ['--repeats', '1', '--runs', '5'] : [] },
