@@ -51,9 +51,8 @@ function composeWide(dir: string): string {
   return out;
 }
 
-/** `reloaded`: without the left region, and the right one without its second label. */
-function writeConfig(file: string, mqttUrl: string, cameraUrl: string, reloaded = false): void {
-  const right = reloaded ? [ACTION, BACKGROUND] : RIGHT;
+/** `left`: with the left region; `right`: the right region's labels. */
+function writeConfig(file: string, mqttUrl: string, cameraUrl: string, { left = true, right = RIGHT } = {}): void {
   writeFileSync(
     file,
     [
@@ -63,7 +62,7 @@ function writeConfig(file: string, mqttUrl: string, cameraUrl: string, reloaded 
       '    regions:',
       // Its own recognition over the camera's (the global top_k is 3).
       `      - { name: right, ${rect(SQUARE.x, SQUARE.y, SQUARE.side)}, recognition: { top_k: 2 }, labels: { actions: ${list(right)} } }`,
-      ...(reloaded ? [] : [`      - { name: left, ${rect(W - SQUARE.x - SQUARE.side, SQUARE.y, SQUARE.side)}, labels: { actions: ${list(LEFT)} } }`]),
+      ...(!left ? [] : [`      - { name: left, ${rect(W - SQUARE.x - SQUARE.side, SQUARE.y, SQUARE.side)}, labels: { actions: ${list(LEFT)} } }`]),
       '  - id: centre',
       `    url: ${cameraUrl}`,
       'model:',
@@ -182,7 +181,7 @@ test('an action off-centre in a 16:9 camera is recognised in the region that hol
     // SIGHUP without the left region: its entities and retained topics go, the right one stays,
     // less the label it no longer has.
     const hup = sub.messages.length;
-    writeConfig(config, broker.url, rtsp.url('media'), true);
+    writeConfig(config, broker.url, rtsp.url('media'), { left: false, right: [ACTION, BACKGROUND] });
     daemon.child.kill('SIGHUP');
     const after = (m: Received) => sub.messages.indexOf(m) >= hup;
     for (const topic of ['homeassistant/event/msta/wide_left_action/config', 'homeassistant/sensor/msta/wide_left_current_action/config', 'msta/wide/regions/left/active/blue ball growing',
@@ -194,6 +193,19 @@ test('an action off-centre in a 16:9 camera is recognised in the region that hol
     assert.ok(!sub.messages.slice(hup).some((m) => m.topic === 'homeassistant/event/msta/wide_right_action/config' && m.payload === ''), 'the right region keeps its entities');
     const reannounced = JSON.parse((await sub.waitFor((m) => m.topic === 'homeassistant/event/msta/wide_right_action/config' && after(m), 30_000, 'the right region re-announced')).payload) as Record<string, unknown>;
     assert.deepEqual(reannounced.event_types, [ACTION], 'its event_types now');
+    await sub.waitFor((m) => m.topic === 'msta/info' && after(m), 30_000, 'the reload done');
+
+    // SIGHUP with only the right region's labels changed: applied to the running region, the camera not restarted.
+    const restarts = daemon.lines.filter((l) => l.msg === 'camera changed: restarting it').length;
+    const hup2 = sub.messages.length;
+    const after2 = (m: Received) => sub.messages.indexOf(m) >= hup2;
+    writeConfig(config, broker.url, rtsp.url('media'), { left: false, right: RIGHT });
+    daemon.child.kill('SIGHUP');
+    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'wide', 'right', 'blue ball blinking') && m.payload !== '' && after2(m), 30_000, "the right region's label back");
+    const back = JSON.parse((await sub.waitFor((m) => m.topic === 'homeassistant/event/msta/wide_right_action/config' && after2(m), 30_000, 'the right region re-announced')).payload) as Record<string, unknown>;
+    assert.deepEqual(back.event_types, [ACTION, 'blue ball blinking']);
+    await sub.waitFor((m) => m.topic === 'msta/info' && after2(m), 30_000, 'the second reload done');
+    assert.equal(daemon.lines.filter((l) => l.msg === 'camera changed: restarting it').length, restarts, 'new region labels alone restart no camera');
     daemon.child.kill('SIGTERM');
     assert.equal((await daemon.exited).code, 0, daemon.raw.slice(-2000));
   } finally {

@@ -88,7 +88,7 @@ test("schema errors in a region's labels carry the region's path", () => {
   }
 });
 
-test("check-config exits 2 naming the region's labels block for its missing label file, and ok otherwise", async () => {
+test("check-config exits 2 naming the region's labels block for its missing label file; ok names the region's own labels", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'msta-rlabels-'));
   writeFileSync(join(dir, 'ok.txt'), 'falling down\n');
   const file = join(dir, 'config.yaml');
@@ -113,6 +113,7 @@ test("check-config exits 2 naming the region's labels block for its missing labe
   writeFileSync(file, config('ok.txt'));
   const ok = await runCliProcess(['check-config', '--config', file]);
   assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /ok, 1 camera\(s\): room \(test:\/\/smpte, region door: 1 label\(s\) of its own\)/, 'the region with labels of its own is named, the other not');
 });
 
 test("the sink's labels per region: its own, else its camera's; a reload reports the streams that changed", () => {

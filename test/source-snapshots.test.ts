@@ -12,6 +12,7 @@ import { buildPipelineDescription } from '../src/source/pipeline-description.js'
 import { parseSourceUrl } from '../src/source-url.js';
 import type { Snapshot } from '../src/types.js';
 import { jpegInfo, jpegMeanRgb } from './support/jpeg.js';
+import { RtspServer } from './support/rtsp-server.js';
 
 const CLIP = resolve('../shared/media/wave_2.avi'); // 432x240
 
@@ -141,5 +142,24 @@ test('with regions, the JPEG is still the whole camera frame (taken before any r
     assert.ok(g > 200 && r < 60 && b < 60, `green, mean RGB ${[r, g, b].map(Math.round).join(',')}`);
   } finally {
     w.stop();
+  }
+});
+
+test('an RTSP camera: frames and JPEGs of its stream, live encoding on and off', { timeout: 60_000 }, async () => {
+  const server = await RtspServer.start({ width: 320, height: 180, fps: 15 });
+  const source = cameraSource({ camera: 'rtsp', url: server.url('test'), width: 32, height: 24, sampleIntervalMs: 125, snapshots: { enabled: false, width: 160, quality: 80, fps: 4 } });
+  const w = watch(source);
+  try {
+    await until('frames', 20_000, () => w.frames() >= 8);
+    assert.equal(w.snaps.length, 0);
+    source.setLiveSnapshots(true);
+    await until('a JPEG', 20_000, () => w.snaps.length >= 2);
+    const info = jpegInfo(w.snaps.at(-1)!.jpeg);
+    assert.deepEqual([info.width, info.height], [160, 90], '16:9 kept');
+    const framesBefore = w.frames();
+    await until('frames go on beside the JPEGs', 20_000, () => w.frames() >= framesBefore + 8);
+  } finally {
+    w.stop();
+    await server.kill();
   }
 });
