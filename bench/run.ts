@@ -14,9 +14,12 @@ const haveFull = existsSync(join(full, 'bundle.json'));
 const q = values.quick;
 const benches: { name: string; script: string; args: string[]; needsFull?: boolean }[] = [
   { name: 'source-ingest', script: 'source-ingest.ts', args: q ? ['--repeats', '1'] : [] },
+  { name: 'source-memory', script: 'source-memory.ts', args: q ? ['--repeats', '1', '--seconds', '3'] : [] },
   { name: 'source-regions', script: 'source-regions.ts', args: q ? ['--repeats', '1'] : [] },
+  { name: 'snapshot-branch', script: 'snapshot-branch.ts', args: q ? ['--repeats', '1', '--seconds', '3'] : [] },
   { name: 'stage-vs-raw', script: 'stage-vs-raw.ts', args: q ? ['--repeats', '1', '--runs', '5'] : [] },
   { name: 'stage-vs-raw-full', script: 'stage-vs-raw.ts', args: ['--bundle', full, '--runs', q ? '1' : '2', '--threads', '2'], needsFull: true },
+  { name: 'sink-latency', script: 'sink-latency.ts', args: q ? ['--repeats', '1'] : [] },
   { name: 'event-loop-lag', script: 'event-loop-lag.ts', args: q ? ['--seconds', '5'] : [] },
   { name: 'cameras', script: 'cameras.ts', args: q ? ['--cameras', '1,4', '--seconds', '10'] : [] },
   { name: 'int8-speed', script: 'int8-speed.ts', args: ['--bundle', full, ...(q ? ['--repeats', '1', '--runs', '1'] : [])], needsFull: true },

@@ -3,30 +3,25 @@
 //     vs gst-launch-1.0 running the same pipeline into a fakesink;
 //  2. the parent's main-thread CPU per frame while ingesting vs a bare Node pipe read of the same
 //     bytes from a child that only writes them;
-//  3. the child's RSS while streaming a 1080p file like a camera (realtime, sampled as the daemon
-//     samples), against a bare `node` and a node that has only loaded GStreamer.
-//   node --import tsx bench/source-ingest.ts [--file F] [--repeats 3] [--size 224] [--seconds 8]
+// (The child's memory per camera: bench/source-memory.ts.)
+//   node --import tsx bench/source-ingest.ts [--file F] [--repeats 3] [--size 224]
 import { parseArgs } from 'node:util';
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { filter, lastValueFrom, tap } from 'rxjs';
-import { runSourceChild, childCommand, type ChildEvent } from '../src/source/child-process.js';
+import { runSourceChild } from '../src/source/child-process.js';
 import type { ChildRequest } from '../src/source/child-protocol.js';
 import { buildPipelineDescription, appsinkName } from '../src/source/pipeline-description.js';
 import { parseSourceUrl } from '../src/source-url.js';
 import { RECORD_HEADER_BYTES } from '../src/source/frame-record.js';
-import { report, spread } from './stats.js';
+import { report } from './stats.js';
 
 const { values } = parseArgs({
   options: {
     file: { type: 'string', default: resolve('models/demo/actions-demo.mp4') }, // 740 frames: start-up noise amortised
-    camera: { type: 'string', default: resolve('../shared/media/two_people_1080p.mp4') },
     repeats: { type: 'string', default: '3' },
     size: { type: 'string', default: '224' },
-    seconds: { type: 'string', default: '8' },
-    interval: { type: 'string', default: '160' },
   },
 });
 const repeats = Number(values.repeats);
@@ -88,46 +83,6 @@ function barePipe(frames: number, bytes: number): Promise<number> {
   });
 }
 
-function rssMb(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Median RSS (MB) of a process sampled every 250 ms over `ms`, after a 2 s settle. */
-async function sampleRss(pid: number, ms: number): Promise<number[]> {
-  await new Promise((r) => setTimeout(r, 2000));
-  const samples: number[] = [];
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
-    const v = rssMb(pid);
-    if (v !== undefined) samples.push(v);
-  }
-  return samples;
-}
-
-async function idleRss(command: string, args: string[]): Promise<number> {
-  const child = spawn(command, args, { stdio: 'ignore' });
-  const samples = await sampleRss(child.pid!, 1000);
-  child.kill();
-  return Math.max(...samples);
-}
-
-/** The child streaming a 1080p file like a camera: its RSS samples. */
-async function cameraChildRss(ms: number): Promise<number[]> {
-  let pid = 0;
-  const events = runSourceChild(request(values.camera, { realtime: true, loop: true, sampleIntervalMs: Number(values.interval) }), { stopTimeoutMs: 2000 });
-  const sub = events.subscribe((e: ChildEvent) => {
-    if (e.type === 'spawned') pid = e.pid;
-  });
-  while (!pid) await new Promise((r) => setTimeout(r, 50));
-  const samples = await sampleRss(pid, ms);
-  sub.unsubscribe();
-  return samples;
-}
-
 const frameBytes = size * size * 3;
 const fileFrames = Number(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', values.file]).toString().trim());
 console.log(`cores ${cpus().length} (${cpus()[0]?.model}), ${repeats} repeats; ${values.file} (${fileFrames} frames) at ${size}x${size}; node ${process.version}; NODE_OPTIONS=${process.env.NODE_OPTIONS ?? ''}`);
@@ -145,16 +100,3 @@ for (let r = 0; r < repeats; r++) {
 report('1. ingest, offline decode through the source child', 'frames/s', ours, 'gst-launch-1.0, same pipeline, fakesink (baseline)', theirs, 0);
 report('2. parent main-thread CPU per frame', 'µs', cpuOurs, 'bare Node pipe read of the same bytes (baseline)', cpuBare, 0);
 
-const seconds = Number(values.seconds) * 1000;
-const childArgs = childCommand().args;
-const bare = await idleRss(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
-const withGst = await idleRss(process.execPath, ['-e', `require(${JSON.stringify(resolve('node_modules/gstreamer-superficial'))}); setTimeout(() => {}, 60000)`]);
-const tsxOnly = await idleRss(process.execPath, [...childArgs.slice(0, -1), '-e', 'setTimeout(() => {}, 60000)']);
-// GStreamer alone, the camera's pipeline in gst-launch-1.0 (decoder, queues, buffers, no Node).
-const cameraUrl = values.camera;
-const gstDescription = buildPipelineDescription(parseSourceUrl(cameraUrl), request(cameraUrl, { realtime: true, sampleIntervalMs: Number(values.interval) }), () => false)
-  .replace(new RegExp(`appsink name=${appsinkName(0)} .*$`), 'fakesink sync=true');
-const gstOnly = await idleRss('gst-launch-1.0', ['-q', ...gstDescription.split(' ')]);
-const camera = await cameraChildRss(seconds);
-console.log(`3. source child RSS, 1080p file as a camera (realtime, 1 frame per ${values.interval} ms, ${size}x${size}), ${camera.length} samples: ${spread(camera, 1)} MB (min / median / max)`);
-console.log(`  bare node: ${bare.toFixed(1)} MB; node with GStreamer loaded: ${withGst.toFixed(1)} MB; node with the child's loader (tsx from sources): ${tsxOnly.toFixed(1)} MB; gst-launch-1.0 decoding the same 1080p stream: ${gstOnly.toFixed(1)} MB; child runs as: node ${childArgs.slice(0, -1).join(' ')} child`);

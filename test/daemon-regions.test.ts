@@ -4,13 +4,16 @@
 // a camera with two regions (the action's, and an empty one on the left) and as a camera with the
 // default centre crop. The action is recognised in its region only: not in the other region, and
 // missed by the centre crop. The region's events, state, active topic and Home Assistant entities
-// live under its own topics.
+// live under its own topics. Each region has labels of its own: its events and its Home Assistant
+// event_types and binary sensors are its own labels only, and a label it loses on SIGHUP goes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { activeDiscoveryTopic } from '../src/sink/discovery.js';
+import { sinkTopics } from '../src/sink/topics.js';
 import { DaemonProcess } from './support/daemon-process.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Received } from './support/mosquitto.js';
 import { RtspServer } from './support/rtsp-server.js';
@@ -21,6 +24,9 @@ const BUNDLE = resolve('models/synthetic-actions');
 const LABELS = (JSON.parse(readFileSync(join(BUNDLE, 'bundle.json'), 'utf8')) as { labels: string[] }).labels;
 const BACKGROUND = 'nothing happening';
 const ACTION = 'red ball blinking';
+/** The regions' own labels (the camera has the global list): the action's region and another one's, without it. */
+const RIGHT = [ACTION, 'blue ball blinking', BACKGROUND];
+const LEFT = ['blue ball growing', 'blue ball shrinking', BACKGROUND];
 const list = (labels: string[]): string => `[${labels.map((l) => JSON.stringify(l)).join(', ')}]`;
 
 // 640x360; the action's 4:3 clip scaled to 112x84 at (512, 138), right of the centre square (columns 140-500).
@@ -45,7 +51,8 @@ function composeWide(dir: string): string {
   return out;
 }
 
-function writeConfig(file: string, mqttUrl: string, cameraUrl: string, withLeft = true): void {
+/** `left`: with the left region; `right`: the right region's labels. */
+function writeConfig(file: string, mqttUrl: string, cameraUrl: string, { left = true, right = RIGHT } = {}): void {
   writeFileSync(
     file,
     [
@@ -54,8 +61,8 @@ function writeConfig(file: string, mqttUrl: string, cameraUrl: string, withLeft 
       `    url: ${cameraUrl}`,
       '    regions:',
       // Its own recognition over the camera's (the global top_k is 3).
-      `      - { name: right, ${rect(SQUARE.x, SQUARE.y, SQUARE.side)}, recognition: { top_k: 2 } }`,
-      ...(withLeft ? [`      - { name: left, ${rect(W - SQUARE.x - SQUARE.side, SQUARE.y, SQUARE.side)} }`] : []),
+      `      - { name: right, ${rect(SQUARE.x, SQUARE.y, SQUARE.side)}, recognition: { top_k: 2 }, labels: { actions: ${list(right)} } }`,
+      ...(!left ? [] : [`      - { name: left, ${rect(W - SQUARE.x - SQUARE.side, SQUARE.y, SQUARE.side)}, labels: { actions: ${list(LEFT)} } }`]),
       '  - id: centre',
       `    url: ${cameraUrl}`,
       'model:',
@@ -113,6 +120,14 @@ test('an action off-centre in a 16:9 camera is recognised in the region that hol
     assert.equal(right.state_topic, 'msta/wide/regions/right/events');
     const left = JSON.parse((await sub.waitFor((m) => m.topic === 'homeassistant/event/msta/wide_left_action/config', 10_000, 'the left region\'s event entity')).payload) as Record<string, unknown>;
     assert.deepEqual(left.device, right.device, 'one device per camera');
+    // Each region's own labels, less the background label.
+    assert.deepEqual(right.event_types, [ACTION, 'blue ball blinking']);
+    assert.deepEqual(left.event_types, ['blue ball growing', 'blue ball shrinking']);
+    const t = sinkTopics();
+    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'wide', 'left', 'blue ball growing') && m.payload !== '', 10_000, "the left region's binary sensor of its own label");
+    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'wide', 'right', 'blue ball blinking') && m.payload !== '', 10_000, "the right region's binary sensor of its second label");
+    const centre = JSON.parse((await sub.waitFor((m) => m.topic === 'homeassistant/event/msta/centre_action/config' && m.payload !== '', 10_000, "the centre camera's event entity")).payload) as Record<string, unknown>;
+    assert.equal((centre.event_types as string[]).length, LABELS.length - 1, 'a camera without labels of its own has the global ones');
     await sub.waitFor((m) => m.topic === 'homeassistant/switch/msta/wide_recognition/config' && m.payload !== '', 10_000, 'the recognition switch, per camera');
     assert.equal(sub.on('homeassistant/event/msta/wide_action/config').length, 0, 'a camera with regions has no whole-camera entities');
     const info = JSON.parse((await sub.waitFor((m) => m.topic === 'msta/info', 60_000, 'info')).payload) as { regions: Record<string, string[]> };
@@ -147,6 +162,12 @@ test('an action off-centre in a 16:9 camera is recognised in the region that hol
     assert.deepEqual(leftEvents.map((e) => e.label), [], 'nothing recognised in the empty region');
     assert.ok(!centreEvents.some((e) => e.label === ACTION), `crop: center missed it (${centreEvents.map((e) => e.label).join(', ')})`);
     assert.equal(sub.on('msta/wide/events').length, 0, 'a camera with regions publishes per region only');
+    const rightEvents = eventsOn(sub.messages, 'msta/wide/regions/right/events');
+    assert.ok(rightEvents.every((e) => RIGHT.includes(e.label)), `the right region's events are of its own labels (${rightEvents.map((e) => e.label).join(', ')})`);
+    // Its runner scores its own set: every label of every event's top-k is one of the region's.
+    const topLabels = rightEvents.flatMap((e) => (e.top as Array<{ label: string }>).map((x) => x.label));
+    assert.ok(topLabels.length > 0 && topLabels.every((l) => RIGHT.includes(l)), `the right region's scores are of its own labels (${[...new Set(topLabels)].join(', ')})`);
+    assert.ok(!sub.messages.some((m) => m.topic === activeDiscoveryTopic(t, 'wide', 'left', ACTION) || m.topic === `msta/wide/regions/left/active/${ACTION}`), 'the left region has no sensor of a label it does not have');
 
     // The event history keeps the region (events are written every events.flush_ms).
     const deadlineApi = Date.now() + 10_000;
@@ -157,17 +178,34 @@ test('an action off-centre in a 16:9 camera is recognised in the region that hol
     }
     assert.equal(stored.find((e) => e.id === event.id)?.region, 'right', '/api/events carries the region');
 
-    // SIGHUP without the left region: its entities and retained topics go, the right one stays.
+    // SIGHUP without the left region: its entities and retained topics go, the right one stays,
+    // less the label it no longer has.
     const hup = sub.messages.length;
-    writeConfig(config, broker.url, rtsp.url('media'), false);
+    writeConfig(config, broker.url, rtsp.url('media'), { left: false, right: [ACTION, BACKGROUND] });
     daemon.child.kill('SIGHUP');
     const after = (m: Received) => sub.messages.indexOf(m) >= hup;
-    for (const topic of ['homeassistant/event/msta/wide_left_action/config', 'homeassistant/sensor/msta/wide_left_current_action/config', `msta/wide/regions/left/active/${ACTION}`]) {
+    for (const topic of ['homeassistant/event/msta/wide_left_action/config', 'homeassistant/sensor/msta/wide_left_current_action/config', 'msta/wide/regions/left/active/blue ball growing',
+      activeDiscoveryTopic(t, 'wide', 'right', 'blue ball blinking'), 'msta/wide/regions/right/active/blue ball blinking']) {
       await sub.waitFor((m) => m.topic === topic && m.payload === '' && after(m), 30_000, `${topic} emptied`);
     }
     const reinfo = JSON.parse((await sub.waitFor((m) => m.topic === 'msta/info' && after(m), 30_000, 'info again')).payload) as { regions: Record<string, string[]> };
     assert.deepEqual(reinfo.regions, { wide: ['right'] });
     assert.ok(!sub.messages.slice(hup).some((m) => m.topic === 'homeassistant/event/msta/wide_right_action/config' && m.payload === ''), 'the right region keeps its entities');
+    const reannounced = JSON.parse((await sub.waitFor((m) => m.topic === 'homeassistant/event/msta/wide_right_action/config' && after(m), 30_000, 'the right region re-announced')).payload) as Record<string, unknown>;
+    assert.deepEqual(reannounced.event_types, [ACTION], 'its event_types now');
+    await sub.waitFor((m) => m.topic === 'msta/info' && after(m), 30_000, 'the reload done');
+
+    // SIGHUP with only the right region's labels changed: applied to the running region, the camera not restarted.
+    const restarts = daemon.lines.filter((l) => l.msg === 'camera changed: restarting it').length;
+    const hup2 = sub.messages.length;
+    const after2 = (m: Received) => sub.messages.indexOf(m) >= hup2;
+    writeConfig(config, broker.url, rtsp.url('media'), { left: false, right: RIGHT });
+    daemon.child.kill('SIGHUP');
+    await sub.waitFor((m) => m.topic === activeDiscoveryTopic(t, 'wide', 'right', 'blue ball blinking') && m.payload !== '' && after2(m), 30_000, "the right region's label back");
+    const back = JSON.parse((await sub.waitFor((m) => m.topic === 'homeassistant/event/msta/wide_right_action/config' && after2(m), 30_000, 'the right region re-announced')).payload) as Record<string, unknown>;
+    assert.deepEqual(back.event_types, [ACTION, 'blue ball blinking']);
+    await sub.waitFor((m) => m.topic === 'msta/info' && after2(m), 30_000, 'the second reload done');
+    assert.equal(daemon.lines.filter((l) => l.msg === 'camera changed: restarting it').length, restarts, 'new region labels alone restart no camera');
     daemon.child.kill('SIGTERM');
     assert.equal((await daemon.exited).code, 0, daemon.raw.slice(-2000));
   } finally {

@@ -37,6 +37,8 @@ const PLATFORM: Record<string, { keys: string[]; required: string[] }> = {
     keys: [...READ_WRITE, 'command_template', 'device_class', 'optimistic', 'payload_off', 'payload_on', 'state_off', 'state_on', 'value_template'],
     required: ['command_topic'],
   },
+  // image.py: image_topic and url_topic are exclusive, one of them required.
+  image: { keys: ['content_type', 'image_encoding', 'image_topic', 'url_template', 'url_topic'], required: ['image_topic'] },
 };
 // MQTT_ENTITY_DEVICE_INFO_SCHEMA and MQTT_ORIGIN_INFO_SCHEMA (schemas.py).
 const DEVICE = ['identifiers', 'connections', 'manufacturer', 'model', 'model_id', 'name', 'hw_version', 'serial_number', 'sw_version', 'via_device', 'suggested_area', 'configuration_url'];
@@ -58,9 +60,13 @@ function isConfigurationUrl(url: unknown): boolean {
 
 test('every discovery payload uses only keys Home Assistant accepts for its platform, with the required ones and valid device and origin', () => {
   const topics = sinkTopics();
-  const configs = discoveryConfigs(topics, 'yard', REPORTABLE, INFO);
+  // With snapshots enabled: the image entity too.
+  const configs = discoveryConfigs(topics, 'yard', REPORTABLE, INFO, [null], true);
   const components = configs.map((c) => c.topic.split('/')[1]!);
-  assert.deepEqual([...new Set(components)].sort(), ['binary_sensor', 'event', 'sensor', 'switch']);
+  assert.deepEqual([...new Set(components)].sort(), ['binary_sensor', 'event', 'image', 'sensor', 'switch']);
+  assert.equal(discoveryConfigs(topics, 'yard', REPORTABLE, INFO).filter((c) => c.topic.includes('/image/')).length, 0, 'no image without snapshots');
+  const image = JSON.parse(configs.find((c) => c.topic === 'homeassistant/image/msta/yard_snapshot/config')!.payload) as Record<string, unknown>;
+  assert.deepEqual([image.image_topic, image.content_type, image.image_encoding], ['msta/yard/snapshot', 'image/jpeg', undefined], 'raw JPEG bytes');
   assert.equal(components.filter((c) => c === 'binary_sensor').length, REPORTABLE.length, 'a binary sensor per reportable label');
   const uniqueIds = new Set<string>();
   for (const { topic, payload } of configs) {

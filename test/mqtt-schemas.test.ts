@@ -40,6 +40,7 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
   assert.equal(address('events'), t.events('cam'));
   assert.equal(address('state'), t.state('cam'));
   assert.equal(address('scores'), t.scores('cam'));
+  assert.equal(address('snapshot'), t.snapshot('cam'));
   assert.equal(address('active').replace('{label}', 'waving hand'), t.active('cam', 'waving hand'));
   assert.equal(address('recognition'), t.recognition('cam'));
   const regional = (name: string): string => address(name).replace('{region}', 'door');
@@ -65,6 +66,7 @@ test('the AsyncAPI 3 document lists the topics the sink builds, with their QoS a
     events: { qos: 1, retain: false, bindingVersion: '0.2.0' },
     state: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     scores: { qos: 0, retain: false, bindingVersion: '0.2.0' },
+    snapshot: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     active: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     recognition: { qos: 1, retain: true, bindingVersion: '0.2.0' },
     regionEvents: { qos: 1, retain: false, bindingVersion: '0.2.0' },

@@ -3,7 +3,7 @@
 // real files), the region filter, and /api/cameras/<id>/latest.jpg on the real HTTP server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -174,4 +174,34 @@ test('/api/cameras/<id>/latest.jpg: the newest JPEG, 404 in JSON for none or an 
   } finally {
     await http.close();
   }
+});
+
+test('a snapshot file that cannot be written: the event is kept without it, counted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'msta-snap-fail-'));
+  writeFileSync(join(dir, 'in-the-way'), 'a file where the snapshot folder should be');
+  const registry = new Registry();
+  const store = EventStore.open({
+    path: join(dir, 'events.db'), flushMs: 0, pruneEveryMs: 60_000, registry, log: pino({ level: 'silent' }), snapshotDir: join(dir, 'in-the-way'),
+    retention: { maxAgeMs: 1e15, maxEvents: 1000, maxSnapshotBytes: 1e9 },
+  });
+  try {
+    store.record(event('a', 'start', 0.7, T0));
+    assert.equal(await store.saveSnapshot('a', jpeg(1)), false);
+    assert.equal(store.get('a')!.snapshot, null);
+    const failures = (await registry.getSingleMetric('msta_event_store_failures_total')!.get()).values.find((v) => v.labels.op === 'write_snapshot')!.value;
+    assert.equal(failures, 1);
+  } finally {
+    store.close();
+  }
+});
+
+test('config: snapshots off by default, 640 wide; bad values named at the camera path', async () => {
+  const { configSchema } = await import('../src/config/schema.js');
+  const ok = configSchema.parse({ cameras: [{ id: 'a', url: 'test://smpte' }] });
+  assert.deepEqual(ok.cameras[0]!.snapshots, { enabled: false, width: 640, quality: 80, fps: 2 });
+  const bad = configSchema.safeParse({ cameras: [{ id: 'a', url: 'test://smpte', snapshots: { enabled: true, width: 8, qualty: 50, fps: 0 } }] });
+  assert.equal(bad.success, false);
+  const paths = bad.error!.issues.map((i) => i.path.join('.')).sort();
+  assert.deepEqual(paths, ['cameras.0.snapshots', 'cameras.0.snapshots.fps', 'cameras.0.snapshots.width']);
+  assert.match(bad.error!.issues.find((i) => i.path.length === 3)!.message, /qualty/);
 });

@@ -2,8 +2,8 @@
 // onnxruntime, SQLite, Mosquitto, HTTP): with snapshots enabled an event's JPEG is stored, served
 // at the configured width, published retained as binary on <base>/<camera>/snapshot and announced
 // as a Home Assistant image; restarted with snapshots disabled, the stored snapshots are still
-// served, new events say snapshot: false, no JPEG is encoded, and the retained snapshot and the
-// image entity are removed.
+// served, new events say snapshot: false, no JPEG is encoded until someone asks for the live one,
+// and the retained snapshot and the image entity are removed; a SIGHUP enabling them brings both back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -138,6 +138,26 @@ test('snapshots: stored, served at 160 px, retained binary on MQTT, a Home Assis
     // The retained snapshot and the image entity left over from the first run are cleared.
     await sub.waitFor((m) => m.topic === 'msta/demo/snapshot' && m.bytes.length === 0, 10_000, 'the retained snapshot cleared');
     await sub.waitFor((m) => m.topic === 'homeassistant/image/msta/demo_snapshot/config' && m.payload === '', 10_000, 'the image entity removed');
+    // Someone watching live: JPEGs are encoded while asked for, and still neither kept nor published.
+    const watched = await until('a live JPEG', 20_000, async () => {
+      const r = await fetch(`${base}/api/cameras/demo/latest.jpg`);
+      return r.status === 200 ? Buffer.from(await r.arrayBuffer()) : (await r.arrayBuffer(), undefined);
+    }, second);
+    assert.equal(jpegInfo(watched).width, 160);
+    assert.ok((await snapshotsEncoded(base)) > 0, 'encoded while watched');
+    const retainedNow = sub.on('msta/demo/snapshot');
+    assert.ok(retainedNow.every((m) => m.bytes.length === 0), 'a live JPEG is never published');
+
+    // SIGHUP with snapshots enabled again: the camera restarts with them, the image entity is back,
+    // and a new occurrence gets its snapshot.
+    config(dir, broker.url, true);
+    sub.messages.length = 0;
+    second.child.kill('SIGHUP');
+    await second.waitForLine((l) => l.msg === 'config reloaded', 30_000, 'the reload');
+    await sub.waitFor((m) => m.topic === 'homeassistant/image/msta/demo_snapshot/config' && m.payload !== '', 10_000, 'the image entity announced again');
+    const snapped = await sub.waitFor((m) => m.topic === 'msta/demo/events' && (JSON.parse(m.payload) as { snapshot: boolean }).snapshot, 120_000, 'an event with a snapshot after the reload');
+    await sub.waitFor((m) => m.topic === 'msta/demo/snapshot' && m.bytes.length > 0, 10_000, 'the retained snapshot after the reload');
+    assert.equal((JSON.parse(snapped.payload) as { camera: string }).camera, 'demo');
     second.child.kill('SIGTERM');
     assert.equal((await second.exited).code, 0, second.raw.slice(-2000));
   } finally {

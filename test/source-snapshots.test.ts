@@ -12,6 +12,7 @@ import { buildPipelineDescription } from '../src/source/pipeline-description.js'
 import { parseSourceUrl } from '../src/source-url.js';
 import type { Snapshot } from '../src/types.js';
 import { jpegInfo, jpegMeanRgb } from './support/jpeg.js';
+import { RtspServer } from './support/rtsp-server.js';
 
 const CLIP = resolve('../shared/media/wave_2.avi'); // 432x240
 
@@ -22,7 +23,7 @@ test('the description: the JPEG branch leaves the whole-frame tee, rate before t
   assert.match(main!, /framerate=8\/1 ! tee name=t t\. ! queue .*aspectratiocrop.* ! appsink name=frames_0 .*sync=true/);
   assert.equal(
     `t. ! videorate${branch}`,
-    't. ! videorate drop-only=true max-rate=2 ! valve name=snapshot_valve drop=true ! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 ! videoscale ! videoconvert ! video/x-raw,width=[1,640],pixel-aspect-ratio=1/1 ! jpegenc quality=80 ! appsink name=snapshots max-buffers=1 drop=true sync=true async=false enable-last-sample=false',
+    't. ! videorate drop-only=true max-rate=2 ! valve name=snapshot_valve drop=true drop-mode=forward-sticky-events ! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 ! videoscale ! videoconvert ! video/x-raw,width=[1,640],pixel-aspect-ratio=1/1 ! jpegenc quality=80 ! appsink name=snapshots max-buffers=1 drop=true sync=true async=false enable-last-sample=false',
   );
   // A file played at its own rate: the frames' queue holds the decoder back (a leaky one would let it race through the file).
   const paced = buildPipelineDescription(parseSourceUrl('/media/clip.mp4'), { ...o, realtime: true }, () => false);
@@ -113,5 +114,52 @@ test('a 432x240 file played at its rate: frames at the sampling rate beside JPEG
     assert.ok(Math.abs(info.height - (320 * 240) / 432) <= 1, `height ${info.height} for 320 wide at 432:240`);
   } finally {
     w.stop();
+  }
+});
+
+test('a file with the branch shut still ends: the end of stream passes the valve', { timeout: 60_000, skip: existsSync(CLIP) ? false : `needs ${CLIP}` }, async () => {
+  const source = cameraSource({ camera: 'file', url: `file://${CLIP}`, width: 32, height: 24, sampleIntervalMs: 100, snapshots: { enabled: false, width: 320, quality: 80, fps: 5 } });
+  const statuses: string[] = [];
+  source.status.subscribe((s) => statuses.push(`${s.state}${s.reason ? ` (${s.reason})` : ''}`));
+  let frames = 0;
+  let snaps = 0;
+  source.snapshots.subscribe(() => snaps++);
+  await new Promise<void>((done, fail) => source.frames.subscribe({ next: () => frames++, complete: done, error: fail }));
+  assert.ok(frames >= 15, `${frames} frames of a 2 s file at 1 per 100 ms`);
+  assert.equal(snaps, 0);
+  assert.equal(statuses.at(-1), 'offline (end of stream)');
+});
+
+test('with regions, the JPEG is still the whole camera frame (taken before any region crop)', { timeout: 60_000 }, async () => {
+  const streams = [{ region: 'left', rect: { x: 0, y: 0, width: 0.25, height: 1 }, fit: 'letterbox' as const, masks: [] }];
+  const source = cameraSource({ camera: 'regions', url: 'test://green?fps=30', width: 32, height: 24, streams, snapshots: { enabled: true, width: 320, quality: 80, fps: 5 } });
+  const w = watch(source);
+  try {
+    await until('a JPEG and frames of the region', 20_000, () => w.snaps.length >= 1 && w.frames() >= 5);
+    const info = jpegInfo(w.snaps[0]!.jpeg);
+    assert.deepEqual([info.width, info.height], [320, 240], "the whole 640x480 frame's aspect, not the quarter-wide region's");
+    const [r, g, b] = jpegMeanRgb(w.snaps[0]!.jpeg);
+    assert.ok(g > 200 && r < 60 && b < 60, `green, mean RGB ${[r, g, b].map(Math.round).join(',')}`);
+  } finally {
+    w.stop();
+  }
+});
+
+test('an RTSP camera: frames and JPEGs of its stream, live encoding on and off', { timeout: 60_000 }, async () => {
+  const server = await RtspServer.start({ width: 320, height: 180, fps: 15 });
+  const source = cameraSource({ camera: 'rtsp', url: server.url('test'), width: 32, height: 24, sampleIntervalMs: 125, snapshots: { enabled: false, width: 160, quality: 80, fps: 4 } });
+  const w = watch(source);
+  try {
+    await until('frames', 20_000, () => w.frames() >= 8);
+    assert.equal(w.snaps.length, 0);
+    source.setLiveSnapshots(true);
+    await until('a JPEG', 20_000, () => w.snaps.length >= 2);
+    const info = jpegInfo(w.snaps.at(-1)!.jpeg);
+    assert.deepEqual([info.width, info.height], [160, 90], '16:9 kept');
+    const framesBefore = w.frames();
+    await until('frames go on beside the JPEGs', 20_000, () => w.frames() >= framesBefore + 8);
+  } finally {
+    w.stop();
+    await server.kill();
   }
 });

@@ -5,6 +5,7 @@
 // - labels: the label list (files and actions together) is replaced whole when the camera names
 //   either: nothing is appended, and a camera listing only `files` does not keep the global inline
 //   actions; template and background replace the global ones key by key; cache_dir is global only.
+// A region's own block merges over its camera's merged settings by the same rules.
 import type { LabelsConfig, LabelsOverride, RecognitionConfig, RecognitionOverride } from './schema.js';
 
 export interface Settings {

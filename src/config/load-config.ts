@@ -96,7 +96,10 @@ function resolvePaths(config: Config, base: string): void {
     config.model.tensorrt.engine_cache_dir = abs(config.model.tensorrt.engine_cache_dir);
   }
   config.labels.files = config.labels.files.map(abs);
-  for (const camera of config.cameras) if (camera.labels?.files) camera.labels.files = camera.labels.files.map(abs);
+  for (const camera of config.cameras) {
+    if (camera.labels?.files) camera.labels.files = camera.labels.files.map(abs);
+    for (const region of camera.regions) if (region.labels?.files) region.labels.files = region.labels.files.map(abs);
+  }
   config.labels.cache_dir = abs(config.labels.cache_dir);
   config.mqtt.spool.dir = abs(config.mqtt.spool.dir);
   config.events.path = abs(config.events.path);

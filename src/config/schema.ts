@@ -151,6 +151,9 @@ export const recognitionOverride = overrideOf(recognitionFields.omit({ adapt_int
 // A region's own recognition: the camera's frame interval is the one its decode samples at.
 export const regionRecognitionOverride = overrideOf(recognitionFields.omit({ adapt_interval_s: true, frame_interval_ms: true }))
   .describe('this region\'s recognition settings, merged key by key over its camera\'s (frame_interval_ms is the camera\'s: one decode samples for every region)');
+// A region's own labels: the camera's rule, one level down (its list replaces its camera's).
+export const regionLabelsOverride = overrideOf(labelFields.omit({ cache_dir: true }))
+  .describe('this region\'s labels: files and actions together replace its camera\'s list when either is given (nothing appended); template and background replace its camera\'s');
 
 const camera = z.strictObject({
   id: z.string().regex(CAMERA_ID, 'must be 1-64 letters, digits, "_" or "-" (it becomes an MQTT topic level)'),
@@ -171,7 +174,7 @@ const camera = z.strictObject({
   max_fps: z.number().positive().optional().describe('drop frames above this rate before decoding work downstream'),
   snapshots: snapshotSchema,
   enabled: z.boolean().default(true),
-  ...cameraViewFields({ recognition: regionRecognitionOverride.optional() }),
+  ...cameraViewFields({ labels: regionLabelsOverride.optional(), recognition: regionRecognitionOverride.optional() }),
   labels: labelsOverride.optional(),
   recognition: recognitionOverride.optional(),
 });

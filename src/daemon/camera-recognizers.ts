@@ -1,4 +1,4 @@
-// Every camera's recognizer from one prepared config: label sets equal in content (however the
+// Every camera's (and region's) recognizer from one prepared config: label sets equal in content (however the
 // configs spell them) are embedded once and shared, and a recognizer of the same model whose set is
 // unchanged is kept rather than built again (a reload that touched other cameras).
 import type { Logger } from 'pino';
@@ -12,12 +12,14 @@ export interface CameraRecognizers {
   global: Recognizer;
   /** By camera id. */
   byCamera: Map<string, Recognizer>;
+  /** By stream key (camera/region): each region's, its camera's where it names no labels. */
+  byRegion: Map<string, Recognizer>;
   /** The model they were embedded with. */
   model: VideoModel;
 }
 
 export async function buildCameraRecognizers(
-  sets: { labelSet: LabelSet; cameraLabelSets: ReadonlyMap<string, LabelSet> },
+  sets: { labelSet: LabelSet; cameraLabelSets: ReadonlyMap<string, LabelSet>; regionLabelSets: ReadonlyMap<string, LabelSet> },
   cacheDir: string,
   model: VideoModel,
   tokenizer: ClipTokenizer,
@@ -26,7 +28,7 @@ export async function buildCameraRecognizers(
 ): Promise<CameraRecognizers> {
   const built = new Map<string, Promise<Recognizer>>();
   if (previous && previous.model === model) {
-    for (const r of [previous.global, ...previous.byCamera.values()]) built.set(labelSetKey(r.set), Promise.resolve(r));
+    for (const r of [previous.global, ...previous.byCamera.values(), ...previous.byRegion.values()]) built.set(labelSetKey(r.set), Promise.resolve(r));
   }
   // One at a time: the text model is shared with the cameras' inference.
   const get = async (set: LabelSet): Promise<Recognizer> => {
@@ -38,5 +40,7 @@ export async function buildCameraRecognizers(
   const global = await get(sets.labelSet);
   const byCamera = new Map<string, Recognizer>();
   for (const [camera, set] of sets.cameraLabelSets) byCamera.set(camera, await get(set));
-  return { global, byCamera, model };
+  const byRegion = new Map<string, Recognizer>();
+  for (const [stream, set] of sets.regionLabelSets) byRegion.set(stream, await get(set));
+  return { global, byCamera, byRegion, model };
 }

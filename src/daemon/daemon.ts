@@ -31,7 +31,7 @@ import { actionStateFromEvent, isoTime } from '../sink/payloads.js';
 import { cameraSource, type CameraSource } from '../source/camera-source.js';
 import { killSourceChildren, reapSourceChildren } from '../source/child-process.js';
 import type { FairScheduler } from '../clip/fair-scheduler.js';
-import type { ActionEvent, CameraStatus, Clip, ClipEmbedding, RecognitionCommand, RecognitionState } from '../types.js';
+import { streamKey, type ActionEvent, type CameraStatus, type Clip, type ClipEmbedding, type RecognitionCommand, type RecognitionState } from '../types.js';
 import { CameraRunner, type ClipSettings } from './camera-runner.js';
 import { cameraStreams } from './camera-streams.js';
 import { EventSnapshots } from './event-snapshots.js';
@@ -158,7 +158,7 @@ export class Daemon {
       return this.stopRequested;
     };
     // 0. Every check before anything is connected: the bundle's files verified, the labels read.
-    const { config: c, bundle, labelSet, cameraLabelSets } = prepared ?? (await prepareConfig(this.config, 'config'));
+    const { config: c, bundle, labelSet, cameraLabelSets, regionLabelSets } = prepared ?? (await prepareConfig(this.config, 'config'));
     this.config = c;
     // Announced before the model loads: the names are known from the label sets already.
     const names = (set: typeof labelSet): string[] => set.labels.map((l) => l.name);
@@ -195,7 +195,7 @@ export class Daemon {
       spool: { dir: c.mqtt.spool.dir, maxBytes: c.mqtt.spool.max_bytes },
       publishScores: c.mqtt.publish_scores,
       labels: discoveryLabels(names(labelSet), c),
-      cameraLabels: Object.fromEntries(this.enabledCameras(c).map((cam) => [cam.id, discoveryLabels(names(cameraLabelSets.get(cam.id) ?? labelSet), this.settings(cam))])),
+      cameraLabels: this.sinkLabels(c, (cam, region) => names((region !== null ? regionLabelSets.get(streamKey(cam.id, region)) : undefined) ?? cameraLabelSets.get(cam.id) ?? labelSet)),
       ...(c.mqtt.homeassistant.enabled ? { homeAssistant: { prefix: c.mqtt.homeassistant.prefix } } : {}),
       version: VERSION,
       onCommand: (command) => this.onCommand(command),
@@ -244,7 +244,7 @@ export class Daemon {
     this.scheduler = clipScheduler(() => this.model!);
     this.startRecognitionControl();
     this.tokenizer = new ClipTokenizer(loadClipVocab(bundle.vocabPath));
-    this.recognizers = await buildCameraRecognizers({ labelSet, cameraLabelSets }, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
+    this.recognizers = await buildCameraRecognizers({ labelSet, cameraLabelSets, regionLabelSets }, c.labels.cache_dir, this.model, this.tokenizer, log.child({ stage: 'recognize' }));
     if (stopAsked()) return;
 
     this.publishInfo();
@@ -342,7 +342,7 @@ export class Daemon {
       // The running camera's settings as the new config has them (a reload may change both).
       const wanted = next.cameras.find((c) => c.id === id) ?? camera;
       if (sameInput) {
-        for (const runner of runners) runner.setModel(model, this.recognizerOf(wanted), this.eventOptions(wanted, runner.region));
+        for (const runner of runners) runner.setModel(model, this.recognizerOf(wanted, runner.region), this.eventOptions(wanted, runner.region));
       } else {
         await Promise.all(runners.map((runner) => runner.stop()));
         this.runners.delete(id);
@@ -362,10 +362,10 @@ export class Daemon {
     return c.cameras.filter((cam) => cam.enabled);
   }
 
-  /** A camera's recognizer: its own labels' (shared with cameras whose sets are equal), or the global one. */
-  private recognizerOf(camera: CameraConfig): Recognizer {
+  /** A camera's (or one of its regions') recognizer: its own labels' (shared with streams whose sets are equal), its camera's, or the global one. */
+  private recognizerOf(camera: CameraConfig, region: string | null = null): Recognizer {
     const r = this.recognizers!;
-    return r.byCamera.get(camera.id) ?? r.global;
+    return (region !== null ? r.byRegion.get(streamKey(camera.id, region)) : undefined) ?? r.byCamera.get(camera.id) ?? r.global;
   }
 
   private eventOptions(camera: CameraConfig, region: string | null = null): Omit<ActionEventOptions, 'labels'> {
@@ -417,13 +417,11 @@ export class Daemon {
   /** The camera's runners, one per stream, all fed by `source` (started once they all subscribed). */
   private startRunner(camera: CameraConfig, source: CameraSource): void {
     const { log } = this.deps;
-    const settings = this.settings(camera);
-    const recognizer = this.recognizerOf(camera);
     // One camera entry, ever: a second would open a second connection to the camera.
     if (this.runners.has(camera.id)) throw new Error(`camera ${camera.id} is already running`);
     const runners = cameraStreams(camera).map(({ region }, i) => {
       this.clipMetrics.camera(camera.id, region);
-      this.eventMetrics.camera(camera.id, reportableLabels(recognizer, settings), region);
+      this.eventMetrics.camera(camera.id, reportableLabels(this.recognizerOf(camera, region), this.settings(camera, this.config, region)), region);
       const runner = new CameraRunner(
         camera.id,
         {
@@ -458,7 +456,7 @@ export class Daemon {
       runner.setRecognitionEnabled(this.switches!.enabled(camera.id));
       // The camera's frame interval (one decode samples for all its streams), each stream's own stride and gate.
       runner.start(clipSettings(this.frameIntervalMs(camera), this.settings(camera, this.config, runner.region).recognition));
-      runner.setRecognizer(recognizer, this.eventOptions(camera, runner.region));
+      runner.setRecognizer(this.recognizerOf(camera, runner.region), this.eventOptions(camera, runner.region));
     }
     this.runners.set(camera.id, { runners, camera });
     this.jpegs.attach(camera.id, source);
@@ -480,9 +478,17 @@ export class Daemon {
     return camera ? this.settings(camera, this.config, region) : { labels: this.config.labels, recognition: this.config.recognition };
   }
 
-  /** Every enabled camera's labels for the sink (active topics, Home Assistant discovery). */
-  private sinkLabels(c: Config): Record<string, DiscoveryLabels> {
-    return Object.fromEntries(this.enabledCameras(c).map((cam) => [cam.id, discoveryLabels(this.recognizerOf(cam).names, effectiveSettings(c, cam))]));
+  /**
+   * Every enabled camera's labels for the sink, and each of its regions' by stream key
+   * (camera/region): their active topics and Home Assistant discovery.
+   */
+  private sinkLabels(c: Config, namesOf: (camera: CameraConfig, region: string | null) => readonly string[]): Record<string, DiscoveryLabels> {
+    return Object.fromEntries(
+      this.enabledCameras(c).flatMap((cam) => [
+        [cam.id, discoveryLabels(namesOf(cam, null), effectiveSettings(c, cam))],
+        ...cam.regions.map((r) => [streamKey(cam.id, r.name), discoveryLabels(namesOf(cam, r.name), effectiveSettings(c, cam, r))]),
+      ]),
+    );
   }
 
   /** `<base>/<camera>/recognition/set`: the sink checked the camera and payload. */
@@ -633,7 +639,7 @@ export class Daemon {
       if (!isDeepStrictEqual(previous[key], next[key])) log.warn({ section: key }, `config section ${key} changed: restart msta-edge to apply it`);
     }
     const before = this.recognizers!;
-    const namesBefore = new Map([...this.runners.values()].map(({ runners, camera }) => [camera.id, runners[0]?.recognizer?.names]));
+    const namesBefore = new Map(this.allRunners().map((runner) => [runner.stream, runner.recognizer?.names]));
     // The model first: a new one is warmed and its labels embedded before cameras move to it.
     await this.swapModel(prepared);
     // 1. Build: nothing running changes here. The label sets as read now (an edited label file
@@ -643,7 +649,8 @@ export class Daemon {
     // A camera restarts when its stream or its clips change; new labels or thresholds alone are
     // applied to the running camera.
     const clips = (c: Config, camera: CameraConfig) => clipSettings(this.frameIntervalMs(camera, c), effectiveSettings(c, camera).recognition);
-    const stream = ({ labels: _l, recognition: _r, ...rest }: CameraConfig) => rest;
+    // Labels never change clips: a region's new labels are applied in place too.
+    const stream = ({ labels: _l, recognition: _r, regions, ...rest }: CameraConfig) => ({ ...rest, regions: regions.map(({ labels: _rl, ...r }) => r) });
     const leaving = [...this.runners.entries()].filter(([id, { camera }]) => {
       const w = wanted.get(id);
       return w === undefined || !isDeepStrictEqual(stream(w), stream(camera)) || !isDeepStrictEqual(clips(next, w), clips(previous, camera));
@@ -660,17 +667,19 @@ export class Daemon {
       const camera = wanted.get(id);
       if (camera === undefined || leaving.some(([l]) => l === id)) continue;
       entry.camera = camera;
-      const recognizer = this.recognizerOf(camera);
+      let changed = false;
       for (const runner of entry.runners) {
+        const recognizer = this.recognizerOf(camera, runner.region);
         const options = this.eventOptions(camera, runner.region);
         if (recognizer !== runner.recognizer || !isDeepStrictEqual(options, runner.eventOptions)) runner.setRecognizer(recognizer, options);
+        // A swapped model already moved the camera to its new labels: compared with those before the reload.
+        if (isDeepStrictEqual(namesBefore.get(runner.stream), recognizer.names)) continue;
+        this.eventMetrics.camera(id, reportableLabels(recognizer, this.settings(camera, this.config, runner.region)), runner.region);
+        changed = true;
       }
-      // A swapped model already moved the camera to its new labels: compared with those before the reload.
-      if (isDeepStrictEqual(namesBefore.get(id), recognizer.names)) continue;
-      for (const runner of entry.runners) this.eventMetrics.camera(id, reportableLabels(recognizer, this.settings(camera)), runner.region);
-      relabelled.push(id);
+      if (changed) relabelled.push(id);
     }
-    this.sink?.updateLabels(discoveryLabels(recognizers.global.names, next), this.sinkLabels(next));
+    this.sink?.updateLabels(discoveryLabels(recognizers.global.names, next), this.sinkLabels(next, (cam, region) => this.recognizerOf(cam, region).names));
     if (relabelled.length > 0 || !isDeepStrictEqual(recognizers.global.names, before.global.names)) {
       log.info({ labels: recognizers.global.names.length, cameras: relabelled }, 'labels reloaded');
     }

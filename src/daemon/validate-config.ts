@@ -16,6 +16,7 @@ import { readBundle, type Bundle } from '../model/read-bundle.js';
 import { readFailure } from '../read-text.js';
 import type { LabelSet } from '../recognize/label-set.js';
 import { parseSourceUrl } from '../source-url.js';
+import { streamKey } from '../types.js';
 import { DEMO_BUNDLE } from './defaults.js';
 import { configuredLabelSet } from './recognizer.js';
 import { applyRunFlags } from './run-flags.js';
@@ -28,6 +29,8 @@ export interface PreparedConfig {
   labelSet: LabelSet;
   /** Each enabled camera's label set, by camera id (the global one's object where it names no labels). */
   cameraLabelSets: Map<string, LabelSet>;
+  /** Each region's label set, by stream key (camera/region): its camera's set object where it names no labels. */
+  regionLabelSets: Map<string, LabelSet>;
 }
 
 export interface PrepareOptions {
@@ -184,6 +187,7 @@ export async function prepareConfig(input: Config, origin: string, options: Prep
   }
   let labelSet: LabelSet | undefined;
   const cameraLabelSets = new Map<string, LabelSet>();
+  const regionLabelSets = new Map<string, LabelSet>();
   const named = config.labels.files.length > 0 || config.labels.actions.length > 0;
   if (bundle !== undefined || named) {
     // Without a bundle its template is unknown: the label files and names are still checked.
@@ -207,6 +211,25 @@ export async function prepareConfig(input: Config, origin: string, options: Prep
         issues.push(asIssue(['cameras', i, 'labels'], e));
       }
     });
+    config.cameras.forEach((camera, i) => {
+      if (!camera.enabled) return;
+      camera.regions.forEach((region, j) => {
+        const key = streamKey(camera.id, region.name);
+        if (!hasOwnLabels(region)) {
+          const set = cameraLabelSets.get(camera.id);
+          if (set) regionLabelSets.set(key, set);
+          return;
+        }
+        // The region's own list where it names one, else the one it keeps (its camera's, or the global).
+        const ownList = (o: { labels?: { files?: unknown; actions?: unknown } | undefined }) => o.labels?.files !== undefined || o.labels?.actions !== undefined;
+        const where = ownList(region) ? `cameras[${i}].regions[${j}].labels.actions` : ownList(camera) ? `cameras[${i}].labels.actions` : 'labels.actions';
+        try {
+          regionLabelSets.set(key, configuredLabelSet(effectiveSettings(config, camera, region).labels, manifest, where));
+        } catch (e) {
+          issues.push(asIssue(['cameras', i, 'regions', j, 'labels'], e));
+        }
+      });
+    });
   }
   issues.push(...mediaIssues(config));
   issues.push(...storageIssues(config));
@@ -214,5 +237,5 @@ export async function prepareConfig(input: Config, origin: string, options: Prep
   issues.push(...(await listenIssues(config.http.listen)));
   issues.push(...authIssues(config.http));
   if (issues.length > 0 || bundle === undefined || labelSet === undefined) throw new ConfigError(origin, issues);
-  return { config, bundle, labelSet, cameraLabelSets };
+  return { config, bundle, labelSet, cameraLabelSets, regionLabelSets };
 }

@@ -141,9 +141,19 @@ export class EventStore implements EventHistory {
       if (this.snapshotsFailing++ === 0) this.options.log.error({ dir, err: (e as Error).message }, 'event history: cannot write a snapshot (the event is kept without it)');
       return false;
     }
-    if (this.snapshotsFailing > 0) this.options.log.info({ lost: this.snapshotsFailing }, 'event history: writing snapshots again');
-    this.snapshotsFailing = 0;
-    if (!this.closed && this.attachSnapshot(id, path, jpeg.length)) return true;
+    let attached = false;
+    try {
+      attached = !this.closed && this.attachSnapshot(id, path, jpeg.length);
+    } catch (e) {
+      // A locked or failing database: the same burst accounting as a failed file.
+      this.metrics.failures.inc({ op: 'write_snapshot' });
+      if (this.snapshotsFailing++ === 0) this.options.log.error({ err: (e as Error).message }, 'event history: cannot record a snapshot (the event is kept without it)');
+    }
+    if (attached) {
+      if (this.snapshotsFailing > 0) this.options.log.info({ lost: this.snapshotsFailing }, 'event history: writing snapshots again');
+      this.snapshotsFailing = 0;
+      return true;
+    }
     // Pruned (or the store closed) meanwhile: no row refers to the file.
     await unlink(path).catch(() => undefined);
     return false;

@@ -34,6 +34,13 @@ export const NO_ACTION = 'none';
 /** A camera's streams: the whole camera (null) or its regions. */
 export type Streams = ReadonlyArray<string | null>;
 
+/** A camera's reportable labels: the same on every stream, or each stream's own (a region's labels). */
+export type StreamLabels = readonly string[] | ((region: string | null) => readonly string[]);
+
+function labelsOn(labels: StreamLabels, region: string | null): readonly string[] {
+  return typeof labels === 'function' ? labels(region) : labels;
+}
+
 /** A stream's object id prefix: the camera's, then the region's. */
 function streamId(camera: string, region: string | null): string {
   return region === null ? discoveryId(camera) : `${discoveryId(camera)}_${discoveryId(region)}`;
@@ -72,13 +79,13 @@ export function activeDiscoveryTopic(topics: SinkTopics, camera: string, region:
 }
 
 /** The discovery config topics owned by one camera with these streams and labels (and its image, with snapshots). */
-export function discoveryTopics(topics: SinkTopics, camera: string, labels: readonly string[], streams: Streams = [null], snapshots = false): string[] {
+export function discoveryTopics(topics: SinkTopics, camera: string, labels: StreamLabels, streams: Streams = [null], snapshots = false): string[] {
   const s = switchEntity(camera);
   // In the order discoveryConfigs announces them.
   return [
     ...streams.flatMap((region) => Object.values(streamEntities(camera, region)).map((e) => topics.discoveryConfig(e.component, e.objectId))),
     topics.discoveryConfig(s.component, s.objectId),
-    ...streams.flatMap((region) => labels.map((label) => activeDiscoveryTopic(topics, camera, region, label))),
+    ...streams.flatMap((region) => labelsOn(labels, region).map((label) => activeDiscoveryTopic(topics, camera, region, label))),
     ...(snapshots ? [imageDiscoveryTopic(topics, camera)] : []),
   ];
 }
@@ -103,7 +110,7 @@ export function currentActionOptions(labels: readonly string[]): string[] {
 export function discoveryConfigs(
   topics: SinkTopics,
   camera: string,
-  labels: readonly string[],
+  labels: StreamLabels,
   info: DeviceInfo = {},
   streams: Streams = [null],
   snapshots = false,
@@ -141,7 +148,7 @@ export function discoveryConfigs(
       config(e.event, {
         name: named(region, 'Action'),
         state_topic: topics.events(camera, region),
-        event_types: [...labels],
+        event_types: [...labelsOn(labels, region)],
         value_template: EVENT_TEMPLATE,
         icon: 'mdi:run-fast',
         ...common,
@@ -151,7 +158,7 @@ export function discoveryConfigs(
         state_topic: topics.state(camera, region),
         value_template: CURRENT_ACTION_TEMPLATE,
         device_class: 'enum',
-        options: currentActionOptions(labels),
+        options: currentActionOptions(labelsOn(labels, region)),
         json_attributes_topic: topics.state(camera, region),
         icon: 'mdi:run',
         ...common,
@@ -159,7 +166,7 @@ export function discoveryConfigs(
     ];
   };
   const activeConfigs = (region: string | null): RetainedMessage[] =>
-    labels.map((label) =>
+    labelsOn(labels, region).map((label) =>
         config(activeEntity(camera, region, label), {
           name: region === null ? label : `${region}: ${label}`,
           state_topic: topics.active(camera, label, region),

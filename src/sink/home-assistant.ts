@@ -2,6 +2,7 @@
 // Assistant comes online (its birth message), when cameras are added, and when the labels change
 // (a SIGHUP reload), so the `event` entity's event_types always list the labels that can fire and
 // every label has its binary sensor; a label that goes has its binary sensors removed.
+import type { LabelChanges } from './camera-labels.js';
 import { activeDiscoveryTopic, discoveryConfigs, discoveryTopics, imageDiscoveryTopic, type DeviceInfo, type RetainedMessage, type Streams } from './discovery.js';
 import type { PublishKind } from './metrics.js';
 import type { SinkTopics } from './topics.js';
@@ -12,8 +13,8 @@ export interface HomeAssistantDeps {
   cameras(): Iterable<string>;
   /** A camera's streams now: its regions, or the whole camera (null). */
   streams(camera: string): Streams;
-  /** A camera's reportable labels: its event_types, enum options and binary sensors. */
-  labelsOf(camera: string): readonly string[];
+  /** A camera stream's reportable labels (a region's own, or its camera's): its event_types, enum options and binary sensors. */
+  labelsOf(camera: string, region: string | null): readonly string[];
   log: { info(msg: string): void };
 }
 
@@ -42,7 +43,7 @@ export class HomeAssistantDiscovery {
 
   /** Discovery config topics owned by one camera (cleared with the camera). */
   topicsOf(camera: string): string[] {
-    return discoveryTopics(this.deps.topics, camera, this.deps.labelsOf(camera), this.deps.streams(camera), this.snapshotCameras.has(camera));
+    return discoveryTopics(this.deps.topics, camera, (region) => this.deps.labelsOf(camera, region), this.deps.streams(camera), this.snapshotCameras.has(camera));
   }
 
   /** Cameras whose snapshots are enabled now: image entities announced for new ones, removed for the others. */
@@ -64,7 +65,7 @@ export class HomeAssistantDiscovery {
   }
 
   announce(camera: string): void {
-    for (const message of discoveryConfigs(this.deps.topics, camera, this.deps.labelsOf(camera), this.info, this.deps.streams(camera), this.snapshotCameras.has(camera))) {
+    for (const message of discoveryConfigs(this.deps.topics, camera, (region) => this.deps.labelsOf(camera, region), this.info, this.deps.streams(camera), this.snapshotCameras.has(camera))) {
       this.deps.publish(message, 'discovery');
     }
   }
@@ -80,15 +81,21 @@ export class HomeAssistantDiscovery {
     for (const camera of this.deps.cameras()) this.announce(camera);
   }
 
-  /** A camera's new reportable labels (labelsOf says them now): the binary sensors of labels that went are removed, the rest announced again. */
-  relabel(camera: string, before: readonly string[]): void {
-    const labels = this.deps.labelsOf(camera);
-    for (const region of this.deps.streams(camera)) {
-      for (const label of before) {
+  /**
+   * New reportable labels on some of a camera's streams (labelsOf says them now; `before` what each
+   * changed stream had): the binary sensors of labels that went are removed, the rest announced again.
+   */
+  relabel(camera: string, before: NonNullable<ReturnType<LabelChanges['get']>>): void {
+    const streams = this.deps.streams(camera);
+    for (const [region, was] of before) {
+      if (!streams.includes(region)) continue;
+      const labels = this.deps.labelsOf(camera, region);
+      for (const label of was) {
         if (!labels.includes(label)) this.deps.publish({ topic: activeDiscoveryTopic(this.deps.topics, camera, region, label), payload: '' }, 'discovery');
       }
     }
-    this.deps.log.info(`labels of ${camera} changed: re-announcing Home Assistant discovery (${labels.length} event types)`);
+    const counts = streams.map((region) => this.deps.labelsOf(camera, region).length);
+    this.deps.log.info(`labels of ${camera} changed: re-announcing Home Assistant discovery (${counts.join(', ')} event types)`);
     this.announce(camera);
   }
 

@@ -66,7 +66,7 @@ export interface MqttSinkOptions {
    * they are the Home Assistant event entity's event_types and binary sensors.
    */
   labels?: DiscoveryLabels;
-  /** Cameras with labels of their own (per-camera label sets), over `labels`. */
+  /** Cameras and regions with labels of their own, over `labels`, by stream key: a camera id, or camera/region (a region absent there has its camera's). */
   cameraLabels?: Readonly<Record<string, DiscoveryLabels>>;
   /** Home Assistant MQTT discovery; absent = off. */
   homeAssistant?: { prefix?: string };
@@ -111,8 +111,8 @@ export interface MqttSink {
   /** Replaces the camera list (and their regions): removed cameras' and regions' retained topics and discovery entities are cleared. */
   setCameras(cameras: readonly string[], regions?: CameraRegions): void;
   /**
-   * New labels (a reload), all cameras' and those of cameras with their own: the active topics of
-   * each camera whose labels changed follow, and its Home Assistant discovery is announced again
+   * New labels (a reload), all cameras' and those of cameras and regions with their own (by stream
+   * key): the active topics of each stream whose labels changed follow, and its Home Assistant discovery is announced again
    * with the new event_types.
    */
   updateLabels(labels: DiscoveryLabels, cameraLabels?: Readonly<Record<string, DiscoveryLabels>>): void;
@@ -164,7 +164,7 @@ class MqttSinkImpl implements MqttSink {
     const publish = (m: RetainedMessage, kind: PublishKind): void => this.publishRetained(m, kind);
     this.snapshotCameras = new Set(options.snapshotCameras ?? []);
     this.labels = new CameraLabels(options.labels, options.cameraLabels);
-    const labelsOf = (camera: string): readonly string[] => this.labels.of(camera);
+    const labelsOf = (camera: string, region: string | null): readonly string[] => this.labels.of(camera, region);
     this.discovery = options.homeAssistant
       ? new HomeAssistantDiscovery(
           { topics: this.topics, publish, cameras: () => this.retained.cameras, streams: (camera) => this.retained.streams(camera), labelsOf, log: this.logger() },
@@ -295,7 +295,8 @@ class MqttSinkImpl implements MqttSink {
   }
 
   updateLabels(labels: DiscoveryLabels, cameraLabels: Readonly<Record<string, DiscoveryLabels>> = {}): void {
-    for (const [camera, before] of this.labels.update(labels, cameraLabels, this.retained.cameras)) {
+    const streams = [...this.retained.cameras].flatMap((camera) => this.retained.streams(camera).map((region) => [camera, region] as const));
+    for (const [camera, before] of this.labels.update(labels, cameraLabels, streams)) {
       this.retained.relabel(camera, before);
       this.discovery?.relabel(camera, before);
     }

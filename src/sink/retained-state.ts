@@ -4,6 +4,7 @@
 // forgets retained messages), and the sweep that clears retained topics no configured camera,
 // region or label owns any more.
 import { streamKey, type CameraStatus } from '../types.js';
+import type { LabelChanges } from './camera-labels.js';
 import type { RetainedMessage } from './discovery.js';
 import type { PublishKind } from './metrics.js';
 import { actionStatePayload, cameraStatusPayload, type ActionState } from './payloads.js';
@@ -15,8 +16,8 @@ export interface RetainedStateDeps {
   publish(message: RetainedMessage, kind: PublishKind): void;
   /** Further topics a camera owns with its streams now (its discovery configs), cleared with it. */
   extraTopics(camera: string): string[];
-  /** A camera's reportable labels: one active topic each, on each of its streams. */
-  labelsOf(camera: string): readonly string[];
+  /** A camera stream's reportable labels (a region's own, or its camera's): one active topic each. */
+  labelsOf(camera: string, region: string | null): readonly string[];
   log: { info(msg: string): void };
 }
 
@@ -71,7 +72,7 @@ export class RetainedState {
     const before = this.states.get(key)?.label ?? null;
     this.states.set(key, state);
     this.deps.publish({ topic, payload: JSON.stringify(actionStatePayload(state)) }, 'state');
-    for (const label of this.deps.labelsOf(state.camera)) {
+    for (const label of this.deps.labelsOf(state.camera, region)) {
       if (all || label === before || label === state.label) this.active(state.camera, region, label);
     }
   }
@@ -91,18 +92,20 @@ export class RetainedState {
       for (const region of this.streams(camera)) {
         const state = this.states.get(streamKey(camera, region));
         if (state) this.state(state, true);
-        else for (const label of this.deps.labelsOf(camera)) this.active(camera, region, label);
+        else for (const label of this.deps.labelsOf(camera, region)) this.active(camera, region, label);
       }
     }
   }
 
-  /** A camera's new reportable labels (labelsOf says them now): the active topics of labels that went are cleared, new ones published. */
-  relabel(camera: string, before: readonly string[]): void {
+  /** New reportable labels on some of a camera's streams (labelsOf says them now; `before` what each had): the active topics of labels that went are cleared, new ones published. */
+  relabel(camera: string, before: NonNullable<ReturnType<LabelChanges['get']>>): void {
     if (!this.cameraSet.has(camera)) return;
-    const labels = this.deps.labelsOf(camera);
-    for (const region of this.streams(camera)) {
-      for (const label of before) if (!labels.includes(label)) this.deps.publish({ topic: this.deps.topics.active(camera, label, region), payload: '' }, 'state');
-      for (const label of labels) if (!before.includes(label)) this.active(camera, region, label);
+    const streams = this.streams(camera);
+    for (const [region, was] of before) {
+      if (!streams.includes(region)) continue;
+      const labels = this.deps.labelsOf(camera, region);
+      for (const label of was) if (!labels.includes(label)) this.deps.publish({ topic: this.deps.topics.active(camera, label, region), payload: '' }, 'state');
+      for (const label of labels) if (!was.includes(label)) this.active(camera, region, label);
     }
   }
 
@@ -135,7 +138,7 @@ export class RetainedState {
     }
     const added = [...next].filter((c) => !before.has(c));
     for (const camera of [...added, ...changed]) {
-      for (const region of this.streams(camera)) for (const label of this.deps.labelsOf(camera)) this.active(camera, region, label);
+      for (const region of this.streams(camera)) for (const label of this.deps.labelsOf(camera, region)) this.active(camera, region, label);
     }
     return [...added, ...changed];
   }
@@ -166,7 +169,7 @@ export class RetainedState {
 
   private ownedTopics(camera: string): string[] {
     const t = this.deps.topics;
-    const streams = this.streams(camera).flatMap((region) => [t.state(camera, region), ...this.deps.labelsOf(camera).map((l) => t.active(camera, l, region))]);
+    const streams = this.streams(camera).flatMap((region) => [t.state(camera, region), ...this.deps.labelsOf(camera, region).map((l) => t.active(camera, l, region))]);
     return [t.cameraStatus(camera), t.recognition(camera), ...streams, ...this.deps.extraTopics(camera)];
   }
 

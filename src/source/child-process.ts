@@ -161,7 +161,8 @@ export function runSourceChild(request: ChildRequest, options: ChildOptions): Ob
         if (header.kind === RecordKind.frame || header.kind === RecordKind.jpeg) {
           const { stream, seq, capturedAt, width, height } = header;
           if (header.kind === RecordKind.frame) subscriber.next({ type: 'frame', stream, seq, capturedAt, width, height, data: payload });
-          else subscriber.next({ type: 'jpeg', seq, capturedAt, width, height, data: payload });
+          // Copied: JPEGs are kept for a while (the daemon's ring), and a view would pin the pipe's whole chunk.
+          else subscriber.next({ type: 'jpeg', seq, capturedAt, width, height, data: Buffer.from(payload) });
           continue;
         }
         let message: ChildMessage;

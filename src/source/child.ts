@@ -156,8 +156,9 @@ type MediaClock = (k: number, caps: Record<string, unknown>) => number;
 
 function mediaClock(streams: number): MediaClock {
   // How far (in frames) the position may run ahead of the frame being timed: the appsink
-  // refilling, and with a tee, the queues of the other branches.
-  const ahead = 2 + (streams > 1 ? OFFLINE_QUEUE_BUFFERS + 1 : 0);
+  // refilling (up to 2, and one more was seen on a loaded box: a 30 fps file then read as 29),
+  // and with a tee, the queues of the other branches. A gap shorter than this is not seen.
+  const ahead = 3 + (streams > 1 ? OFFLINE_QUEUE_BUFFERS + 1 : 0);
   let origin: number | undefined;
   let lastMediaMs: number | undefined;
   /** Frames timed that some stream has not reached yet: their time, and how many streams still will. */

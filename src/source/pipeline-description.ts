@@ -139,13 +139,30 @@ export function decoderElements(spec: SourceSpec, decoder: DecoderChoice): strin
   return hw?.download ? [decoder, hw.download] : [decoder];
 }
 
+/** libav's software decoders whose threading a live camera sets (decodebin names its first ones `<element>-0`). */
+const LIBAV_DECODERS = ['avdec_h264', 'avdec_h265'];
+
+/**
+ * Live, libav decodes with slice threads instead of frame threads. Frame threading keeps a frame
+ * context (and its 1080p frames) per thread, one thread per core: 70 MB private memory per 1080p
+ * camera in gst-launch-1.0 vs 31 MB with slices (docs/performance.md). A live camera needs
+ * real time only (~0.15 core at 1080p30), not the whole host's decode rate; offline decoding keeps
+ * frame threads for speed. Set as decodebin's child properties, applied when it adds the decoder
+ * (a decoder it re-creates mid-stream, `-1`, keeps libav's default).
+ */
+const LIBAV_THREADING = 'thread-type=slice';
+
 /**
  * The decoding segment. `installed` answers whether an element exists (the child asks GStreamer's
  * registry). V4L2 devices mostly send raw or MJPEG frames, so `auto` leaves them to decodebin.
  */
-export function decodeSegment(spec: SourceSpec, decoder: DecoderChoice, installed: (element: string) => boolean): string {
-  const decodebin = 'decodebin caps="video/x-raw(ANY)" expose-all-streams=false';
-  if (decoder === 'software') return `${decodebin} force-sw-decoders=true`;
+export function decodeSegment(spec: SourceSpec, decoder: DecoderChoice, installed: (element: string) => boolean, live = true): string {
+  const decodebin = [
+    'decodebin caps="video/x-raw(ANY)" expose-all-streams=false',
+    ...(decoder === 'software' ? ['force-sw-decoders=true'] : []),
+    ...(live ? LIBAV_DECODERS.map((e) => `${e}-0::${LIBAV_THREADING}`) : []),
+  ].join(' ');
+  if (decoder === 'software') return decodebin;
   let chosen = decoder;
   if (decoder === 'auto') {
     const hw = autoDecoder(spec, installed);
@@ -154,7 +171,8 @@ export function decodeSegment(spec: SourceSpec, decoder: DecoderChoice, installe
     chosen = hw;
   }
   const download = HARDWARE_DECODERS.find((d) => d.element === chosen)?.download;
-  return ['parsebin', chosen, ...(download ? [download] : [])].join(' ! ');
+  const element = live && LIBAV_DECODERS.includes(chosen) ? `${chosen} ${LIBAV_THREADING}` : chosen;
+  return ['parsebin', element, ...(download ? [download] : [])].join(' ! ');
 }
 
 /** The source element(s) for a spec: up to encoded (or, for test://, raw) video. */
@@ -180,7 +198,7 @@ export function sourceSegment(spec: SourceSpec, o: Pick<PipelineOptions, 'transp
 /** Everything up to the raw, rate-limited frames every branch shares: source, decode, rate limiter. */
 export function pipelineHead(spec: SourceSpec, o: PipelineOptions, installed: (element: string) => boolean): string {
   const parts = [sourceSegment(spec, o)];
-  if (spec.kind !== 'test') parts.push(decodeSegment(spec, o.decoder, installed));
+  if (spec.kind !== 'test') parts.push(decodeSegment(spec, o.decoder, installed, !isOffline(spec, o)));
   const rate = rateSegment(o);
   if (rate) parts.push(rate);
   return parts.join(' ! ');

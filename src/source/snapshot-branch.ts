@@ -29,7 +29,9 @@ export function snapshotBranch(o: SnapshotBranchOptions, sync: boolean): string[
     // Before the valve, so it sees every frame's timestamp: after it, a valve opened late would let
     // a burst through while videorate caught up from the stream's start. Dropping is timestamps only.
     `videorate drop-only=true max-rate=${o.fps}`,
-    `valve name=${SNAPSHOT_VALVE} drop=${o.encoding ? 'false' : 'true'}`,
+    // Sticky events pass even while shut: caps and segments, and the end of stream, without which a
+    // file's end would never be reported (the pipeline waits for every sink's EOS).
+    `valve name=${SNAPSHOT_VALVE} drop=${o.encoding ? 'false' : 'true'} drop-mode=forward-sticky-events`,
     // Its own thread: encoding never holds up the frames for the model; a slow encoder loses JPEGs, not frames.
     'queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0',
     'videoscale',
