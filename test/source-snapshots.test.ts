@@ -145,6 +145,20 @@ test('with regions, the JPEG is still the whole camera frame (taken before any r
   }
 });
 
+test("the camera's masks are painted on its JPEGs too (privacy: a masked bed stays masked in the pictures)", { timeout: 60_000 }, async () => {
+  const masks = [{ x: 0, y: 0, width: 0.5, height: 1 }];
+  const source = cameraSource({ camera: 'masked', url: 'test://green?fps=30', width: 32, height: 24, streams: [{ region: null, fit: 'center', masks }], snapshots: { enabled: true, width: 320, quality: 80, fps: 5, masks } });
+  const w = watch(source);
+  try {
+    await until('a JPEG', 20_000, () => w.snaps.length >= 1);
+    const [r, g, b] = jpegMeanRgb(w.snaps[0]!.jpeg);
+    // Half black, half green.
+    assert.ok(g > 100 && g < 160 && r < 40 && b < 40, `half the frame masked, mean RGB ${[r, g, b].map(Math.round).join(',')}`);
+  } finally {
+    w.stop();
+  }
+});
+
 test('an RTSP camera: frames and JPEGs of its stream, live encoding on and off', { timeout: 60_000 }, async () => {
   const server = await RtspServer.start({ width: 320, height: 180, fps: 15 });
   const source = cameraSource({ camera: 'rtsp', url: server.url('test'), width: 32, height: 24, sampleIntervalMs: 125, snapshots: { enabled: false, width: 160, quality: 80, fps: 4 } });

@@ -408,7 +408,7 @@ export class Daemon {
         stopTimeoutMs: c.source.stop_timeout_ms,
         backoff: { initialMs: c.source.reconnect_initial_ms, maxMs: c.source.reconnect_max_ms },
         // The JPEG branch where anything can use it: kept snapshots, or the console's live view.
-        ...(camera.snapshots.enabled || c.http.console.enabled ? { snapshots: camera.snapshots } : {}),
+        ...(camera.snapshots.enabled || c.http.console.enabled ? { snapshots: { ...camera.snapshots, masks: camera.masks } } : {}),
       },
       { registry: this.registry, log: this.deps.log.child({ stage: 'source' }) },
     );

@@ -8,6 +8,7 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { ChildRequest } from './child-protocol.js';
 import { runSourceChild, type ChildEvent, type ChildOptions } from './child-process.js';
 import { WHOLE_CAMERA, type FrameStream, type Transport } from './pipeline-description.js';
+import type { SnapshotMask } from './snapshot-branch.js';
 import { MAX_STREAMS } from './frame-record.js';
 import { sourceMetrics, zeroCameraSeries } from './source-metrics.js';
 import { scrubSecrets } from './secrets.js';
@@ -50,7 +51,8 @@ export interface CameraSourceOptions {
    * The JPEG branch (none when absent): JPEGs of the whole frame, `width` wide at most, `fps` a
    * second at most; encoded all the time when `enabled`, otherwise only while setLiveSnapshots(true).
    */
-  snapshots?: { enabled: boolean; width: number; quality: number; fps: number };
+  /** JPEGs of the whole frame, with the camera's masks painted on (`masks`). */
+  snapshots?: { enabled: boolean; width: number; quality: number; fps: number; masks?: SnapshotMask[] };
 }
 
 /** pino-compatible. */
@@ -128,7 +130,7 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
   const connect = deps.connect ?? runSourceChild;
   // Each connection starts with the valve as wanted now; changes follow as commands.
   const connectNow = (): Observable<ChildEvent> => {
-    const r: ChildRequest = snap ? { ...request, snapshots: { width: snap.width, quality: snap.quality, fps: snap.fps, encoding: snap.enabled || live.getValue() } } : request;
+    const r: ChildRequest = snap ? { ...request, snapshots: { width: snap.width, quality: snap.quality, fps: snap.fps, encoding: snap.enabled || live.getValue(), ...(snap.masks?.length ? { masks: snap.masks } : {}) } } : request;
     return connect(r, { stopTimeoutMs, snapshotEncoding: encoding });
   };
   const snapshots = new Subject<Snapshot>();

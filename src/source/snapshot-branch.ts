@@ -8,6 +8,14 @@
 export const SNAPSHOT_APPSINK = 'snapshots';
 export const SNAPSHOT_VALVE = 'snapshot_valve';
 
+/** A rectangle in fractions of the frame (as the config's masks). */
+export interface SnapshotMask {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 export interface SnapshotBranchOptions {
   /** JPEG width in pixels; the source's own width when narrower (never upscaled). Height keeps the aspect. */
   width: number;
@@ -17,6 +25,20 @@ export interface SnapshotBranchOptions {
   fps: number;
   /** Whether the valve starts open. */
   encoding: boolean;
+  /** The camera's masks, painted black on the JPEG too (a bed or a neighbour's window stays private). */
+  masks?: readonly SnapshotMask[];
+}
+
+/**
+ * An overlay of the masks in fractions: the SVG's unit viewBox stretched over the frame, whatever
+ * size the JPEG ends up (the width is only known as a range here). Single quotes only, so it sits
+ * in a double-quoted property value as it is.
+ */
+function maskOverlay(masks: readonly SnapshotMask[]): string[] {
+  const rects = masks.map((m) => `<rect x='${m.x}' y='${m.y}' width='${m.width}' height='${m.height}' fill='black'/>`).join('');
+  const svg = `<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 1 1' width='1' height='1' preserveAspectRatio='none'>${rects}</svg>`;
+  // rsvgoverlay draws on packed RGB with alpha only.
+  return ['videoconvert', `rsvgoverlay fit-to-frame=true data="${svg}"`, 'videoconvert'];
 }
 
 /**
@@ -39,6 +61,7 @@ export function snapshotBranch(o: SnapshotBranchOptions, sync: boolean): string[
     // A width range: videoscale keeps the source width when it is within it, and the display
     // aspect ratio in square pixels.
     `video/x-raw,width=[1,${o.width}],pixel-aspect-ratio=1/1`,
+    ...(o.masks && o.masks.length > 0 ? maskOverlay(o.masks) : []),
     `jpegenc quality=${o.quality}`,
     // async=false: a sink behind a shut valve never prerolls, and would hold the whole pipeline out of PLAYING.
     `appsink name=${SNAPSHOT_APPSINK} max-buffers=1 drop=true sync=${sync ? 'true' : 'false'} async=false enable-last-sample=false`,
