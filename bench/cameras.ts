@@ -3,6 +3,7 @@
 //  - coverage: clips inferred / clips made (the rest replaced while waiting), per camera count;
 //  - cameras sustained: the most cameras whose coverage stays >= --goal while each still makes
 //    clips at >= --goal of the first (smallest) camera count's per-camera rate (its baseline);
+//  - per clip, its latency from the last frame to its embedding minus its inference, p50 / p99;
 //  - event-loop lag p99, parent and child RSS, and the parent's RSS growth after the first minute
 //    (a soak: --seconds 1800 for the 30-minute figure). With --expose-gc, once a minute the heap
 //    after a forced GC too (retained objects, not garbage), and the last minute / minute 1 ratios.
@@ -62,12 +63,22 @@ async function run(cameras: number, seconds: number) {
   const scheduler = clipScheduler(() => model);
   const made = new Array<number>(cameras).fill(0);
   const inferred = new Array<number>(cameras).fill(0);
+  // Per clip: its last frame's capture -> its embedding handed over in the parent, less the
+  // inference it waited for (its batch's run): the daemon's latency path before recognition.
+  const overhead: number[] = [];
+  const inference: number[] = [];
   const subs = Array.from({ length: cameras }, (_, i) => {
     const source = cameraSource(
       { camera: `cam${i}`, url: values.url, width: m.width, height: m.height, loop: true, sampleIntervalMs: interval },
       { log: { debug: (o: object, msg: string) => msg === 'source child started' && children.add((o as { pid: number }).pid), info: () => undefined, warn: () => undefined } },
     );
-    const stream = scheduler.add(`cam${i}`, { result: () => inferred[i]!++, failed: () => undefined, replaced: () => undefined });
+    const stream = scheduler.add(`cam${i}`, {
+      result: (r) => {
+        inferred[i]!++;
+        inference.push(r.inferenceSeconds * 1000);
+        overhead.push(Date.now() - r.clip.lastFrameAt - r.inferenceSeconds * 1000);
+      },
+      failed: () => undefined, replaced: () => undefined });
     return source.frames
       .pipe(
         sampleFrames(interval),
@@ -107,7 +118,7 @@ async function run(cameras: number, seconds: number) {
   const first = afterMinute[0] ?? rss[0]!;
   const last = rss.at(-1)!;
   const growthPerMin = last.t > first.t ? ((last.parent - first.parent) / (last.t - first.t)) * 60 : 0;
-  return { cameras, made: made.reduce((a, b) => a + b, 0), inferred: inferred.reduce((a, b) => a + b, 0), coverage, lagP99: lag.percentile(99) / 1e6, rss, minutes, childRss, growthPerMin, first, last };
+  return { cameras, overhead, inference, made: made.reduce((a, b) => a + b, 0), inferred: inferred.reduce((a, b) => a + b, 0), coverage, lagP99: lag.percentile(99) / 1e6, rss, minutes, childRss, growthPerMin, first, last };
 }
 
 const seconds = Number(values.seconds);
@@ -123,6 +134,11 @@ for (const n of values.cameras.split(',').map(Number)) {
     `${n} cameras: clips made ${wanted.toFixed(2)}/s (per camera ${(perCamera / baselineRate).toFixed(2)} of the first run's), inferred ${(r.inferred / seconds).toFixed(2)}/s; coverage (inferred / made) per camera ${spread(r.coverage, 2)} (min / median / max), overall ${(r.inferred / Math.max(1, r.made)).toFixed(2)}; ` +
       `event-loop lag p99 ${r.lagP99.toFixed(1)} ms; parent RSS ${r.first.parent.toFixed(0)} MB at ${r.first.t.toFixed(0)} s -> ${r.last.parent.toFixed(0)} MB at ${r.last.t.toFixed(0)} s (${r.growthPerMin.toFixed(2)} MB/min, ${(((r.last.parent - r.first.parent) / r.first.parent) * 100).toFixed(1)}%); ` +
       `child RSS median ${r.childRss.length ? median(r.childRss).toFixed(0) : '-'} MB`,
+  );
+  const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? Number.NaN;
+  console.log(
+    `  clip latency minus inference (last frame -> embedding, less its batch's inference), ${r.overhead.length} clips: p50 ${q(r.overhead, 0.5).toFixed(1)} ms, p99 ${q(r.overhead, 0.99).toFixed(1)} ms; ` +
+      `inference p50 ${q(r.inference, 0.5).toFixed(1)} ms, p99 ${q(r.inference, 0.99).toFixed(1)} ms (the sink's part after it: bench/sink-latency.ts)`,
   );
   // The series shows whether growth levels off (one sample a minute, or every sample in shorter runs).
   const step = Math.max(1, Math.round(60 / (r.rss[1] ? r.rss[1].t - r.rss[0]!.t : 60)));
