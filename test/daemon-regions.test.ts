@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { activeDiscoveryTopic } from '../src/sink/discovery.js';
 import { sinkTopics } from '../src/sink/topics.js';
 import { DaemonProcess } from './support/daemon-process.js';
+import { liveFeed } from './support/live-feed.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Received } from './support/mosquitto.js';
 import { RtspServer } from './support/rtsp-server.js';
 import { SEED, synthClips } from './support/synth.js';
@@ -177,6 +178,17 @@ test('an action off-centre in a 16:9 camera is recognised in the region that hol
       if (!stored.some((e) => e.id === event.id)) await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(stored.find((e) => e.id === event.id)?.region, 'right', '/api/events carries the region');
+
+    // The console's live feed: each region's clips scored over its own labels, named by region.
+    type LiveClip = { camera: string; region: string | null; top: { label: string }[] };
+    const clips = (evs: { event: string; data: unknown }[], region: string) =>
+      evs.filter((e) => e.event === 'clip' && (e.data as LiveClip).camera === 'wide' && (e.data as LiveClip).region === region).map((e) => e.data as LiveClip);
+    const live = await liveFeed(`http://${address}/api/live?camera=wide`, (evs) => clips(evs, 'left').length >= 2 && clips(evs, 'right').length >= 2, 60_000);
+    for (const [region, own] of [['left', LEFT], ['right', RIGHT]] as const) {
+      const got = clips(live, region);
+      assert.ok(got.length >= 2, `live clips of the ${region} region`);
+      for (const c of got) for (const t of c.top) assert.ok(own.includes(t.label), `${region}: live top label ${t.label} is its own`);
+    }
 
     // SIGHUP without the left region: its entities and retained topics go, the right one stays,
     // less the label it no longer has.

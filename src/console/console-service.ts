@@ -3,7 +3,7 @@
 // latency, and the state sent every second while anyone watches (no work when nobody does).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { ActionEvent, ClipEmbedding, LabelScore } from '../types.js';
+import { streamKey, type ActionEvent, type ClipEmbedding, type LabelScore } from '../types.js';
 import type { ConsoleMetrics } from './console-metrics.js';
 import type { CameraCard, CameraStats, ClipMessage, ConsoleState, PlaygroundConfig, SystemStats } from './console-types.js';
 import { LatencyWindow } from './latency-window.js';
@@ -27,9 +27,9 @@ export interface ConsoleServiceDeps {
   /** A camera's (its labels and thresholds; the global ones without a camera); undefined until the model and labels are loaded. */
   playground(camera?: string): PlaygroundConfig | undefined;
   /** The camera's labels' top-k for one of its clips' embedding. */
-  topK(camera: string, embedding: Float32Array): LabelScore[];
+  topK(camera: string, region: string | null, embedding: Float32Array): LabelScore[];
   /** A phrase's score on a camera's clip, as if it were added to that camera's labels. */
-  scorePhrase(camera: string, embedding: Float32Array, phrase: Float32Array): number;
+  scorePhrase(camera: string, region: string | null, embedding: Float32Array, phrase: Float32Array): number;
   /** The text model, once loaded. */
   embedPhrase(camera?: string): PhraseEmbedder | undefined;
   /** An event as the live feed sends it: the MQTT event payload (built by the sink, one format for both). */
@@ -43,7 +43,8 @@ export class ConsoleService {
   readonly feed: LiveFeed;
   readonly phrases: PhraseBook;
   private readonly latency = new LatencyWindow();
-  private readonly actions = new Map<string, CameraCard['action']>();
+  /** The active action of each stream (camera, or camera/region): a camera shows its newest. */
+  private readonly actions = new Map<string, NonNullable<CameraCard['action']> & { camera: string }>();
   private readonly recent: ActionEvent[] = [];
   private readonly providers = new Map<string, string>();
   private readonly timer: NodeJS.Timeout;
@@ -64,12 +65,13 @@ export class ConsoleService {
   clip(embedding: ClipEmbedding): void {
     this.latency.add(embedding.inferenceSeconds);
     const camera = embedding.clip.camera;
+    const region = embedding.clip.region;
     this.providers.set(camera, embedding.provider);
     if (this.feed.size === 0) return;
-    const base: ClipMessage = { camera, at: embedding.clip.lastFrameAt, top: this.deps.topK(camera, embedding.embedding).map((s) => ({ label: s.label, score: round(s.score) })) };
+    const base: ClipMessage = { camera, region, at: embedding.clip.lastFrameAt, top: this.deps.topK(camera, region, embedding.embedding).map((s) => ({ label: s.label, score: round(s.score) })) };
     this.feed.forEach((client) => {
       const phrases = client.camera === camera && client.phrases.length > 0
-        ? client.phrases.map((p) => ({ phrase: p.phrase, score: round(this.deps.scorePhrase(camera, embedding.embedding, p.embedding)) }))
+        ? client.phrases.map((p) => ({ phrase: p.phrase, score: round(this.deps.scorePhrase(camera, region, embedding.embedding, p.embedding)) }))
         : undefined;
       this.feed.send(client, { event: 'clip', data: phrases ? { ...base, phrases } : base });
     });
@@ -77,15 +79,24 @@ export class ConsoleService {
 
   /** An action event as published: the card's current action, and the live events list. */
   event(event: ActionEvent): void {
-    this.actions.set(event.camera, event.type === 'end' ? null : { label: event.label, score: round(event.score), since: new Date(event.startedAt).toISOString() });
+    const stream = streamKey(event.camera, event.region);
+    if (event.type === 'end') this.actions.delete(stream);
+    else this.actions.set(stream, { camera: event.camera, region: event.region, label: event.label, score: round(event.score), since: new Date(event.startedAt).toISOString() });
     this.recent.push(event);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
     this.feed.broadcast({ event: 'action', data: this.deps.eventMessage(event) });
   }
 
+  /** A camera's newest active action over its streams. */
+  private actionOf(camera: string): CameraCard['action'] {
+    let newest: CameraCard['action'] = null;
+    for (const { camera: c, ...a } of this.actions.values()) if (c === camera && (newest === null || a.since > newest.since)) newest = a;
+    return newest;
+  }
+
   async state(): Promise<ConsoleState> {
     const system = this.deps.system();
-    const cameras = (await this.deps.cameras()).map((c) => ({ ...c, provider: this.providers.get(c.id) ?? system.provider, action: c.state === 'streaming' ? (this.actions.get(c.id) ?? null) : null }));
+    const cameras = (await this.deps.cameras()).map((c) => ({ ...c, provider: this.providers.get(c.id) ?? system.provider, action: c.state === 'streaming' ? this.actionOf(c.id) : null }));
     const p50 = this.latency.quantile(0.5);
     const p99 = this.latency.quantile(0.99);
     const clipsDropped = cameras.reduce((n, c) => n + c.clips_dropped, 0);

@@ -26,7 +26,7 @@ export interface SystemStats {
 export interface CameraCard extends CameraStats {
   provider: string;
   /** The active action and its latest score; null when idle. */
-  action: { label: string; score: number; since: string } | null;
+  action: { label: string; score: number; since: string; region: string | null } | null;
 }
 
 export interface ConsoleState {
@@ -45,6 +45,8 @@ export interface PlaygroundConfig {
 
 export interface ClipMessage {
   camera: string;
+  /** The camera's region the clip was cut from; null for the whole camera. */
+  region: string | null;
   /** Epoch ms of the clip's last frame. */
   at: number;
   top: LabelScore[];

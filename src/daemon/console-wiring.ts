@@ -30,10 +30,10 @@ export interface ConsoleWiringDeps {
   status: (camera: string) => CameraStatus | undefined;
   model: () => VideoModel | undefined;
   tokenizer: () => ClipTokenizer | undefined;
-  /** A camera's recognizer (its own labels, or the global ones); the global one without a camera. */
-  recognizer: (camera?: string) => Recognizer | undefined;
+  /** A camera's (or its region's) recognizer (its own labels, or the global ones); the global one without a camera. */
+  recognizer: (camera?: string, region?: string | null) => Recognizer | undefined;
   /** A camera's recognition settings (its own merged over the global ones); the global ones without a camera. */
-  recognition: (camera?: string) => Config['recognition'];
+  recognition: (camera?: string, region?: string | null) => Config['recognition'];
   mqtt: () => { connected: boolean; spooled: number } | undefined;
 }
 
@@ -133,12 +133,12 @@ export function wireConsole(deps: ConsoleWiringDeps): { routes: Routes; service:
         max_phrase_chars: http.console.max_phrase_chars,
       };
     },
-    topK(camera, embedding) {
-      const r = deps.recognizer(camera)!;
-      return topK(r.names, labelScores(embedding, r.embeds, deps.model()!.bundle.manifest.logit_scale), deps.recognition(camera).top_k);
+    topK(camera, region, embedding) {
+      const r = deps.recognizer(camera, region)!;
+      return topK(r.names, labelScores(embedding, r.embeds, deps.model()!.bundle.manifest.logit_scale), deps.recognition(camera, region).top_k);
     },
-    scorePhrase(camera, embedding, phrase) {
-      const r = deps.recognizer(camera)!;
+    scorePhrase(camera, region, embedding, phrase) {
+      const r = deps.recognizer(camera, region)!;
       const scores = labelScores(embedding, jointEmbeds(r, phrase), deps.model()!.bundle.manifest.logit_scale);
       return scores[scores.length - 1]!;
     },

@@ -226,10 +226,13 @@ export class Daemon {
       status: (id) => this.statuses.get(id),
       model: () => this.model,
       tokenizer: () => this.tokenizer,
-      recognizer: (camera) => (camera !== undefined ? this.recognizers?.byCamera.get(camera) : undefined) ?? this.recognizers?.global,
-      recognition: (camera) => {
+      recognizer: (camera, region = null) => {
         const cam = camera !== undefined ? this.runners.get(camera)?.camera : undefined;
-        return cam ? this.settings(cam).recognition : this.config.recognition;
+        return cam && this.recognizers ? this.recognizerOf(cam, region) : this.recognizers?.global;
+      },
+      recognition: (camera, region = null) => {
+        const cam = camera !== undefined ? this.runners.get(camera)?.camera : undefined;
+        return cam ? this.settings(cam, this.config, region).recognition : this.config.recognition;
       },
       mqtt: () => this.sink && { connected: this.sink.connected, spooled: this.sink.spooled },
     });

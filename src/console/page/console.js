@@ -21,7 +21,7 @@ const time = (/** @type {string|number|null} */ t) => (t === null ? '' : new Dat
 const ui = {
   /** @type {any} */ config: null,
   /** @type {any} */ state: null,
-  /** camera -> latest top-k */ top: new Map(),
+  /** stream (camera, or camera/region) -> latest top-k */ top: new Map(),
   /** @type {{phrase: string, score: number|null, smoothed: number|null, above: number, active: boolean, starts: number, yaml: boolean}[]} */ phrases: [],
   /** id -> event row data (live events) */ events: new Map(),
   history: false,
@@ -94,6 +94,19 @@ function liveView(/** @type {string} */ id) {
   return view;
 }
 
+/** A camera's latest top-k bars: one list for the whole camera, or one per region (headed by its name). */
+function streamBars(/** @type {string} */ camera) {
+  const lists = [];
+  for (const [stream, top] of ui.top) {
+    const region = stream === camera ? null : stream.startsWith(`${camera}/`) ? stream.slice(camera.length + 1) : undefined;
+    if (region === undefined) continue;
+    const where = region === null ? camera : `${camera}, region ${region}`;
+    if (region !== null) lists.push(h('h4', { class: 'region' }, region));
+    lists.push(h('ul', { class: 'bars', 'aria-label': `top scores on ${where}` }, ...top.map((/** @type {any} */ t) => bar(t.label, t.score))));
+  }
+  return lists;
+}
+
 function renderCameras() {
   const cams = ui.state?.cameras ?? [];
   if (cams.length === 0) return;
@@ -112,8 +125,8 @@ function renderCameras() {
           h('span', {}, c.provider),
           c.reconnects ? h('span', {}, `${c.reconnects} reconnects`) : null,
         ),
-        h('p', { class: 'action' }, c.action ? `${c.action.label} (${c.action.score.toFixed(2)}) since ${time(c.action.since)}` : 'no action'),
-        h('ul', { class: 'bars', 'aria-label': `top scores on ${c.id}` }, ...(ui.top.get(c.id) ?? []).map((/** @type {any} */ t) => bar(t.label, t.score))),
+        h('p', { class: 'action' }, c.action ? `${c.action.label}${c.action.region ? ` in ${c.action.region}` : ''} (${c.action.score.toFixed(2)}) since ${time(c.action.since)}` : 'no action'),
+        ...streamBars(c.id),
       ),
     ),
   );
@@ -301,8 +314,8 @@ function connect() {
   });
   es.addEventListener('clip', (m) => {
     const c = JSON.parse(m.data);
-    ui.top.set(c.camera, c.top);
-    if (c.camera === /** @type {HTMLSelectElement} */ ($('pg-camera')).value) $('pg-labels').replaceChildren(...c.top.map((/** @type {any} */ t) => bar(t.label, t.score)));
+    ui.top.set(c.region ? `${c.camera}/${c.region}` : c.camera, c.top);
+    if (c.camera === /** @type {HTMLSelectElement} */ ($('pg-camera')).value) $('pg-labels').replaceChildren(...streamBars(c.camera));
     for (const s of c.phrases ?? []) {
       const p = ui.phrases.find((x) => x.phrase === s.phrase);
       if (p) scorePhrase(p, s.score);
