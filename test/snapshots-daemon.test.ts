@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DaemonProcess } from './support/daemon-process.js';
-import { jpegInfo } from './support/jpeg.js';
+import { jpegInfo, jpegRgb } from './support/jpeg.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
 
 const DEMO = resolve('models/demo/actions-demo.mp4'); // 320x240
@@ -51,6 +51,7 @@ function config(dir: string, mqttUrl: string, snapshots: boolean): string {
 
 interface EventDoc {
   id: string;
+  label: string;
   started_at: string;
   ended_at: string | null;
   snapshot: boolean;
@@ -87,8 +88,22 @@ test('snapshots: stored, served at 160 px, retained binary on MQTT, a Home Assis
     const served = await fetch(`${base}${kept.snapshot_url}`);
     assert.equal(served.status, 200);
     assert.equal(served.headers.get('content-type'), 'image/jpeg');
-    const stored = jpegInfo(Buffer.from(await served.arrayBuffer()));
+    const storedBytes = Buffer.from(await served.arrayBuffer());
+    const stored = jpegInfo(storedBytes);
     assert.deepEqual([stored.sof, stored.width, stored.height], [0xc0, 160, 120], 'baseline JPEG, 160 wide, the demo\'s 4:3');
+    // It shows the action: the demo's actions are a red or a blue ball on grey, so the picture of
+    // one has pixels of its ball's colour (and the other colour's ball is not in it).
+    const px = jpegRgb(storedBytes);
+    const count = (colour: 'red' | 'blue') => {
+      let n = 0;
+      for (let i = 0; i + 2 < px.length; i += 3) {
+        const [r, g, b] = [px[i]!, px[i + 1]!, px[i + 2]!];
+        if (colour === 'red' ? r > 150 && g < 90 && b < 90 : b > 150 && r < 90 && g < 90) n++;
+      }
+      return n;
+    };
+    const colour = kept.label.startsWith('red') ? 'red' : 'blue';
+    assert.ok(count(colour) >= 20, `the snapshot of "${kept.label}" shows a ${colour} ball: ${count(colour)} ${colour} pixels (the other: ${count(colour === 'red' ? 'blue' : 'red')})`);
 
     // MQTT: the event says so; the JPEG itself, retained and binary.
     const msgs = sub.on('msta/demo/events').map((m) => JSON.parse(m.payload) as { id: string; type: string; snapshot: boolean });

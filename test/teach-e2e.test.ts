@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readBundle } from '../src/model/read-bundle.js';
 import { runCliProcess } from './support/cli.js';
+import { swapConfig } from './support/model-swap.js';
 import { DaemonProcess } from './support/daemon-process.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Received } from './support/mosquitto.js';
 import { RtspServer } from './support/rtsp-server.js';
@@ -22,33 +23,9 @@ const LABELS = ['red ball blinking', 'blue ball blinking', 'nothing happening'];
 const BLINK_S = 3.84; // six blink periods: the loop has no seam
 const skip = missingBrokerTools();
 
+/** The daemon's config: camera `door` on `cameraUrl`, the bundle. */
 function config(file: string, bundle: string, cameraUrl: string, mqttUrl: string): void {
-  writeFileSync(
-    file,
-    [
-      'cameras:',
-      '  - id: door',
-      `    url: ${cameraUrl}`,
-      'model:',
-      `  bundle: ${bundle}`,
-      '  providers: [cpu]',
-      'labels:',
-      '  background: nothing happening',
-      'recognition:',
-      '  stride: 2',
-      '  start: 0.5',
-      '  end: 0.3',
-      '  min_clips: 2',
-      'mqtt:',
-      `  url: ${mqttUrl}`,
-      'http:',
-      '  listen: 127.0.0.1:0',
-      'logging:',
-      '  format: json',
-      '  level: debug',
-      '',
-    ].join('\n'),
-  );
+  swapConfig(file, bundle, mqttUrl, cameraUrl, 'door');
 }
 
 /** Debian's python3 in training/ at one torch thread; rejects with its stderr on failure. */

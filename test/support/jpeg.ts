@@ -30,8 +30,8 @@ export function jpegInfo(b: Buffer): JpegInfo {
   throw new Error('no frame header (SOF) before the end');
 }
 
-/** The JPEG's mean colour, decoded by GStreamer (jpegdec) to RGB. */
-export function jpegMeanRgb(jpeg: Buffer): [number, number, number] {
+/** The JPEG's pixels, decoded by GStreamer (jpegdec) to packed RGB, row by row. */
+export function jpegRgb(jpeg: Buffer): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'msta-jpeg-'));
   try {
     const src = join(dir, 'in.jpg');
@@ -39,12 +39,17 @@ export function jpegMeanRgb(jpeg: Buffer): [number, number, number] {
     writeFileSync(src, jpeg);
     const r = spawnSync('gst-launch-1.0', ['-q', 'filesrc', `location=${src}`, '!', 'jpegdec', '!', 'videoconvert', '!', 'video/x-raw,format=RGB', '!', 'filesink', `location=${raw}`], { encoding: 'utf8', timeout: 30_000 });
     if (r.status !== 0) throw new Error(`jpegdec failed: ${r.stderr}`);
-    const px = readFileSync(raw);
-    const sum = [0, 0, 0];
-    for (let i = 0; i + 2 < px.length; i += 3) for (let c = 0; c < 3; c++) sum[c]! += px[i + c]!;
-    const n = Math.floor(px.length / 3);
-    return [sum[0]! / n, sum[1]! / n, sum[2]! / n];
+    return readFileSync(raw);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The JPEG's mean colour. */
+export function jpegMeanRgb(jpeg: Buffer): [number, number, number] {
+  const px = jpegRgb(jpeg);
+  const sum = [0, 0, 0];
+  for (let i = 0; i + 2 < px.length; i += 3) for (let c = 0; c < 3; c++) sum[c]! += px[i + c]!;
+  const n = Math.floor(px.length / 3);
+  return [sum[0]! / n, sum[1]! / n, sum[2]! / n];
 }

@@ -18,13 +18,13 @@ export function renamedBundle(dir: string, name: string, corrupt = false, edit: 
   return out;
 }
 
-/** msta-edge.yaml: camera `desk` on the looped demo video (or `url`), the bundle, debug JSON logs. */
-export function swapConfig(file: string, bundle: string, mqttUrl: string, url = DEMO): void {
+/** msta-edge.yaml: camera `desk` (or `camera`) on the looped demo video (or `url`), the bundle, debug JSON logs. */
+export function swapConfig(file: string, bundle: string, mqttUrl: string, url = DEMO, camera = 'desk'): void {
   writeFileSync(
     file,
     [
       'cameras:',
-      '  - id: desk',
+      `  - id: ${camera}`,
       `    url: ${url}`,
       ...(url === DEMO ? ['    loop: true'] : []),
       'model:',
