@@ -80,6 +80,29 @@ function installed(element: string): boolean {
 
 let pipelineStateSeen = false;
 
+/**
+ * The bus says end of stream once every appsink has received it, while the last frame(s) may still
+ * wait in an appsink for a pull: the child ends only when every frame stream has pulled to its end
+ * too, so no frame of a file is lost (offline, the last action of a file would be cut). A pull held
+ * up by the parent's pipe gets this long before the child ends anyway.
+ */
+const END_DRAIN_MS = 10_000;
+const endOfStream = { bus: false, streams: 0, drained: new Set<number>(), timer: undefined as NodeJS.Timeout | undefined };
+
+function finishAtEnd(): void {
+  if (stopping || !endOfStream.bus) return;
+  if (endOfStream.drained.size < endOfStream.streams) {
+    endOfStream.timer ??= setTimeout(() => {
+      send({ type: 'eos' });
+      shutdown(0);
+    }, END_DRAIN_MS);
+    return;
+  }
+  clearTimeout(endOfStream.timer);
+  send({ type: 'eos' });
+  shutdown(0);
+}
+
 function onBus(msg: BusMessage): void {
   // The pipeline's own state changes (its name, pipelineN, is the binding's default).
   if (msg.type === 'state-changed' && String(msg._src_element_name ?? '').startsWith('pipeline')) pipelineStateSeen = true;
@@ -89,8 +112,8 @@ function onBus(msg: BusMessage): void {
       pipeline?.seek(0, GST_SEEK_FLAG_FLUSH);
       return;
     }
-    send({ type: 'eos' });
-    shutdown(0);
+    endOfStream.bus = true;
+    finishAtEnd();
   } else if (msg.type === 'error') {
     const element = msg._src_element_name;
     send({ type: 'error', message: scrub(String(msg.message ?? 'unknown GStreamer error')), ...(element ? { element } : {}), fatal: false });
@@ -145,6 +168,7 @@ function start(req: ChildRequest): void {
   // frame, so the k-th frame of every stream is the same source frame: the first stream to reach
   // it times it, the others take that time (the position runs ahead by the queues' depth).
   const clock = isOffline(spec, req) ? mediaClock(streams.length) : undefined;
+  endOfStream.streams = sinks.length;
   sinks.forEach((sink, stream) => pullStream(sink, stream, req, clock));
   // Absent where the description has no snapshot branch (offline decoding).
   const jpegs = pipeline.findChild(SNAPSHOT_APPSINK);
@@ -193,8 +217,12 @@ function pullStream(sink: AppSink, stream: number, req: ChildRequest, clock: Med
     if (stopping) return;
     if (!buf) {
       // EOS or a flushing seek: a looping file pulls again once the seek has landed; otherwise
-      // the bus says what happened.
+      // this stream is drained, and the child ends once the bus has said end of stream too.
       if (req.loop) setTimeout(pull, 20);
+      else {
+        endOfStream.drained.add(stream);
+        finishAtEnd();
+      }
       return;
     }
     const frameSeq = seq++;
