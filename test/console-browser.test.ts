@@ -6,20 +6,33 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import puppeteer, { type Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
+import { CHROMIUM, launchChromium, watchPage } from './support/chromium.js';
 import { CONSOLE_TOKEN, startConsoleDaemon } from './support/console-daemon.js';
+import type { DaemonProcess } from './support/daemon-process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = 'tmp/console-screenshots';
 
-async function poll<T>(what: string, timeoutMs: number, get: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`no ${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Waits for `get` to give a value; a timeout says what the page and the daemon saw meanwhile. */
+function poller(daemon: DaemonProcess, pages: { page: Page; watch: { seen(): string } }[]) {
+  return async function poll<T>(what: string, timeoutMs: number, get: () => Promise<T | undefined>): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await get();
+      if (v !== undefined) return v;
+      if (Date.now() > end) {
+        const views = await Promise.all(
+          pages.map(async ({ page, watch }) => {
+            const body = (await page.evaluate("document.querySelector('main')?.innerText ?? document.body.innerText").catch((e: Error) => `(unreadable: ${e.message})`)) as string;
+            return `${watch.seen()}\n  text: ${body.slice(0, 1500)}`;
+          }),
+        );
+        const daemonLog = daemon.lines.filter((l) => l.level >= 40 || /camera|model|console/.test(l.msg)).slice(-30).map((l) => JSON.stringify(l).slice(0, 400));
+        throw new Error(`no ${what} within ${timeoutMs} ms\n${views.join('\n')}\ndaemon log:\n  ${daemonLog.join('\n  ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
 }
 
 const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? '').catch(() => undefined);
@@ -28,10 +41,17 @@ test('console in chromium: token required off loopback; streaming card with chan
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-debian-deps.sh (Debian's chromium package)`);
   mkdirSync(SHOTS, { recursive: true });
   const { daemon, base } = await startConsoleDaemon({ token: CONSOLE_TOKEN, snapshots: true });
-  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--headless'] });
+  const browser = await launchChromium();
+  const watched: { page: Page; watch: { seen(): string } }[] = [];
+  const poll = poller(daemon, watched);
+  const newPage = async (name: string): Promise<Page> => {
+    const page = await browser.newPage();
+    watched.push({ page, watch: watchPage(page, name) });
+    return page;
+  };
   try {
     // Without the token: 401, and no page.
-    const anonymous = await browser.newPage();
+    const anonymous = await newPage('anonymous page');
     const refused = await anonymous.goto(`${base}/`);
     assert.equal(refused?.status(), 401);
     assert.match(await anonymous.content(), /credentials required/);
@@ -40,7 +60,7 @@ test('console in chromium: token required off loopback; streaming card with chan
     assert.equal(wrong?.status(), 401);
 
     // With it once in the address: a cookie, the token gone from the address bar.
-    const page = await browser.newPage();
+    const page = await newPage('console page');
     await page.setViewport({ width: 1280, height: 900 });
     const opened = await page.goto(`${base}/?token=${CONSOLE_TOKEN}`);
     assert.equal(opened?.status(), 200);
@@ -105,7 +125,7 @@ test('console in chromium: token required off loopback; streaming card with chan
     assert.match(yaml, /name: "a red ball moving left"\n\s+threshold: 0\.60/);
     await page.screenshot({ path: `${SHOTS}/console-desktop.png`, fullPage: true });
     // On a phone (same browser: the cookie carries the token): nothing wider than the screen.
-    const phone = await browser.newPage();
+    const phone = await newPage('phone page');
     await phone.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
     await phone.goto(`${base}/`);
     await poll('bars on the phone', 30_000, async () => ((await phone.$('[data-camera="demo"] .bar')) ? true : undefined));

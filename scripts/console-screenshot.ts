@@ -1,9 +1,9 @@
 // Regenerates docs/console.png: run the demo (bin/msta-edge run), then
-//   node scripts/console-screenshot.mjs http://127.0.0.1:9464
+//   node --import tsx scripts/console-screenshot.ts http://127.0.0.1:9464
 // Chromium from Debian (scripts/install-debian-deps.sh), driven by puppeteer-core.
-import puppeteer from 'puppeteer-core';
+import { launchChromium } from '../test/support/chromium.js';
 const base = process.argv[2] ?? 'http://127.0.0.1:9464';
-const b = await puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--headless'] });
+const b = await launchChromium();
 const p = await b.newPage();
 await p.setViewport({ width: 1100, height: 900 });
 await p.goto(`${base}/`);
@@ -19,7 +19,7 @@ while (Date.now() < end) {
   const s = await p.$$eval('.phrase .bar[data-label="this clip"]', (els) => els.map((e) => Number(e.getAttribute('data-score') || 0)));
   const rows = await p.$$('#events tr');
   // A phrase scoring visibly and a few events, or what there is after 90 s.
-  if (s[0] > 0.2 && rows.length >= 2) break;
+  if ((s[0] ?? 0) > 0.2 && rows.length >= 2) break;
   await new Promise((r) => setTimeout(r, 100));
 }
 await p.screenshot({ path: 'docs/console.png', fullPage: true });
