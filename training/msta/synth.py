@@ -193,8 +193,24 @@ def captions(concept: tuple[str | None, str, str]) -> list[str]:
     return out
 
 
+# What the frames show, told apart by where the object is and how big, in words the pretraining
+# corpus taught the text tower (colour alone would give every same-colour class the same spatial
+# mean, and L_CC would pull those classes' prompts together).
 _SPATIAL = {
-    "ball": ["a {c} round ball on a plain grey background", "one {c} circle, nothing else in view"],
+    "moving left": ["a {c} round {s} going left on a plain grey background",
+                    "one {c} {s} moves to the left, nothing else in view"],
+    "moving right": ["a {c} round {s} going right on a plain grey background",
+                     "one {c} {s} moves to the right, nothing else in view"],
+    "moving up": ["a {c} round {s} going up on a plain grey background",
+                  "one {c} {s} rises towards the top, nothing else in view"],
+    "moving down": ["a {c} round {s} going down on a plain grey background",
+                    "one {c} {s} falls towards the bottom, nothing else in view"],
+    "growing": ["a {c} round {s} getting bigger on a plain grey background",
+                "one {c} {s} starts small and gets bigger, nothing else in view"],
+    "shrinking": ["a {c} round {s} getting smaller on a plain grey background",
+                  "one {c} {s} starts big and gets smaller, nothing else in view"],
+    "blinking": ["a {c} round {s} flashing on and off on a plain grey background",
+                 "one {c} {s} appears and disappears, nothing else in view"],
 }
 _TEMPORAL = {
     "moving left": ["the {c} ball slides from the right side to the left side",
@@ -223,7 +239,7 @@ def descriptions(labels: tuple[str, ...] = LABELS) -> dict[str, dict[str, list[s
             out[label] = {"spatial": ["an empty grey background", "a plain grey scene with no objects"],
                           "temporal": ["nothing moves at all", "the scene stays empty the whole time"]}
             continue
-        out[label] = {"spatial": [s.format(c=colour) for s in _SPATIAL[shape]],
+        out[label] = {"spatial": [s.format(c=colour, s=shape) for s in _SPATIAL[motion]],
                       "temporal": [s.format(c=colour) for s in _TEMPORAL[motion]]}
     return out
 

@@ -78,19 +78,21 @@ def lr_lambda(cfg: TrainConfig, steps_per_epoch: int) -> Callable[[int], float]:
 
 
 def evaluate(model: MSTAModel, tokenizer: Tokenizer, clips: list[Clip], labels: list[str], interval_ms: float,
-             batch: int = 32) -> tuple[float, np.ndarray]:
-    """(top-1, confusion [true, predicted]) with each clip's centred window."""
+             batch: int = 32, adapted: bool = True) -> tuple[float, np.ndarray]:
+    """(top-1, confusion [true, predicted]) with each clip's centred window; adapted=False: the
+    bare backbone (adapters off)."""
     if not clips:
         raise ValueError("evaluation: no clips")
     model.eval()
     index = {c: i for i, c in enumerate(labels)}
     confusion = np.zeros((len(labels), len(labels)), dtype=int)
     with torch.no_grad():
-        text = model.encode_text(torch.tensor(tokenizer.tokenize([TEMPLATE.format(c) for c in labels], model.cfg.context_length)))
+        text = model.encode_text(torch.tensor(tokenizer.tokenize([TEMPLATE.format(c) for c in labels], model.cfg.context_length)),
+                                 adapted=adapted)
         for i in range(0, len(clips), batch):
             part = clips[i:i + batch]
             frames = torch.from_numpy(np.stack([window(c, model.cfg.frames, interval_ms, None) for c in part]))
-            pred = (model.encode_video(frames) @ text.T).argmax(-1)
+            pred = (model.encode_video(frames, adapted=adapted) @ text.T).argmax(-1)
             for c, p in zip(part, pred.tolist()):
                 confusion[index[c.label], p] += 1
     return float(np.trace(confusion) / confusion.sum()), confusion

@@ -15,6 +15,7 @@ from msta.cli import main
 from msta.export import write_bundle
 from msta.from_bundle import BundleError, load_bundle
 from msta.model import MSTAModel
+from msta.tokenizer import Tokenizer
 from onnx_runtime import need_ort, run_graph
 
 COMMITTED = REPO / "models" / "synthetic-actions"
@@ -44,9 +45,9 @@ def test_the_committed_bundle_reads_back_with_its_architecture_and_adapters():
     c = model.cfg
     assert (c.name, c.joint_space_time, c.frames, c.image_size, c.patch_size, c.tubelet) == ("viclip-tiny", True, 8, 64, 16, 4)
     assert (c.vision_width, c.vision_layers, c.vision_heads, c.text_width, c.text_layers, c.text_heads) == (64, 3, 4, 64, 3, 4)
-    assert (c.vocab_size, c.context_length, c.embed_dim) == (712, 16, 64)
+    assert (c.vocab_size, c.context_length, c.embed_dim) == (723, 16, 64)
     a = model.adapters.cfg
-    assert (a.dim, a.first_layer, a.last_layer, a.scale, a.temporal) == (32, 2, 3, 0.005, True)
+    assert (a.dim, a.first_layer, a.last_layer, a.scale, a.temporal) == (32, 2, 3, 0.05, True)
     assert model.logit_scale() == pytest.approx(json.loads((COMMITTED / "bundle.json").read_text())["logit_scale"], rel=1e-6)
     assert vocab == (COMMITTED / "bpe_vocab.txt.gz").read_bytes()
     assert meta["sampling"] == {"mode": "interval", "interval_ms": 160.0} and len(meta["labels"]) == 15
@@ -68,7 +69,7 @@ def test_re_exported_zero_shot_bundle_gives_the_original_embeddings(tmp_path, jo
     """A zero-shot bundle (no adapters) of random weights: read back, re-exported, the same graphs' outputs."""
     vocab = (COMMITTED / "bpe_vocab.txt.gz").read_bytes()
     cfg = backbone_preset("viclip-tiny", joint_space_time=joint, frames=4, image_size=32, vision_width=32, vision_layers=2,
-                          vision_heads=2, text_width=32, text_layers=2, text_heads=4, context_length=12, vocab_size=712,
+                          vision_heads=2, text_width=32, text_layers=2, text_heads=4, context_length=12, vocab_size=Tokenizer(COMMITTED / "bpe_vocab.txt.gz").vocab_size,
                           embed_dim=16, tubelet=2 if joint else 1)
     torch.manual_seed(1)
     original = MSTAModel(cfg, None)

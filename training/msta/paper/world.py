@@ -48,6 +48,8 @@ def source_concepts(square_motions: tuple[str, ...] | None = None) -> list[tuple
     return out
 
 
+# The source concepts' spatial sentences name colour and shape only (as the targets' did when the
+# backbone was made; the targets' own now tell their motions apart too, synth._SPATIAL).
 _SPATIAL = {"ball": ["a {c} round ball on a plain grey background", "one {c} circle, nothing else in view"],
             "square": ["a {c} square box on a plain grey background", "one {c} square, nothing else in view"]}
 _STILL = ["the {c} ball stays in the same place", "the {c} ball does not move at all"]
