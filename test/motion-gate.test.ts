@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
@@ -39,6 +39,10 @@ test('clip motion: 0 for a still or noisy scene, the moving share of the frame o
 
 const BUNDLE = 'models/synthetic-actions';
 const DEMO = resolve('models/demo/actions-demo.mp4');
+// The demo's actions, from its timeline (the idle stretches between them are not actions).
+const DEMO_ACTIONS = new Set(
+  (JSON.parse(readFileSync('models/demo/actions-demo.json', 'utf8')) as { timeline: { label: string }[] }).timeline.map((s) => s.label).filter((l) => l !== 'nothing happening'),
+);
 
 /** A still scene from real footage: one frame of segway.mp4, H.264-encoded for 6 s (real codec noise). */
 function stillScene(): string {
@@ -86,8 +90,13 @@ test('the gate skips still clips of the demo video, counted, and every action st
   assert.equal(open.skipped, 0);
   // The demo's idle stretches are short (1.6 s) and an action is followed to its end, so few clips are still.
   assert.ok(gated.skipped > 0, `${gated.skipped} of ${gated.made} clips skipped as still`);
-  assert.ok(new Set(starts(open)).size >= 6, `${new Set(starts(open)).size} different actions without the gate`);
-  assert.deepEqual(new Set(starts(gated)), new Set(starts(open)), 'the same actions are found with the gate');
+  // Every action of the demo is found with the gate as without it. (A window where the ball
+  // appears or leaves at a boundary can read as blinking: such extra events are the model's,
+  // with or without the gate, so they are not compared.)
+  for (const r of [open, gated]) {
+    const missing = [...DEMO_ACTIONS].filter((a) => !starts(r).includes(a));
+    assert.deepEqual(missing, [], `${r === gated ? 'with' : 'without'} the gate, the demo's actions not found: ${missing.join(', ')}`);
+  }
   for (const r of [open, gated]) {
     assert.equal(r.events.filter((e) => e.type === 'end').length, starts(r).length, 'every action ends');
   }

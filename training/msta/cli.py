@@ -503,8 +503,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-per-class", type=int, default=8)
     _train_args(p)
     # The few-shot fit settings that reach >= 95% on this backbone (paper/fit.py's lr, warm-up and
-    # lambda; 40 epochs of 40 clips a label).
-    p.set_defaults(epochs=40, lr=1e-2, adapter_scale=0.05, warmup_epochs=2)
+    # lambda; 50 epochs of 40 clips a label).
+    p.set_defaults(epochs=50, lr=1e-2, adapter_scale=0.05, warmup_epochs=2)
     p.set_defaults(fn=cmd_make_bundle)
     return ap
 
