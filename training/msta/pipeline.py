@@ -26,22 +26,25 @@ CLIP_SECONDS = 2.0
 # from a camera or a longer file (the daemon tests' 3 s clips, the demo's 2.4 s actions) look
 # like something the adapters saw; the pretraining clips are 1.2-2 s.
 TRAIN_SECONDS = (2.0, 3.0)
+# A third set of 2 s actions with an empty stretch cut in before or after (synth.write_dataset).
+CUT_SECONDS = 0.3
 
 
 class BundleQualityError(RuntimeError):
     pass
 
 
-def _synth_half(args: tuple[Path, int, int, float, tuple[str, ...]]) -> list[dict]:
-    out, seed, per_class, seconds, labels = args
-    return synth.write_dataset(out, seed, per_class, seconds, labels)
+def _synth_half(args: tuple[Path, int, int, float, tuple[str, ...], float]) -> list[dict]:
+    out, seed, per_class, seconds, labels, cut_s = args
+    return synth.write_dataset(out, seed, per_class, seconds, labels, cut_s)
 
 
-def synth_parallel(out: Path, seed: int, per_class: int, seconds: float = CLIP_SECONDS) -> None:
+def synth_parallel(out: Path, seed: int, per_class: int, seconds: float = CLIP_SECONDS, cut_s: float = 0.0) -> None:
     """Two processes (one per core), each rendering half of the labels; one labels.json."""
     halves = (synth.LABELS[::2], synth.LABELS[1::2])
     with ProcessPoolExecutor(max_workers=2) as pool:
-        parts = list(pool.map(_synth_half, [(out / f"part{i}", seed, per_class, seconds, h) for i, h in enumerate(halves)]))
+        parts = list(pool.map(_synth_half, [(out / f"part{i}", seed, per_class, seconds, h, cut_s)
+                                            for i, h in enumerate(halves)]))
     entries = [{"file": f"part{i}/{e['file']}", "label": e["label"]} for i, part in enumerate(parts) for e in part]
     (out / "labels.json").write_text(json.dumps(entries, indent=1) + "\n")
 
@@ -65,12 +68,13 @@ def make_bundle(out: Path, work: Path, args) -> dict:
     print(f"description means nearest another class's frozen prompt: {len(frozen)} of {2 * len(labels)}"
           + "".join(f"\n  {line}" for line in frozen))
     stage("synthetic clips")
-    for i, seconds in enumerate(TRAIN_SECONDS):
-        synth_parallel(work / f"train-{seconds:g}s", TRAIN_SEED + 2 * i, args.per_class // len(TRAIN_SECONDS), seconds)
+    sets = [(f"train-{s:g}s", s, 0.0) for s in TRAIN_SECONDS] + [("train-cuts", CLIP_SECONDS, CUT_SECONDS)]
+    for i, (name, seconds, cut_s) in enumerate(sets):
+        synth_parallel(work / name, TRAIN_SEED + 2 * i, args.per_class // len(sets), seconds, cut_s)
     synth_parallel(work / "eval", EVAL_SEED, args.eval_per_class)
     (work / "descriptions.json").write_text(json.dumps(descriptions, indent=1) + "\n")
     stage("MSTA adapters")
-    clips = [c for seconds in TRAIN_SECONDS for c in load_clips(work / f"train-{seconds:g}s", labels, model.cfg.image_size)]
+    clips = [c for name, _, _ in sets for c in load_clips(work / name, labels, model.cfg.image_size)]
     held = load_clips(work / "eval", labels, model.cfg.image_size)
     tcfg = TrainConfig(epochs=args.epochs, batch=args.batch, lr=args.lr, weight_decay=args.weight_decay,
                        warmup_epochs=args.warmup_epochs, alpha=args.alpha, frame_interval_ms=args.frame_interval_ms,

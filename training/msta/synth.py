@@ -147,14 +147,22 @@ def render_clip(scene: Scene, rng: np.random.Generator, size: tuple[int, int] = 
     return np.stack([render(scene, i / fps, size[0], size[1], full_window(), rng) for i in range(n)])
 
 
-def write_dataset(out: Path, seed: int, per_class: int, seconds: float, labels: tuple[str, ...] = LABELS) -> list[dict]:
+def write_dataset(out: Path, seed: int, per_class: int, seconds: float, labels: tuple[str, ...] = LABELS,
+                  cut_s: float = 0.0) -> list[dict]:
+    """cut_s > 0: each action clip gets an empty-background stretch of that length (its own shade)
+    before it or, every other clip, after it: the cut a camera shows when something comes into
+    view or leaves, which must read as the action, not as a blink."""
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     entries = []
     for label in labels:
         for k in range(per_class):
             name = f"{label.replace(' ', '_')}_{seed}_{k:03d}.mp4"
-            write_mp4(out / name, render_clip(scene_for_label(rng, label, seconds), rng))
+            frames = render_clip(scene_for_label(rng, label, seconds), rng)
+            if cut_s > 0 and label != IDLE:
+                empty = render_clip(scene_for_label(rng, IDLE, cut_s), rng)
+                frames = np.concatenate([empty, frames] if k % 2 == 0 else [frames, empty])
+            write_mp4(out / name, frames)
             entries.append({"file": name, "label": label})
     (out / "labels.json").write_text(json.dumps(entries, indent=1) + "\n")
     return entries
@@ -198,19 +206,19 @@ def captions(concept: tuple[str | None, str, str]) -> list[str]:
 # mean, and L_CC would pull those classes' prompts together).
 _SPATIAL = {
     "moving left": ["a {c} round {s} going left on a plain grey background",
-                    "one {c} {s} moves to the left, nothing else in view"],
+                    "one {c} {s} moves to the left"],
     "moving right": ["a {c} round {s} going right on a plain grey background",
-                     "one {c} {s} moves to the right, nothing else in view"],
+                     "one {c} {s} moves to the right"],
     "moving up": ["a {c} round {s} going up on a plain grey background",
-                  "one {c} {s} rises towards the top, nothing else in view"],
+                  "one {c} {s} rises towards the top"],
     "moving down": ["a {c} round {s} going down on a plain grey background",
-                    "one {c} {s} falls towards the bottom, nothing else in view"],
+                    "one {c} {s} falls towards the bottom"],
     "growing": ["a {c} round {s} getting bigger on a plain grey background",
-                "one {c} {s} starts small and gets bigger, nothing else in view"],
+                "one {c} {s} starts small and gets bigger"],
     "shrinking": ["a {c} round {s} getting smaller on a plain grey background",
-                  "one {c} {s} starts big and gets smaller, nothing else in view"],
+                  "one {c} {s} starts big and gets smaller"],
     "blinking": ["a {c} round {s} flashing on and off on a plain grey background",
-                 "one {c} {s} appears and disappears, nothing else in view"],
+                 "one {c} {s} appears and disappears"],
 }
 _TEMPORAL = {
     "moving left": ["the {c} ball slides from the right side to the left side",
