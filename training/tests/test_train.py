@@ -78,12 +78,15 @@ def test_training_fits_the_training_clips(tmp_path, tiny_cfg, tiny_adapters, set
     model = model_for(tiny_cfg, tiny_adapters, tok)
     before, _ = evaluate(model, tok, clips, LABELS, 160)
     logs = []
-    cfg = TrainConfig(epochs=60, batch=9, warmup_epochs=2, lr=1e-2, alpha=1.0, frame_interval_ms=160)
+    # 150 epochs: at 60, L_CC towards the descriptions of a random text tower (where "going left"
+    # and "going right" are nearly one point) left the fit at 4 of these 9 clips.
+    cfg = TrainConfig(epochs=150, batch=9, warmup_epochs=2, lr=1e-2, alpha=1.0, frame_interval_ms=160)
     train(model, tok, vocab_gz, clips, LABELS, synth.descriptions(tuple(LABELS)), cfg, tmp_path, {"name": "t"},
           log=logs.append)
     after, confusion = evaluate(model, tok, clips, LABELS, 160)
     first, last = float(logs[0].split("loss ")[1].split()[0]), float(logs[-1].split("loss ")[1].split()[0])
     assert last < first
+    print(f"top-1 on the training clips: {before:.3f} before, {after:.3f} after")
     assert after > before and after >= 2 / 3
     assert confusion.sum() == len(clips)
 
