@@ -11,21 +11,18 @@ from __future__ import annotations
 import torch
 
 from .model import MSTAModel
+from .paper.fit import description_means, prompt_ids
 from .tokenizer import Tokenizer
-from .train import TEMPLATE
 
 
 def description_misses(model: MSTAModel, tokenizer: Tokenizer, labels: list[str],
                        descriptions: dict[str, dict[str, list[str]]], adapted: bool = True) -> list[str]:
     """One line per (class, kind) whose description mean is nearer another class's prompt."""
-    L = model.cfg.context_length
     with torch.no_grad():
-        prompts = model.encode_text(torch.tensor(tokenizer.tokenize([TEMPLATE.format(c) for c in labels], L)), adapted=adapted)
-        misses = []
-        for kind in ("spatial", "temporal"):
-            means = torch.stack([model.encode_text(torch.tensor(tokenizer.tokenize(descriptions[c][kind], L)),
-                                                   adapted=False).mean(0) for c in labels])
-            picked = (torch.nn.functional.normalize(means, dim=-1) @ prompts.T).argmax(-1).tolist()
-            misses += [f"{labels[i]}: its {kind} descriptions are nearest to \"{labels[p]}\""
-                       for i, p in enumerate(picked) if p != i]
+        prompts = model.encode_text(prompt_ids(tokenizer, labels, model.cfg.context_length), adapted=adapted)
+    misses = []
+    for kind, means in zip(("spatial", "temporal"), description_means(model, tokenizer, labels, descriptions)):
+        picked = (torch.nn.functional.normalize(means, dim=-1) @ prompts.T).argmax(-1).tolist()
+        misses += [f"{labels[i]}: its {kind} descriptions are nearest to \"{labels[p]}\""
+                   for i, p in enumerate(picked) if p != i]
     return misses
