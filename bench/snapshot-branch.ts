@@ -6,9 +6,9 @@
 // seconds (user + sys), min / median / max over repeats, interleaved, and ratios to the baseline.
 //   node --import tsx bench/snapshot-branch.ts [--repeats 5] [--seconds 5] [--width 640] [--fps 2] [--interval 125]
 import { parseArgs } from 'node:util';
-import { spawnSync } from 'node:child_process';
 import { buildPipelineDescription, type PipelineOptions } from '../src/source/pipeline-description.js';
 import { parseSourceUrl } from '../src/source-url.js';
+import { gstLaunchCpuSeconds } from './gst-launch-cpu.js';
 import { report } from './stats.js';
 
 const { values } = parseArgs({
@@ -32,14 +32,11 @@ const layouts: Record<string, PipelineOptions> = {
 
 /** CPU seconds (user + sys) of one run of the layout's pipeline over `frames` live frames. */
 function cpuSeconds(o: PipelineOptions): number {
-  const description = buildPipelineDescription(parseSourceUrl('test://smpte?fps=30'), o, () => false)
-    .replace('videotestsrc is-live=true', `videotestsrc is-live=true num-buffers=${frames}`)
-    .replace('width=640,height=480', 'width=1280,height=720')
-    .replace(/appsink name=\S+ [^!]*?(?= t\.|$)/g, 'fakesink sync=false ');
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', 'sh', '-c', `gst-launch-1.0 -q ${description}`], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gst-launch-1.0 failed: ${r.stderr.slice(-2000)}`);
-  const [user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
-  return user! + sys!;
+  return gstLaunchCpuSeconds(
+    buildPipelineDescription(parseSourceUrl('test://smpte?fps=30'), o, () => false)
+      .replace('videotestsrc is-live=true', `videotestsrc is-live=true num-buffers=${frames}`)
+      .replace('width=640,height=480', 'width=1280,height=720'),
+  );
 }
 
 const results = new Map<string, number[]>(Object.keys(layouts).map((k) => [k, []]));

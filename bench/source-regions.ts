@@ -6,10 +6,10 @@
 // (user + sys), min / median / max over repeats, interleaved, and their ratios to the baseline.
 //   node --import tsx bench/source-regions.ts [--file F] [--repeats 3] [--size 224] [--interval 160]
 import { parseArgs } from 'node:util';
-import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { buildPipelineDescription, type FrameStream, type PipelineOptions } from '../src/source/pipeline-description.js';
 import { parseSourceUrl } from '../src/source-url.js';
+import { gstLaunchCpuSeconds } from './gst-launch-cpu.js';
 import { report } from './stats.js';
 
 const { values } = parseArgs({
@@ -35,12 +35,7 @@ const layouts: Record<string, FrameStream[]> = {
 
 /** CPU seconds (user + sys) of one gst-launch-1.0 run of the layout's pipeline. */
 function cpuSeconds(streams: FrameStream[]): number {
-  const description = buildPipelineDescription(parseSourceUrl(values.file), { ...options, streams }, () => false).replace(/appsink name=\S+ [^!]*?(?= t\.|$)/g, 'fakesink sync=false ');
-  // The shell splits the description as gst-launch's own syntax would (quoted values stay whole).
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', 'sh', '-c', `gst-launch-1.0 -q ${description}`], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gst-launch-1.0 failed: ${r.stderr.slice(-2000)}`);
-  const [user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
-  return user! + sys!;
+  return gstLaunchCpuSeconds(buildPipelineDescription(parseSourceUrl(values.file), { ...options, streams }, () => false));
 }
 
 const results = new Map<string, number[]>(Object.keys(layouts).map((k) => [k, []]));
