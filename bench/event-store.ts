@@ -39,7 +39,7 @@ function events(n: number, t0: number): ActionEvent[] {
       out.push({
         id: `occ-${t0}-${i}`, type, camera, region: null, label, score: 0.6 + 0.1 * k, topScore: 0.6 + 0.1 * k,
         startedAt: started, endedAt: type === 'end' ? at : null,
-        clip: { firstFrameAt: at - 1000, lastFrameAt: at, frames: 8 },
+        clip: { firstFrameAt: at - 1000, lastFrameAt: at, frames: 8, inferenceSeconds: 0.005 },
         top: [{ label, score: 0.6 }, { label: 'nothing happening', score: 0.2 }, { label: 'walking', score: 0.1 }], model: { name: 'msta-b16', sha256: 'ab'.repeat(32) }, snapshot: false,
       });
     }

@@ -35,7 +35,7 @@ function event(n: number): ActionEvent {
   const at = Date.now();
   return {
     id: `b-${n}`, type: 'update', camera: CAMERAS[n % CAMERAS.length]!, region: null, label: 'falling down', score: 0.8, topScore: 0.8, startedAt: at, endedAt: null,
-    clip: { firstFrameAt: at, lastFrameAt: at, frames: 8 }, top: [{ label: 'falling down', score: 0.8 }], model: { name: 'bench', sha256: '0'.repeat(64) }, snapshot: false,
+    clip: { firstFrameAt: at, lastFrameAt: at, frames: 8, inferenceSeconds: 0.005 }, top: [{ label: 'falling down', score: 0.8 }], model: { name: 'bench', sha256: '0'.repeat(64) }, snapshot: false,
   };
 }
 

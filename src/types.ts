@@ -107,7 +107,13 @@ export interface ActionEvent {
   startedAt: number;
   /** null until the end. */
   endedAt: number | null;
-  clip: { firstFrameAt: number; lastFrameAt: number; frames: number };
+  clip: {
+    firstFrameAt: number;
+    lastFrameAt: number;
+    frames: number;
+    /** Seconds its batch's inference took (ClipEmbedding.inferenceSeconds): the daemon's latency metrics take it out of the rest. */
+    inferenceSeconds: number;
+  };
   /** Best first. */
   top: LabelScore[];
   model: { name: string; sha256: string };

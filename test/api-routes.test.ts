@@ -21,7 +21,7 @@ function event(id: string, camera: string, label: string, startedAt: number, end
   return {
     id, type: end === undefined ? 'start' : 'end', camera, region: null, label, score: 0.8, topScore: 0.85,
     startedAt, endedAt: end ?? null,
-    clip: { firstFrameAt: at - 1000, lastFrameAt: at, frames: 8 },
+    clip: { firstFrameAt: at - 1000, lastFrameAt: at, frames: 8, inferenceSeconds: 0.005 },
     top: [{ label, score: 0.8 }], model: { name: 'synthetic-actions', sha256: 'cd'.repeat(32) }, snapshot: false,
   };
 }

@@ -37,6 +37,7 @@ const EXTRA_METRICS: DesignMetric[] = [
   { name: 'msta_model_swaps_total', type: 'counter', labels: ['result'] },
   { name: 'msta_event_store_failures_total', type: 'counter', labels: ['op'] },
   { name: 'msta_mqtt_events_lost_total', type: 'counter', labels: ['reason'] },
+  { name: 'msta_event_overhead_seconds', type: 'histogram', labels: ['camera'] },
 ];
 
 interface DesignMetric {

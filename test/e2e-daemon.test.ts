@@ -102,6 +102,7 @@ test('RTSP -> daemon -> Mosquitto: online, streaming, the right start and end ev
     assert.deepEqual(missing, [], 'metrics used by configs/grafana and configs/prometheus but not served');
     assert.match(metrics, /^msta_events_total\{camera="yard",region="",label="[^"]+",type="start"\} [1-9]/m);
     assert.match(metrics, /^msta_event_latency_seconds_count\{camera="yard"\} [1-9]/m);
+    assert.match(metrics, /^msta_event_overhead_seconds_count\{camera="yard"\} [1-9]/m);
     assert.match(metrics, /^msta_source_up\{camera="yard"\} 1$/m);
     const promtool = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
     assert.equal(promtool.status, 0, promtool.stdout + promtool.stderr);

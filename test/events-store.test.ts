@@ -28,7 +28,7 @@ function event(id: string, type: ActionEventType, o: { camera?: string; label?: 
     topScore: o.top ?? score,
     startedAt: o.startedAt ?? T0,
     endedAt: type === 'end' ? at : null,
-    clip: { firstFrameAt: at - 1000, lastFrameAt: at, frames: 8 },
+    clip: { firstFrameAt: at - 1000, lastFrameAt: at, frames: 8, inferenceSeconds: 0.005 },
     top: [{ label: o.label ?? 'waving', score }, { label: 'nothing happening', score: 1 - score }],
     model: { name: 'synthetic-actions', sha256: 'ab'.repeat(32) }, snapshot: false,
   };

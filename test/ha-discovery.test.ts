@@ -121,7 +121,7 @@ test('value templates rendered with jinja2 against real payloads: the event fire
   const T0 = Date.UTC(2026, 0, 1);
   const series = [...Array(6).fill([0.1, 0.8, 0.1]), ...Array(3).fill([0.34, 0.33, 0.33])] as number[][];
   const events = await lastValueFrom(
-    from(series.map((s, seq) => ({ clip: { camera: 'yard', region: null, seq, frames: 8, height: 64, width: 64, firstFrameAt: T0 + seq * 500, lastFrameAt: T0 + seq * 500 + 700 }, scores: Float64Array.from(s) }))).pipe(
+    from(series.map((s, seq) => ({ clip: { camera: 'yard', region: null, seq, frames: 8, height: 64, width: 64, firstFrameAt: T0 + seq * 500, lastFrameAt: T0 + seq * 500 + 700 }, scores: Float64Array.from(s), inferenceSeconds: 0.005 }))).pipe(
       actionEvents({
         labels: REPORTABLE.map((name) => ({ name })),
         smoothing: 1, start: 0.6, end: 0.4, minClips: 2, minScore: 0, topK: 3, updateEveryClips: 2, updateRise: 0.5,

@@ -97,6 +97,7 @@ test('events from the real recognition operator, published through the sink and 
   const clips = series.map((s, seq) => ({
     clip: { camera: 'cam1', region: null, seq, frames: 8, height: 224, width: 224, firstFrameAt: T0 + seq * 500, lastFrameAt: T0 + seq * 500 + 700 },
     scores: Float64Array.from(s),
+    inferenceSeconds: 0.005,
   }));
   const events = await lastValueFrom(
     from(clips).pipe(

@@ -80,7 +80,7 @@ function event(n: number): ActionEvent {
     topScore: 0.7,
     startedAt: at,
     endedAt: null,
-    clip: { firstFrameAt: at, lastFrameAt: at, frames: 8 },
+    clip: { firstFrameAt: at, lastFrameAt: at, frames: 8, inferenceSeconds: 0.005 },
     top: [{ label: 'falling', score: 0.7 }],
     model: { name: 'm', sha256: '0'.repeat(64) }, snapshot: false,
   };

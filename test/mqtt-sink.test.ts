@@ -36,7 +36,7 @@ function event(camera: string, n: number, type: ActionEvent['type'] = 'update'):
     topScore: 0.9,
     startedAt: T0,
     endedAt: type === 'end' ? at : null,
-    clip: { firstFrameAt: at - 800, lastFrameAt: at, frames: 8 },
+    clip: { firstFrameAt: at - 800, lastFrameAt: at, frames: 8, inferenceSeconds: 0.005 },
     top: [
       { label: 'waving hand', score: 0.8 },
       { label: 'clapping', score: 0.15 },

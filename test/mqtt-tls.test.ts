@@ -68,7 +68,7 @@ test('TLS with CA, client certificate and password: status and events go through
     const at = Date.now();
     await sink.publishEvent({
       id: 'tls-1', type: 'start', camera: 'cam1', region: null, label: 'waving', score: 0.9, topScore: 0.9, startedAt: at, endedAt: null,
-      clip: { firstFrameAt: at, lastFrameAt: at, frames: 8 }, top: [{ label: 'waving', score: 0.9 }], model: { name: 'm', sha256: 'f'.repeat(64) }, snapshot: false,
+      clip: { firstFrameAt: at, lastFrameAt: at, frames: 8, inferenceSeconds: 0.005 }, top: [{ label: 'waving', score: 0.9 }], model: { name: 'm', sha256: 'f'.repeat(64) }, snapshot: false,
     });
     const got = await sub.waitFor((m) => m.topic === 'msta/cam1/events', 5000, 'event over TLS');
     assert.equal((JSON.parse(got.payload) as { id: string }).id, 'tls-1');

@@ -76,7 +76,7 @@ test('the current action follows events: the action from its start, none from it
   const base: ActionEvent = {
     id: 'occ-1', type: 'start', camera: 'door', region: null, label: 'waving', score: 0.7, topScore: 0.7,
     startedAt: Date.parse('2026-01-01T00:00:01.000Z'), endedAt: null,
-    clip: { firstFrameAt: Date.parse('2026-01-01T00:00:01.000Z'), lastFrameAt: Date.parse('2026-01-01T00:00:02.000Z'), frames: 8 },
+    clip: { firstFrameAt: Date.parse('2026-01-01T00:00:01.000Z'), lastFrameAt: Date.parse('2026-01-01T00:00:02.000Z'), frames: 8, inferenceSeconds: 0.005 },
     top: [{ label: 'waving', score: 0.7 }], model: { name: 'm', sha256: '0'.repeat(64) }, snapshot: false,
   };
   const started = Date.parse('2026-01-01T00:00:01.000Z');

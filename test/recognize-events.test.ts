@@ -10,11 +10,12 @@ import type { ActionEvent, ClipEmbedding } from '../src/types.js';
 const MODEL = { name: 'msta-test', sha256: 'ab'.repeat(32) };
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 0);
 
-/** Clip n of camera cam1: frames from T0 + n s to T0 + n s + 900 ms. */
+/** Clip n of camera cam1: frames from T0 + n s to T0 + n s + 900 ms; its inference took n + 1 ms (each event carries its own clip's). */
 function clip(n: number, scores: number[]): ClipScores {
   return {
     clip: { camera: 'cam1', region: null, seq: n, frames: 8, height: 224, width: 224, firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900 },
     scores: Float64Array.from(scores),
+    inferenceSeconds: (n + 1) / 1000,
   };
 }
 
@@ -51,7 +52,7 @@ function ev(
     topScore: e.topScore,
     startedAt: T0 + e.startedOn * 1000,
     endedAt: e.endedOn === undefined ? null : T0 + e.endedOn * 1000 + 900,
-    clip: { firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900, frames: 8 },
+    clip: { firstFrameAt: T0 + n * 1000, lastFrameAt: T0 + n * 1000 + 900, frames: 8, inferenceSeconds: (n + 1) / 1000 },
     top: e.top.map(([label, score]) => ({ label, score })),
     model: MODEL, snapshot: false,
   };
@@ -184,7 +185,7 @@ test('events get unique UUIDs by default', () => {
   for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 });
 
-test('scoreClips turns video embeddings into label scores', () => {
+test('scoreClips turns video embeddings into label scores, keeping the inference their events need', () => {
   scheduler().run(({ cold, expectObservable }) => {
     const meta = clip(0, []).clip;
     const embedding: ClipEmbedding = { clip: meta, embedding: Float32Array.of(0, 1), provider: 'cpu', inferenceSeconds: 0.01 };
@@ -192,7 +193,7 @@ test('scoreClips turns video embeddings into label scores', () => {
     const labels = Float32Array.of(0, 0.5, 0, 0.5, 1, 0);
     const tiny = Math.exp(-50);
     expectObservable(cold('a|', { a: embedding }).pipe(scoreClips(labels, 100))).toBe('a|', {
-      a: { clip: meta, scores: Float64Array.of(1 / (2 + tiny), 1 / (2 + tiny), tiny / (2 + tiny)) },
+      a: { clip: meta, scores: Float64Array.of(1 / (2 + tiny), 1 / (2 + tiny), tiny / (2 + tiny)), inferenceSeconds: 0.01 },
     });
   });
 });

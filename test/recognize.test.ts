@@ -131,7 +131,7 @@ test('an event as one terminal line', () => {
     topScore: 0.9,
     startedAt: Date.parse('2026-01-02T03:04:00.000Z'),
     endedAt: Date.parse('2026-01-02T03:04:12.500Z'),
-    clip: { firstFrameAt: Date.parse('2026-01-02T03:04:12.000Z'), lastFrameAt: Date.parse('2026-01-02T03:04:13.000Z'), frames: 8 },
+    clip: { firstFrameAt: Date.parse('2026-01-02T03:04:12.000Z'), lastFrameAt: Date.parse('2026-01-02T03:04:13.000Z'), frames: 8, inferenceSeconds: 0.005 },
     top: [
       { label: 'clap', score: 0.5 },
       { label: 'brush_hair', score: 0.314 },

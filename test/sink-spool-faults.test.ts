@@ -44,7 +44,7 @@ function event(n: number): ActionEvent {
   const at = Date.UTC(2026, 0, 1) + n * 1000;
   return {
     id: `evt-${n}`, type: 'update', camera: 'cam1', region: null, label: 'falling', score: 0.7, topScore: 0.7,
-    startedAt: at, endedAt: null, clip: { firstFrameAt: at, lastFrameAt: at, frames: 8 },
+    startedAt: at, endedAt: null, clip: { firstFrameAt: at, lastFrameAt: at, frames: 8, inferenceSeconds: 0.005 },
     top: [{ label: 'falling', score: 0.7 }], model: { name: 'm', sha256: '0'.repeat(64) }, snapshot: false,
   };
 }

@@ -26,7 +26,7 @@ const snap = (at: number, tag = at % 250): Snapshot => ({ camera: 'yard', captur
 function event(id: string, type: ActionEventType, score: number, clipStart: number, camera = 'yard'): ActionEvent {
   return {
     id, type, camera, region: null, label: 'waving', score, topScore: score, startedAt: T0, endedAt: type === 'end' ? clipStart + 2000 : null,
-    clip: { firstFrameAt: clipStart, lastFrameAt: clipStart + 2000, frames: 8 }, top: [{ label: 'waving', score }],
+    clip: { firstFrameAt: clipStart, lastFrameAt: clipStart + 2000, frames: 8, inferenceSeconds: 0.005 }, top: [{ label: 'waving', score }],
     model: { name: 'm', sha256: 'ab'.repeat(32) }, snapshot: false,
   };
 }

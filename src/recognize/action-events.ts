@@ -70,9 +70,10 @@ export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores
       let smoothed: Float64Array | null = null;
       let state = INITIAL_HYSTERESIS;
       let current: Occurrence | null = null;
-      let lastClip: ClipScores['clip'] | null = null;
+      /** The newest clip: its times, and its inference for the event's latency metrics. */
+      let last: ClipScores | null = null;
 
-      const event = (type: ActionEventType, occ: Occurrence, clip: ClipScores['clip'], scores: Float64Array): ActionEvent => ({
+      const event = (type: ActionEventType, occ: Occurrence, { clip, inferenceSeconds }: ClipScores, scores: Float64Array): ActionEvent => ({
         id: occ.id,
         type,
         camera: clip.camera,
@@ -82,7 +83,7 @@ export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores
         topScore: occ.topScore,
         startedAt: occ.startedAt,
         endedAt: type === 'end' ? occ.lastActive.lastFrameAt : null,
-        clip: { firstFrameAt: clip.firstFrameAt, lastFrameAt: clip.lastFrameAt, frames: clip.frames },
+        clip: { firstFrameAt: clip.firstFrameAt, lastFrameAt: clip.lastFrameAt, frames: clip.frames, inferenceSeconds },
         top: topK(names, scores, o.topK),
         model: o.model,
         // The daemon sets it where it keeps a JPEG for the occurrence.
@@ -90,14 +91,15 @@ export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores
       });
 
       const endCurrent = () => {
-        if (current && lastClip && smoothed) subscriber.next(event('end', current, lastClip, smoothed));
+        if (current && last && smoothed) subscriber.next(event('end', current, last, smoothed));
         current = null;
       };
 
       const subscription = source.subscribe({
-        next({ clip, scores }) {
+        next(input) {
+          const { clip, scores } = input;
           smoothed = emaScores(smoothed, scores, o.smoothing);
-          lastClip = clip;
+          last = input;
           const step = stepHysteresis(state, smoothed, clip.firstFrameAt, hysteresis);
           state = step.state;
           // Still active on this clip unless below its end threshold (a switch ends an action that is).
@@ -109,7 +111,7 @@ export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores
           if (step.started !== null) {
             const score = smoothed[step.started]!;
             current = { label: step.started, id: newId(), startedAt: step.startedSince, lastActive: clip, topScore: score, lastSentScore: score, clipsSinceSent: 0 };
-            subscriber.next(event('start', current, clip, smoothed));
+            subscriber.next(event('start', current, input, smoothed));
           } else if (current) {
             const score = smoothed[current.label]!;
             current.clipsSinceSent++;
@@ -117,7 +119,7 @@ export function actionEvents(o: ActionEventOptions): OperatorFunction<ClipScores
             if (due || score >= current.lastSentScore + o.updateRise) {
               current.lastSentScore = score;
               current.clipsSinceSent = 0;
-              subscriber.next(event('update', current, clip, smoothed));
+              subscriber.next(event('update', current, input, smoothed));
             }
           }
         },

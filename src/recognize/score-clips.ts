@@ -6,9 +6,11 @@ import { labelScores } from './label-scores.js';
 export interface ClipScores {
   clip: Omit<Clip, 'data'>;
   scores: Float64Array;
+  /** Seconds its batch's inference took, carried on to its events. */
+  inferenceSeconds: number;
 }
 
 /** Video embeddings -> label scores (see labelScores; `labelEmbeds` row-major [labels, dim]). */
 export function scoreClips(labelEmbeds: Float32Array, logitScale: number): OperatorFunction<ClipEmbedding, ClipScores> {
-  return map((e) => ({ clip: e.clip, scores: labelScores(e.embedding, labelEmbeds, logitScale) }));
+  return map((e) => ({ clip: e.clip, scores: labelScores(e.embedding, labelEmbeds, logitScale), inferenceSeconds: e.inferenceSeconds }));
 }
