@@ -22,6 +22,7 @@ const benches: { name: string; script: string; args: string[]; needsFull?: boole
   { name: 'sink-latency', script: 'sink-latency.ts', args: q ? ['--repeats', '1'] : [] },
   { name: 'event-loop-lag', script: 'event-loop-lag.ts', args: q ? ['--seconds', '5'] : [] },
   { name: 'cameras', script: 'cameras.ts', args: q ? ['--cameras', '1,4', '--seconds', '10'] : [] },
+  { name: 'event-overhead', script: 'event-overhead.ts', args: q ? ['--repeats', '1', '--seconds', '15'] : [] },
   { name: 'int8-speed', script: 'int8-speed.ts', args: ['--bundle', full, ...(q ? ['--repeats', '1', '--runs', '1'] : [])], needsFull: true },
   { name: 'coverage-full', script: 'cameras.ts', args: ['--bundle', full, '--cameras', '4', '--seconds', q ? '30' : '60', '--workers', '1', '--threads', '2'], needsFull: true },
 ];

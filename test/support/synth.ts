@@ -48,9 +48,14 @@ export function synthLoopedVideos(labels: string[], seconds: number, repeats: nu
   const videos = new Map<string, string>();
   for (const c of clips) {
     const out = join(dir, `looped-${c.file}`);
-    const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', String(repeats - 1), '-i', join(dir, c.file), '-c', 'copy', out], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`ffmpeg could not loop ${c.file}:\n${r.stderr}`);
+    loopVideo(join(dir, c.file), repeats, out);
     videos.set(c.label, out);
   }
   return videos;
+}
+
+/** `input` played `repeats` times over into `out` (ffmpeg, stream copy: no re-encoding). */
+export function loopVideo(input: string, repeats: number, out: string): void {
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-stream_loop', String(repeats - 1), '-i', input, '-c', 'copy', out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ffmpeg could not loop ${input}:\n${r.stderr}`);
 }
