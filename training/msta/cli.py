@@ -102,10 +102,10 @@ def _build_model(args):
     if sum(bool(x) for x in (args.backbone_checkpoint, args.init_bundle, args.weights)) > 1:
         raise ValueError("give one of --backbone-checkpoint FILE, --init-bundle DIR, --weights KIND:PATH")
     if args.backbone_checkpoint:
-        return with_adapters(Path(args.backbone_checkpoint), adapter_cfg)
+        return with_adapters(Path(args.backbone_checkpoint), adapter_cfg, args.seed)
     if args.init_bundle:
         from .from_bundle import backbone_from_bundle
-        return backbone_from_bundle(Path(args.init_bundle), adapter_cfg)
+        return backbone_from_bundle(Path(args.init_bundle), adapter_cfg, args.seed)
     if not (args.weights and args.vocab):
         raise ValueError("give --backbone-checkpoint FILE, --init-bundle DIR, or --backbone NAME --weights KIND:PATH --vocab FILE")
     model, vocab_gz = _published(args.backbone, args.weights, args.vocab, adapter_cfg)

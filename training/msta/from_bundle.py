@@ -227,9 +227,10 @@ def load_bundle(bundle: Path) -> tuple[MSTAModel, bytes, dict[str, Any]]:
     return model, vocab.read_bytes(), meta
 
 
-def backbone_from_bundle(bundle: Path, adapter_cfg: AdapterConfig) -> tuple[MSTAModel, bytes, dict[str, Any]]:
-    """The bundle's frozen backbone with fresh adapters on top (train --init-bundle)."""
+def backbone_from_bundle(bundle: Path, adapter_cfg: AdapterConfig, seed: int = 0) -> tuple[MSTAModel, bytes, dict[str, Any]]:
+    """The bundle's frozen backbone with fresh adapters on top (train --init-bundle), initialised from `seed`."""
     source, vocab_gz, meta = load_bundle(bundle)
+    torch.manual_seed(seed)
     model = MSTAModel(source.cfg, adapter_cfg)
     model.backbone.load_state_dict(source.backbone.state_dict())
     model.freeze_backbone()

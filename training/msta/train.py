@@ -188,9 +188,11 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
     return model
 
 
-def with_adapters(backbone_ckpt: Path, adapter_cfg: AdapterConfig) -> tuple[MSTAModel, bytes, dict]:
-    """A pretrained backbone checkpoint with fresh adapters on top."""
+def with_adapters(backbone_ckpt: Path, adapter_cfg: AdapterConfig, seed: int = 0) -> tuple[MSTAModel, bytes, dict]:
+    """A pretrained backbone checkpoint with fresh adapters on top, initialised from `seed` (train
+    seeds only its own steps: unseeded, the init would differ from run to run)."""
     base, blob = load_checkpoint(backbone_ckpt)
+    torch.manual_seed(seed)
     model = MSTAModel(base.cfg, adapter_cfg)
     model.backbone.load_state_dict(base.backbone.state_dict())
     model.freeze_backbone()

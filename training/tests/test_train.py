@@ -11,7 +11,8 @@ from msta import synth
 from msta.data import Clip
 from msta.model import MSTAModel
 from msta.tokenizer import Tokenizer, learn_merges, write_merges
-from msta.train import TrainConfig, evaluate, train
+from msta.checkpoint import save_checkpoint
+from msta.train import TrainConfig, evaluate, train, with_adapters
 
 LABELS = ["red ball moving left", "red ball moving right", "nothing happening"]
 
@@ -127,3 +128,17 @@ def test_the_best_validated_epoch_is_kept(tmp_path, tiny_cfg, tiny_adapters, set
     for k, v in best.adapters.state_dict().items():
         assert torch.equal(v, snapshots[0.7][k]), k
     assert logs[1].endswith("validation top-1 0.7000 (best so far)") and logs[2].endswith("validation top-1 0.6000")
+
+
+def test_fresh_adapters_are_the_same_for_the_same_seed(tmp_path, tiny_cfg, tiny_adapters, setup):
+    """make-bundle and train start from with_adapters: its init is seeded, so a regeneration repeats."""
+    tok, vocab_gz = setup
+    ckpt = tmp_path / "backbone.pt"
+    save_checkpoint(ckpt, model_for(tiny_cfg, tiny_adapters, tok), {"name": "b"}, vocab_gz)
+
+    def adapters(seed):
+        torch.rand(seed + 1)  # whatever ran before must not matter
+        return with_adapters(ckpt, tiny_adapters, seed)[0].adapters.state_dict()
+    a, b, c = adapters(0), adapters(0), adapters(1)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert any(not torch.equal(a[k], c[k]) for k in a)
