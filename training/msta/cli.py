@@ -499,12 +499,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="../models/synthetic-actions")
     p.add_argument("--work", default="/tmp/msta-work")
     p.add_argument("--pretrain-steps", type=int, default=800, help="the held-out backbone's (paper-table's)")
-    p.add_argument("--per-class", type=int, default=60)
+    p.add_argument("--per-class", type=int, default=80)
     p.add_argument("--eval-per-class", type=int, default=8)
     _train_args(p)
     # The few-shot fit settings that reach >= 95% on this backbone (paper/fit.py's lr, warm-up and
-    # lambda; 60 epochs of 60 clips a label).
-    p.set_defaults(epochs=60, lr=1e-2, adapter_scale=0.05, warmup_epochs=2)
+    # lambda), 120 epochs of 80 clips a label.
+    p.set_defaults(epochs=120, lr=1e-2, adapter_scale=0.05, warmup_epochs=2)
     p.set_defaults(fn=cmd_make_bundle)
     return ap
 

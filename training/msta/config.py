@@ -160,8 +160,8 @@ class TrainingDefaults:
 # keeping best.pth) and ViCLIP's uniform
 # sampling; the clip duration (4 s: a frame every 500 ms) is ours, for a live camera.
 AUTHORS = TrainingDefaults(128, "8-12", 50, 4, "uniform", None, 4000.0, 0.8, 0.2, 5)
-# The tiny test backbone: the settings the committed bundle was made with. Colour is what tells
-# its labels apart, so no colour augmentation.
+# The tiny test backbone (`train`'s defaults; make-bundle sets its own epochs, lr, lambda and
+# warm-up in cli.py). Colour is what tells its labels apart, so no colour augmentation.
 TINY = TrainingDefaults(32, "2-3", 20, 16, "interval", 160.0, None, 0.0, 0.0, 0)
 
 

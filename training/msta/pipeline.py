@@ -1,6 +1,6 @@
 """make-bundle: the test bundle from nothing, in one command (the paper-table's held-out backbone
 -> synth clips -> MSTA training with L_CC -> held-out evaluation against the bare backbone on a new
-seed -> export).
+seed -> the daemon's view of it (daemon_check) -> export).
 
 The backbone is the one `paper-table` uses (paper/backbone.py): pretrained on a corpus without
 the bundle's labels' compositions, so its zero-shot top-1 on them is low and the adapters have
@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from . import synth
+from . import daemon_check, synth
 from .config import AdapterConfig, parse_layers
 from .data import load_clips
 from .description_check import description_misses
@@ -21,13 +21,18 @@ from .paper import backbone as paper_backbone
 from .train import TrainConfig, evaluate, train, with_adapters
 
 TRAIN_SEED, EVAL_SEED = 1, 2
+# The daemon's view (daemon_check): 3 s files and a demo video per seed, none of them trained on;
+# seed 7 renders the committed demo video (models/demo/), which several daemon tests play.
+DAEMON_SEEDS = (7, 11, 12, 13)
 CLIP_SECONDS = 2.0
-# Training clips of two lengths (the same motion spread over 2 s or 3 s: two speeds), so clips
-# from a camera or a longer file (the daemon tests' 3 s clips, the demo's 2.4 s actions) look
-# like something the adapters saw; the pretraining clips are 1.2-2 s.
-TRAIN_SECONDS = (2.0, 3.0)
-# A third set of 2 s actions with an empty stretch cut in before or after (synth.write_dataset).
-CUT_SECONDS = 0.3
+# Training sets (clip seconds, empty stretch cut in before or after each action, seconds), equal
+# shares of --per-class. Two lengths (the same motion over 2 s or 3 s: two speeds), so clips from
+# a camera or a longer file (the daemon tests' 3 s clips, the demo's 2.4 s actions) look like
+# something the adapters saw; the pretraining clips are 1.2-2 s. Cuts (synth.write_dataset): the
+# moment something comes into view or leaves, which must read as the action, not as a blink. The
+# 0.8 s cut gives windows where the ball shows in only the last (or first) few frames: without it
+# those read as "blinking" at demo cuts (daemon_check; README "The daemon's view of a bundle").
+TRAIN_SETS = ((2.0, 0.0), (3.0, 0.0), (2.0, 0.3), (2.0, 0.8))
 
 
 class BundleQualityError(RuntimeError):
@@ -61,14 +66,14 @@ def make_bundle(out: Path, work: Path, args) -> dict:
     ckpt = paper_backbone.build(work / "backbone", args.pretrain_steps)
     _, tokenizer, _ = paper_backbone.load(ckpt)
     first, last = parse_layers(args.adapter_layers)
-    model, vocab_gz, _ = with_adapters(ckpt, AdapterConfig(args.adapter_dim, first, last, args.adapter_scale))
+    model, vocab_gz, _ = with_adapters(ckpt, AdapterConfig(args.adapter_dim, first, last, args.adapter_scale), args.seed)
     labels = list(synth.LABELS)
     descriptions = synth.descriptions()
     frozen = description_misses(model, tokenizer, labels, descriptions, adapted=False)
     print(f"description means nearest another class's frozen prompt: {len(frozen)} of {2 * len(labels)}"
           + "".join(f"\n  {line}" for line in frozen))
     stage("synthetic clips")
-    sets = [(f"train-{s:g}s", s, 0.0) for s in TRAIN_SECONDS] + [("train-cuts", CLIP_SECONDS, CUT_SECONDS)]
+    sets = [(f"train-{s:g}s-cut{c:g}s", s, c) for s, c in TRAIN_SETS]
     for i, (name, seconds, cut_s) in enumerate(sets):
         synth_parallel(work / name, TRAIN_SEED + 2 * i, args.per_class // len(sets), seconds, cut_s)
     synth_parallel(work / "eval", EVAL_SEED, args.eval_per_class)
@@ -91,8 +96,18 @@ def make_bundle(out: Path, work: Path, args) -> dict:
         print(f"description check: {line}")
     if misses:
         raise BundleQualityError(f"{len(misses)} description means are nearest another class's prompt (above)")
+    stage(f"the daemon's view: files and demo videos of seeds {', '.join(map(str, DAEMON_SEEDS))}")
+    checks = [daemon_check.check(model, tokenizer, labels, s, work / "daemon-check", tcfg.frame_interval_ms)
+              for s in DAEMON_SEEDS]
+    print(daemon_check.summary(checks))
+    for line in (m for c in checks for m in c.misses + c.spurious + c.unstarted + c.restarts):
+        print(f"  {line}")
+    failed = daemon_check.failures(checks)
+    if failed:
+        raise BundleQualityError(f"the daemon tests would fail: {'; '.join(failed)}")
     stage("export")
     export_bundle(work / "msta" / "checkpoint.pt", out, reference_frames(model.cfg.image_size, model.cfg.frames,
                                                                          tcfg.frame_interval_ms))
     stage(f"done: {out}")
-    return {"bare": bare, "msta": top1, "held_out_clips": len(held), "frozen_description_misses": len(frozen)}
+    return {"bare": bare, "msta": top1, "held_out_clips": len(held), "frozen_description_misses": len(frozen),
+            "daemon": json.loads(daemon_check.summary(checks))}
