@@ -13,9 +13,13 @@ import { RtspServer } from './support/rtsp-server.js';
 import { DaemonProcess } from './support/daemon-process.js';
 import { deployMetricNames, metricNamesInExposition } from './support/metric-names.js';
 import { waitGone } from './support/process-gone.js';
-import { synthDemo } from './support/synth.js';
 
-const demo = synthDemo();
+// The committed demo video (synth seed 7), not a fresh seed: this test judges the plumbing, and a
+// fresh demo's cuts made the bundle start a label the video never shows at 2 of 28 seeds
+// (training/README.md, "The daemon's view of a bundle"). The model on fresh seeds is judged by
+// the probe test and by training/'s daemon_check.
+const DEMO = resolve('models/demo/actions-demo.mp4');
+const demo = JSON.parse(readFileSync(DEMO.replace(/\.mp4$/, '.json'), 'utf8')) as { timeline: { label: string }[] };
 const ACTIONS = new Set(demo.timeline.map((t) => t.label).filter((l) => l !== 'nothing happening'));
 const CAMERA_PASSWORD = 'cam-Pa55word-x7';
 const MQTT_PASSWORD = 'mqtt-Pa55word-q3';
@@ -28,7 +32,7 @@ async function setup(options: { persistence?: boolean } = {}) {
   const passwordFile = join(dir, 'passwd');
   makePasswordFile(passwordFile, 'msta', MQTT_PASSWORD);
   const broker = await startMosquitto({ passwordFile, persistence: options.persistence ?? false });
-  const rtsp = await RtspServer.start({ media: demo.path, user: 'viewer', password: CAMERA_PASSWORD });
+  const rtsp = await RtspServer.start({ media: DEMO, user: 'viewer', password: CAMERA_PASSWORD });
   writeFileSync(join(dir, 'mqtt-password'), `${MQTT_PASSWORD}\n`);
   const config = join(dir, 'msta-edge.yaml');
   writeFileSync(

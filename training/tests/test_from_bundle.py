@@ -45,9 +45,10 @@ def test_the_committed_bundle_reads_back_with_its_architecture_and_adapters():
     c = model.cfg
     assert (c.name, c.joint_space_time, c.frames, c.image_size, c.patch_size, c.tubelet) == ("viclip-tiny", True, 8, 64, 16, 4)
     assert (c.vision_width, c.vision_layers, c.vision_heads, c.text_width, c.text_layers, c.text_heads) == (64, 3, 4, 64, 3, 4)
-    assert (c.vocab_size, c.context_length, c.embed_dim) == (712, 16, 64)
+    # The vocabulary is the backbone's own (learned from its corpus): the graphs' embedding table fits it.
+    assert (c.vocab_size, c.context_length, c.embed_dim) == (Tokenizer(COMMITTED / "bpe_vocab.txt.gz").vocab_size, 16, 64)
     a = model.adapters.cfg
-    assert (a.dim, a.first_layer, a.last_layer, a.scale, a.temporal) == (32, 2, 3, 0.005, True)
+    assert (a.dim, a.first_layer, a.last_layer, a.scale, a.temporal) == (32, 2, 3, 0.05, True)
     assert model.logit_scale() == pytest.approx(json.loads((COMMITTED / "bundle.json").read_text())["logit_scale"], rel=1e-6)
     assert vocab == (COMMITTED / "bpe_vocab.txt.gz").read_bytes()
     assert meta["sampling"] == {"mode": "interval", "interval_ms": 160.0} and len(meta["labels"]) == 15
