@@ -13,6 +13,7 @@ from conftest import REPO
 from msta import daemon_check, synth, video
 from msta.description_check import description_misses
 from msta.from_bundle import load_bundle
+from msta.paper.fit import predict
 from msta.tokenizer import Tokenizer
 from onnx_runtime import need_ort, run_graph
 
@@ -32,6 +33,13 @@ def test_bundle_is_small_and_complete(meta):
     assert meta["frame_interval_ms"] > 0 and meta["logit_scale"] > 1
     for name in meta["files"]:
         assert (BUNDLE / name).is_file()
+
+
+@pytest.fixture(scope="module")
+def loaded(meta):
+    """(the bundle's model read back from its graphs, its tokenizer), once for the module."""
+    model, _, _ = load_bundle(BUNDLE)
+    return model, Tokenizer(BUNDLE / meta["tokenizer"]["vocab"])
 
 
 @pytest.fixture(scope="module")
@@ -69,17 +77,15 @@ def test_held_out_top1_on_a_new_seed(meta, held_out):
     assert top1 >= 0.95, f"top-1 {top1:.3f} on {len(truth)} clips; wrong: {wrong}"
 
 
-def test_descriptions_pick_their_own_class(meta):
+def test_descriptions_pick_their_own_class(meta, loaded):
     """Each label's spatial and temporal description means (frozen text branch) are nearest its own prompt."""
-    model, _, _ = load_bundle(BUNDLE)
-    tok = Tokenizer(BUNDLE / meta["tokenizer"]["vocab"])
+    model, tok = loaded
     assert description_misses(model, tok, meta["labels"], synth.descriptions(tuple(meta["labels"]))) == []
 
 
-def test_colour_only_descriptions_are_caught(meta):
+def test_colour_only_descriptions_are_caught(meta, loaded):
     """The check fails descriptions that name only the colour (the old bundle's spatial ones)."""
-    model, _, _ = load_bundle(BUNDLE)
-    tok = Tokenizer(BUNDLE / meta["tokenizer"]["vocab"])
+    model, tok = loaded
     colour_only = {label: {"spatial": [f"a {label.split()[0]} round ball on a plain grey background"],
                            "temporal": d["temporal"]} for label, d in synth.descriptions(tuple(meta["labels"])).items()}
     misses = description_misses(model, tok, meta["labels"], colour_only)
@@ -99,19 +105,14 @@ def test_sign_test_p():
     assert sign_test_p(1, 1) == 0.75
 
 
-def test_the_adapters_beat_the_bare_backbone(meta, held_out):
+def test_the_adapters_beat_the_bare_backbone(meta, loaded, held_out):
     """The same graphs with the adapters off (the bare backbone the bundle was trained on) get
     more of the new seed's clips wrong: clips only one of the two gets right, by a sign test."""
-    model, _, _ = load_bundle(BUNDLE)
-    tok = Tokenizer(BUNDLE / meta["tokenizer"]["vocab"])
+    model, _ = loaded
     clips, truth = held_out
     ids = torch.tensor(prompt_ids(meta))
-    right = {}
-    with torch.no_grad():
-        for adapted in (True, False):
-            text = model.encode_text(ids, adapted=adapted)
-            pred = (model.encode_video(torch.from_numpy(clips), adapted=adapted) @ text.T).argmax(1)
-            right[adapted] = np.array([meta["labels"][i] == t for i, t in zip(pred.tolist(), truth)])
+    right = {adapted: np.array([meta["labels"][i] == t for i, t in zip(predict(model, ids, clips, adapted, adapted), truth)])
+             for adapted in (True, False)}
     wins = int((right[True] & ~right[False]).sum())
     losses = int((right[False] & ~right[True]).sum())
     p = sign_test_p(wins, losses)
@@ -120,11 +121,10 @@ def test_the_adapters_beat_the_bare_backbone(meta, held_out):
     assert right[True].mean() > right[False].mean() and p < 0.01
 
 
-def test_the_daemon_view_of_a_new_seed(meta, tmp_path):
+def test_the_daemon_view_of_a_new_seed(meta, loaded, tmp_path):
     """3 s files and a demo video of the new seed, cut into clips as the daemon cuts them
     (daemon_check): what the probe and e2e daemon tests judge, without the daemon."""
-    model, _, _ = load_bundle(BUNDLE)
-    tok = Tokenizer(BUNDLE / meta["tokenizer"]["vocab"])
+    model, tok = loaded
     c = daemon_check.check(model, tok, meta["labels"], NEW_SEED, tmp_path, meta["frame_interval_ms"])
     print(daemon_check.summary([c]), *c.misses, *c.restarts, sep="\n")
     assert daemon_check.failures([c]) == []
