@@ -42,7 +42,6 @@ const GOAL_MS = 15;
 const LAG_GOAL_MS = 20;
 /** prom-client's event-loop sampling interval (eventLoopMonitoringPrecision in src/metrics/create-registry.ts). */
 const LAG_INTERVAL_MS = 10;
-const MEDIA_SECONDS = 29.6; // the demo video (models/demo/actions-demo.json)
 
 type Buckets = Map<number, number>;
 interface Scrape {
@@ -190,7 +189,9 @@ async function repeat(config: string, password: string, rtspPid: number): Promis
 const dir = mkdtempSync(join(tmpdir(), 'msta-bench-overhead-'));
 // Longer than a repeat: a camera that reaches the end of the stream reconnects, which is not the steady state measured here.
 const media = join(dir, 'media.mp4');
-loopVideo(resolve(values.media), Math.ceil((120 + WARMUP + SECONDS) / MEDIA_SECONDS), media);
+const mediaSeconds = Number(spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', resolve(values.media)], { encoding: 'utf8' }).stdout);
+if (!(mediaSeconds > 0)) throw new Error(`ffprobe could not read the duration of ${values.media}`);
+loopVideo(resolve(values.media), Math.ceil((120 + WARMUP + SECONDS) / mediaSeconds), media);
 const password = randomBytes(9).toString('base64url');
 const broker = await startMosquitto();
 const rtsp = await RtspServer.start({ media, user: 'viewer', password });
