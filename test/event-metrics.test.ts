@@ -1,5 +1,5 @@
 // The daemon's end-to-end event metrics: the latency from a clip's last frame to its event
-// published, and that latency less the inference its clip waited for, on a given clock.
+// handed to the broker, and that latency less the inference its clip waited for, on a given clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Histogram, Registry } from 'prom-client';
@@ -29,7 +29,7 @@ test('the overhead is the event latency less its clip\'s inference', async () =>
   const registry = new Registry();
   const metrics = registerEventMetrics(registry);
   // Published 137 ms after the clip's last frame, 120 ms of which its batch's inference took.
-  metrics.published(event(T0, 0.12), T0 + 137);
+  metrics.sent(event(T0, 0.12), T0 + 137);
   const latency = await histogram(registry, 'msta_event_latency_seconds');
   const overhead = await histogram(registry, 'msta_event_overhead_seconds');
   assert.equal(latency.count, 1);
@@ -43,7 +43,7 @@ test('the overhead is the event latency less its clip\'s inference', async () =>
 
 test('an inference longer than the latency on the millisecond clocks counts as no overhead, not a negative one', async () => {
   const registry = new Registry();
-  registerEventMetrics(registry).published(event(T0, 0.0105), T0 + 10);
+  registerEventMetrics(registry).sent(event(T0, 0.0105), T0 + 10);
   const overhead = await histogram(registry, 'msta_event_overhead_seconds');
   assert.equal(overhead.sum, 0);
   assert.equal(overhead.buckets.get(0.001), 1);

@@ -8,12 +8,12 @@ function clock() {
   let timers: { at: number; fn: () => void }[] = [];
   return {
     now: () => now,
+    /** ms 0 is the end of this turn of the event loop: `advance(0)` runs it. */
     setTimer: (fn: () => void, ms: number) => {
       const t = { at: now + ms, fn };
       timers.push(t);
-      return t;
+      return () => (timers = timers.filter((x) => x !== t));
     },
-    clearTimer: (t: unknown) => (timers = timers.filter((x) => x !== t)),
     advance(ms: number) {
       now += ms;
       const due = timers.filter((t) => t.at <= now);
@@ -64,4 +64,30 @@ test('drain hands back what waits and cancels the timer', () => {
   assert.deepEqual(b.drain(), ['a']);
   c.advance(10);
   assert.deepEqual(sent, []);
+});
+
+test('with a worker idle, what arrives in one turn leaves together at its end, without the wait', () => {
+  const c = clock();
+  const sent: string[][] = [];
+  let inFlight = 0;
+  const b = new MicroBatcher<string>({ maxBatch: 4, maxWaitMs: 10, consumerIdle: () => inFlight === 0, ...c }, (items) => (sent.push(items), (inFlight += 1), true));
+  b.add('a');
+  b.add('b');
+  assert.deepEqual(sent, [], 'not before the turn ends: arrivals of the same turn join');
+  c.advance(0);
+  assert.deepEqual(sent, [['a', 'b']]);
+  // Every worker busy: the next batch waits to fill, up to max wait.
+  b.add('c');
+  c.advance(0);
+  c.advance(9);
+  assert.deepEqual(sent, [['a', 'b']]);
+  c.advance(1);
+  assert.deepEqual(sent, [['a', 'b'], ['c']]);
+  // A worker frees while an item waits: it leaves at the end of that turn.
+  b.add('d');
+  c.advance(3);
+  inFlight = 0;
+  b.pump();
+  c.advance(0);
+  assert.deepEqual(sent, [['a', 'b'], ['c'], ['d']]);
 });

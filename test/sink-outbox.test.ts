@@ -54,7 +54,8 @@ async function harness(dir: string, opts: { ack?: 'now' | 'later'; connected?: b
     const { values } = await registry.getSingleMetric(name)!.get();
     return values.find((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))?.value ?? Number.NaN;
   };
-  return { spool, outbox, sent, logs, state, value };
+  const acks = async (): Promise<number> => Number(/^msta_mqtt_event_ack_seconds_count (\d+)$/m.exec(await registry.metrics())?.[1]);
+  return { spool, outbox, sent, logs, state, value, acks };
 }
 
 const record = (n: number, camera = 'cam1'): string => JSON.stringify({ id: `e${n}`, camera });
@@ -100,6 +101,32 @@ test('the first send happens before the record is durable; the record is deleted
   assert.deepEqual(records(dir), ['0000000000000000.json'], 'durable and unacknowledged: on disk');
   h.sent[0]!.done();
   await until(() => records(dir).length === 0, 'the record deleted on PUBACK');
+  await h.outbox.close();
+});
+
+test('onSent runs once, when the event is handed to the transport, or (offline) once it is durable; the PUBACK wait is observed apart', async () => {
+  const dir = fresh();
+  const h = await harness(dir, { ack: 'later' });
+  const calls: number[] = [];
+  const safe = h.outbox.add(record(1), () => calls.push(h.sent.length));
+  await until(() => calls.length === 1, 'onSent');
+  assert.deepEqual(calls, [1], 'when it is handed to the transport');
+  await h.outbox.flushed();
+  h.sent[0]!.done();
+  await safe;
+  assert.deepEqual(calls, [1], 'once: not again when durable or acknowledged');
+  assert.equal(await h.acks(), 1);
+  // Offline: nothing is sent; the event is handed over once it is durable in the spool.
+  h.state.connected = false;
+  const offline = h.outbox.add(record(2), () => calls.push(records(dir).length));
+  await offline;
+  assert.deepEqual(calls, [1, 1], 'offline: once its record is on disk');
+  // Reconnected: sent from the spool, and onSent is not called a second time.
+  h.state.connected = true;
+  h.outbox.pump();
+  await until(() => h.sent.length === 2, 'the spooled event sent');
+  assert.deepEqual(calls, [1, 1]);
+  assert.equal(await h.acks(), 1, 'observed on a PUBACK only');
   await h.outbox.close();
 });
 

@@ -521,7 +521,7 @@ export class Daemon {
     sink.publishState(actionStateFromEvent(event));
     // id + type + clip end identify one message (start, updates and end share the occurrence id).
     const fields = { camera: event.camera, ...(event.region !== null ? { region: event.region } : {}), id: event.id, type: event.type, label: event.label, score: Number(event.score.toFixed(3)), clip_end: isoTime(event.clip.lastFrameAt) };
-    sink.publishEvent(event).then(
+    sink.publishEvent(event, () => this.eventMetrics.sent(event)).then(
       () => {
         this.eventMetrics.published(event);
         // Logged once safe (durable in the spool, or acknowledged): a readable line on a terminal, the ids in JSON.

@@ -7,8 +7,10 @@ const EVENT_TYPES = ['start', 'update', 'end'] as const satisfies readonly Actio
 export interface EventMetrics {
   /** Creates a stream's msta_events_total series at 0 for every label it can report (alerts on increase() see the first event). */
   camera(camera: string, labels: readonly string[], region?: string | null): void;
-  /** Counts the event and observes its latency from the clip's last frame to now (published), and that less its clip's inference. */
-  published(event: ActionEvent, now?: number): void;
+  /** Observes the event's latency from its clip's last frame to now (handed to the broker's connection, or spooled while there is none), and that less its clip's inference. */
+  sent(event: ActionEvent, now?: number): void;
+  /** Counts the event once it is safe (acknowledged or durably spooled). */
+  published(event: ActionEvent): void;
 }
 
 /** End-to-end metrics: they span every stage, so the daemon (which wires them) owns them. */
@@ -16,7 +18,7 @@ export function registerEventMetrics(registry: Registry): EventMetrics {
   const events = new Counter({ name: 'msta_events_total', help: 'Action events published', labelNames: ['camera', 'region', 'label', 'type'], registers: [registry] });
   const latency = new Histogram({
     name: 'msta_event_latency_seconds',
-    help: "From a clip's last frame to its event handed to the sink (spooled or sent)",
+    help: "From a clip's last frame to its event handed to the broker's connection (or durably spooled while there is none)",
     labelNames: ['camera'],
     // From 5 ms: small models and GPUs publish well under the first 50 ms bucket.
     buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
@@ -34,9 +36,11 @@ export function registerEventMetrics(registry: Registry): EventMetrics {
     camera(camera, labels, region = null) {
       zeroSeries(events, { camera: [camera], region: [region ?? ''], label: labels, type: EVENT_TYPES });
     },
-    published(event, now = Date.now()) {
-      // region "" for the whole camera; the latency histogram stays per camera (its buckets times regions would be many series).
+    published(event) {
+      // region "" for the whole camera; the latency histograms stay per camera (their buckets times regions would be many series).
       events.inc({ camera: event.camera, region: event.region ?? '', label: event.label, type: event.type });
+    },
+    sent(event, now = Date.now()) {
       const seconds = Math.max(0, now - event.clip.lastFrameAt) / 1000;
       latency.observe({ camera: event.camera }, seconds);
       overhead.observe({ camera: event.camera }, Math.max(0, seconds - event.clip.inferenceSeconds));

@@ -1,30 +1,45 @@
 export interface MicroBatcherOptions {
   maxBatch: number;
   maxWaitMs: number;
+  /**
+   * Whether a consumer is idle now (a worker with nothing to run): then what waits leaves at the
+   * end of this turn of the event loop (what arrives together still leaves together) instead of
+   * waiting for a fuller batch, which would only add latency. Batches still fill while every
+   * consumer is busy, which is when batching pays.
+   */
+  consumerIdle?: () => boolean;
   now?: () => number;
-  setTimer?: (fn: () => void, ms: number) => unknown;
-  clearTimer?: (timer: unknown) => void;
+  /** Runs `fn` after `ms` (0: at the end of this turn of the event loop); returns its cancel. */
+  setTimer?: (fn: () => void, ms: number) => () => void;
+}
+
+function defaultTimer(fn: () => void, ms: number): () => void {
+  if (ms > 0) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  }
+  const i = setImmediate(fn);
+  return () => clearImmediate(i);
 }
 
 /**
- * Groups items from several cameras into batches: a batch leaves when it is full or its oldest
- * item has waited maxWaitMs, and only when `dispatch` accepts it (a worker is free); call
- * `pump()` when one frees. Callers bound what waits (one clip per camera, latest wins).
+ * Groups items from several cameras into batches: a batch leaves when it is full, its oldest
+ * item has waited maxWaitMs, or a consumer is idle, and only when `dispatch` accepts it (a worker
+ * is free, or has room in its queue); call `pump()` when one frees. Callers bound what waits (one
+ * clip per camera, latest wins).
  */
 export class MicroBatcher<T> {
   private pending: { item: T; at: number }[] = [];
-  private timer: unknown;
+  private cancelTimer: (() => void) | undefined;
   private readonly now: () => number;
-  private readonly setTimer: (fn: () => void, ms: number) => unknown;
-  private readonly clearTimer: (timer: unknown) => void;
+  private readonly setTimer: (fn: () => void, ms: number) => () => void;
 
   constructor(
     private readonly options: MicroBatcherOptions,
     private readonly dispatch: (items: T[]) => boolean,
   ) {
     this.now = options.now ?? (() => performance.now());
-    this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
-    this.clearTimer = options.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout));
+    this.setTimer = options.setTimer ?? defaultTimer;
   }
 
   get waiting(): number {
@@ -37,17 +52,21 @@ export class MicroBatcher<T> {
   }
 
   pump(): void {
-    if (this.timer !== undefined) {
-      this.clearTimer(this.timer);
-      this.timer = undefined;
-    }
+    this.run(false);
+  }
+
+  /** `endOfTurn`: this turn's arrivals are in, so a batch for an idle consumer leaves now. */
+  private run(endOfTurn: boolean): void {
+    this.stopTimer();
     while (this.pending.length > 0) {
       const waited = this.now() - this.pending[0]!.at;
-      if (this.pending.length < this.options.maxBatch && waited < this.options.maxWaitMs) {
-        this.timer = this.setTimer(() => {
-          this.timer = undefined;
-          this.pump();
-        }, this.options.maxWaitMs - waited);
+      const idle = this.options.consumerIdle?.() ?? false;
+      if (this.pending.length < this.options.maxBatch && waited < this.options.maxWaitMs && !(idle && endOfTurn)) {
+        const wait = idle ? 0 : this.options.maxWaitMs - waited;
+        this.cancelTimer = this.setTimer(() => {
+          this.cancelTimer = undefined;
+          this.run(wait === 0);
+        }, wait);
         return;
       }
       const batch = this.pending.slice(0, this.options.maxBatch);
@@ -58,8 +77,12 @@ export class MicroBatcher<T> {
 
   /** Removes and returns everything still waiting (shutdown). */
   drain(): T[] {
-    if (this.timer !== undefined) this.clearTimer(this.timer);
-    this.timer = undefined;
+    this.stopTimer();
     return this.pending.splice(0).map((p) => p.item);
+  }
+
+  private stopTimer(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
   }
 }

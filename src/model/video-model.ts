@@ -170,11 +170,12 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
     void thread.retire().then(() => retiring.delete(thread));
   };
   const textRunning = new Set<InferenceThread>();
-  const batcher = new MicroBatcher<Job>({ maxBatch: settings.maxBatch, maxWaitMs: options.maxWaitMs }, (jobs) => {
+  const videoThreads = (): InferenceThread[] => slots.filter((t): t is InferenceThread => t !== undefined && !t.dead && !textRunning.has(t));
+  const idleThread = (): InferenceThread | undefined => videoThreads().find((t) => t.inFlight === 0);
+  const batcher = new MicroBatcher<Job>({ maxBatch: settings.maxBatch, maxWaitMs: options.maxWaitMs, consumerIdle: () => idleThread() !== undefined }, (jobs) => {
     // An idle worker, or else (small models) one with room in its pipeline: the next batch waits
     // in its queue, so the worker starts it without a round trip through the main thread.
-    const live = slots.filter((t): t is InferenceThread => t !== undefined && !t.dead && !textRunning.has(t));
-    const thread = live.find((t) => t.inFlight === 0) ?? live.find((t) => t.inFlight < settings.pipeline);
+    const thread = idleThread() ?? videoThreads().find((t) => t.inFlight < settings.pipeline);
     if (!thread) return false;
     // Queued behind a running batch, its timeout covers that one too.
     const timeoutMs = timeoutFor(jobs.length) + thread.inFlight * timeoutFor(settings.maxBatch);

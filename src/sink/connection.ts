@@ -126,6 +126,9 @@ export class Connection {
     const client = mqtt.connect(this.credentials.url, clientOptions);
     this.client = client;
     client.on('connect', (connack) => {
+      // Nagle's algorithm would hold a packet sent right after one the broker does not answer (an
+      // event after QoS 0 scores) until the broker's TCP ACK, which a delayed ACK keeps up to 40 ms.
+      (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
       this.receiveMaximum = connack.properties?.receiveMaximum;
       this.wasConnected = true;
       this.lastError = undefined;

@@ -1,7 +1,7 @@
 // The sink's Prometheus metrics, registered on the registry the daemon passes in. Every labelled
 // counter starts with a 0 sample for each known label value, so increase() and rate() alerts see
 // the series before its first increment.
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { zeroSeries } from '../metric-series.js';
 
 export const PUBLISH_KINDS = ['event', 'status', 'state', 'scores', 'discovery', 'snapshot'] as const;
@@ -21,6 +21,7 @@ export interface SinkMetrics {
   spoolMessages: Gauge;
   spoolBytes: Gauge;
   published: Counter<'kind'>;
+  eventAck: Histogram;
   spoolDropped: Counter<'reason'>;
   eventsLost: Counter<'reason'>;
   scoresSkipped: Counter;
@@ -37,6 +38,13 @@ export function sinkMetrics(registry: Registry): SinkMetrics {
       name: 'msta_mqtt_published_total',
       help: 'messages published (QoS 1: acknowledged by the broker)',
       labelNames: ['kind'],
+      registers,
+    }),
+    // The broker's part of an event's way: a slow acknowledgement holds spool records, not events.
+    eventAck: new Histogram({
+      name: 'msta_mqtt_event_ack_seconds',
+      help: "From an event handed to the broker's connection to its PUBACK",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.06, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
     spoolDropped: new Counter({

@@ -90,8 +90,9 @@ export interface MqttSink {
    * Publishes the event at once when connected and spools it meanwhile; it is sent (again after
    * any outage) until acknowledged. Resolves once it is safe: durably spooled or acknowledged.
    * Rejects when it is lost (not spooled while offline), counted in msta_mqtt_events_lost_total.
+   * `onSent` runs once, when it is first handed to the broker's connection or durably spooled.
    */
-  publishEvent(event: ActionEvent): Promise<void>;
+  publishEvent(event: ActionEvent, onSent?: () => void): Promise<void>;
   /** Retained `<base>/<camera>/status`; the latest per camera is republished on every reconnect. */
   publishStatus(status: CameraStatus): void;
   /** Retained `<base>/<camera>/state`; the latest per camera is republished on every reconnect. */
@@ -228,12 +229,12 @@ class MqttSinkImpl implements MqttSink {
     }
   }
 
-  async publishEvent(event: ActionEvent): Promise<void> {
+  async publishEvent(event: ActionEvent, onSent?: () => void): Promise<void> {
     const outbox = this.requireStarted();
     if (this.closing) throw new MstaError('MQTT_FAILED', `event ${event.id} arrived after the sink was closed`, { where: 'sink' });
     // The topic is checked before anything is spooled.
     this.topics.events(event.camera, event.region);
-    return outbox.add(JSON.stringify(eventPayload(event)));
+    return outbox.add(JSON.stringify(eventPayload(event)), onSent);
   }
 
   publishStatus(status: CameraStatus): void {

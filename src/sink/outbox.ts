@@ -52,13 +52,15 @@ export function lostReason(e: unknown): EventLostReason {
 interface Waiter {
   resolve(): void;
   reject(e: Error): void;
+  /** Runs once, when the event is first handed to the broker's connection or durable, whichever first. */
+  onSent?: () => void;
   /** Set once its write failed: the reason it is lost if it is never delivered. */
   lost?: { reason: EventLostReason; error: MstaError };
 }
 
 export class Outbox {
-  /** Records handed to the transport and not yet settled; mqtt.js resends them after a reconnect. */
-  private readonly inflight = new Set<number>();
+  /** Records handed to the transport and not yet settled (mqtt.js resends them after a reconnect), with when they were handed over. */
+  private readonly inflight = new Map<number, number>();
   /** Callers waiting for their event to be safe (durable or acknowledged). */
   private readonly waiters = new Map<number, Waiter>();
   /** Highest seq handed to the transport: every record after it is still to send. */
@@ -88,9 +90,11 @@ export class Outbox {
   /**
    * Spools one event and sends it as soon as its turn comes. Resolves once it is safe: on disk,
    * or acknowledged by the broker. Rejects when it is lost (could not be spooled while offline,
-   * or dropped from a full spool before it was written).
+   * or dropped from a full spool before it was written). `onSent` runs once, when the event is
+   * first handed to the broker's connection or is durable, whichever comes first: where the
+   * daemon's part of its latency ends (the broker's acknowledgement is the broker's part).
    */
-  add(record: string): Promise<void> {
+  add(record: string, onSent?: () => void): Promise<void> {
     if (this.stopped) return Promise.reject(new MstaError('MQTT_FAILED', 'an event arrived after the sink was closed', { where: 'sink' }));
     const { spool, metrics } = this.deps;
     const { seq, dropped, durable } = spool.append(record);
@@ -101,12 +105,13 @@ export class Outbox {
       this.spoolFull = true;
       for (const d of dropped) this.settle(d, new MstaError('SPOOL_FAILED', `event dropped from the full spool`, { where: spool.dir }));
     }
-    const safe = new Promise<void>((resolve, reject) => this.waiters.set(seq, { resolve, reject }));
+    const safe = new Promise<void>((resolve, reject) => this.waiters.set(seq, { resolve, reject, ...(onSent ? { onSent } : {}) }));
     this.updateGauges();
     this.pump();
     durable.then(
       (written) => {
         if (written) this.burst.clear('write');
+        this.sent(seq);
         this.settle(seq);
       },
       (e: unknown) => this.onWriteFailed(seq, e as MstaError),
@@ -184,6 +189,14 @@ export class Outbox {
     this.settle(seq, error);
   }
 
+  private sent(seq: number): void {
+    const waiter = this.waiters.get(seq);
+    const onSent = waiter?.onSent;
+    if (!onSent) return;
+    delete waiter.onSent;
+    onSent();
+  }
+
   private settle(seq: number, error?: Error): void {
     const waiter = this.waiters.get(seq);
     if (!waiter) return;
@@ -217,10 +230,11 @@ export class Outbox {
         await this.moveAside(seq, 'corrupt', e as Error);
         continue;
       }
-      this.inflight.add(seq);
+      this.inflight.set(seq, performance.now());
       this.deps.send(topic, record, (err) => {
         void this.onAck(seq, err).catch((e: unknown) => this.deps.log.error((e as Error).message));
       });
+      this.sent(seq);
     }
   }
 
@@ -232,8 +246,10 @@ export class Outbox {
 
   private async onAck(seq: number, err: Error | undefined): Promise<void> {
     const { spool, metrics } = this.deps;
+    const handed = this.inflight.get(seq);
     this.inflight.delete(seq);
     if (!err) {
+      if (handed !== undefined) metrics.eventAck.observe((performance.now() - handed) / 1000);
       this.spoolFull = false;
       // remove() forgets the record at once; gauges and counter then agree before the unlink ends.
       const removed = spool.remove(seq);

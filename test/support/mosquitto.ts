@@ -17,6 +17,8 @@ export interface MosquittoOptions {
   passwordFile?: string;
   /** A mosquitto ACL file (`topic readwrite #`, `topic deny x/#` ...). */
   aclFile?: string;
+  /** set_tcp_nodelay true (Mosquitto's default is false: Nagle's algorithm on). */
+  tcpNoDelay?: boolean;
 }
 
 export interface Mosquitto {
@@ -87,6 +89,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     'log_type notice',
     'log_type information',
     'connection_messages true',
+    `set_tcp_nodelay ${options.tcpNoDelay === true ? 'true' : 'false'}`,
   ];
   if (options.tls) {
     lines.push(`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`, 'require_certificate true');
