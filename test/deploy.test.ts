@@ -38,6 +38,7 @@ const EXTRA_METRICS: DesignMetric[] = [
   { name: 'msta_event_store_failures_total', type: 'counter', labels: ['op'] },
   { name: 'msta_mqtt_events_lost_total', type: 'counter', labels: ['reason'] },
   { name: 'msta_event_overhead_seconds', type: 'histogram', labels: ['camera'] },
+  { name: 'msta_mqtt_event_ack_seconds', type: 'histogram', labels: [] },
 ];
 
 interface DesignMetric {
