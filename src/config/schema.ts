@@ -80,7 +80,7 @@ const model = z.strictObject({
     .describe('clips from several cameras per inference; auto = 1 on a CPU provider, 8 on a GPU'),
   spinning: z.union([z.literal('auto'), z.boolean()]).default('auto')
     .describe("onnxruntime's threads spin-wait between runs (intra_op/inter_op allow_spinning); auto = off"),
-  max_wait_ms: z.number().min(0).max(1000).default(5).describe('how long a clip waits for a batch to fill'),
+  max_wait_ms: z.number().min(0).max(1000).default(5).describe('how long a clip waits for a batch to fill while every worker is busy (with one idle it leaves at once)'),
   timeout_factor: z.number().min(1).default(10)
     .describe('an inference running longer than this many times the warm-up inference (per clip of its batch) fails, and its worker is replaced'),
   timeout_min_s: z.number().positive().default(5).describe('the inference timeout is never shorter than this'),
