@@ -2,8 +2,7 @@
 // HTTP client (fetch): documents, filters, validation errors naming the parameter, snapshots.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -13,6 +12,7 @@ import { EventStore } from '../src/events/event-store.js';
 import { createRegistry } from '../src/metrics/create-registry.js';
 import { startHttpServer } from '../src/metrics/http-server.js';
 import type { ActionEvent } from '../src/types.js';
+import { tempDir } from './support/temp-dir.js';
 
 const T0 = Date.parse('2026-11-30T10:00:00.000Z');
 
@@ -45,7 +45,7 @@ async function serve(deps: Partial<ApiDeps> & Pick<ApiDeps, 'events'>) {
 }
 
 test('/api/events lists, filters and pages the history newest first; /api/events/<id> is one event', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-api-'));
+  const dir = tempDir('msta-api-');
   const store = EventStore.open({
     path: join(dir, 'events.db'), flushMs: 0, pruneEveryMs: 60_000, registry: new Registry(), log: pino({ level: 'silent' }),
     retention: { maxAgeMs: 1e15, maxEvents: 1000, maxSnapshotBytes: 1e9 },
@@ -88,7 +88,7 @@ test('/api/events lists, filters and pages the history newest first; /api/events
 });
 
 test('bad query values are a 400 naming the parameter', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-api-'));
+  const dir = tempDir('msta-api-');
   const store = EventStore.open({
     path: join(dir, 'events.db'), flushMs: 0, pruneEveryMs: 60_000, registry: new Registry(), log: pino({ level: 'silent' }),
     retention: { maxAgeMs: 1e15, maxEvents: 1000, maxSnapshotBytes: 1e9 },
@@ -120,7 +120,7 @@ test('parseTime takes epoch ms and ISO 8601, nothing else', () => {
 });
 
 test('a snapshot is 404 until the event has one, then its JPEG (HEAD too); gone again when its file is', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-api-'));
+  const dir = tempDir('msta-api-');
   const store = EventStore.open({
     path: join(dir, 'events.db'), flushMs: 0, pruneEveryMs: 60_000, registry: new Registry(), log: pino({ level: 'silent' }),
     retention: { maxAgeMs: 1e15, maxEvents: 1000, maxSnapshotBytes: 1e9 },

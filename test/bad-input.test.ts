@@ -4,12 +4,12 @@
 // connects to anything; the last one sends SIGHUP with invalid configs to a running daemon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCliProcess } from './support/cli.js';
 import { DaemonProcess, type LogLine } from './support/daemon-process.js';
+import { tempDir } from './support/temp-dir.js';
 
 const BUNDLE = resolve('models/synthetic-actions');
 const LATIN1 = Buffer.from('caf\xe9 au lait\n', 'latin1');
@@ -112,7 +112,7 @@ function brokenBundle(root: string, how: 'corrupt' | 'missing'): string {
 
 test(`${cases.length} kinds of bad input: exit 2, the key or file named, no stack trace, no secret`, { timeout: 240_000, concurrency: 4 }, async (t) => {
   assert.ok(cases.length >= 40);
-  const root = mkdtempSync(join(tmpdir(), 'msta-bad-input-'));
+  const root = tempDir('msta-bad-input-');
   const bundles = { '{bundle}': brokenBundle(root, 'corrupt'), '{bundle-missing}': brokenBundle(root, 'missing') };
   await Promise.all(
     cases.map((c, i) =>
@@ -152,7 +152,7 @@ test('run with the HTTP port already in use: one line naming http.listen, exit 1
 });
 
 test('SIGHUP with an invalid config: refused with the key named, before anything running is touched; an edited label file is applied', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-bad-reload-'));
+  const dir = tempDir('msta-bad-reload-');
   const file = join(dir, 'c.yaml');
   const write = (body: string): void => writeFileSync(file, `http:\n  listen: 127.0.0.1:0\nlogging:\n  format: json\n  level: debug\nmodel:\n  bundle: ${BUNDLE}\n  providers: [cpu]\n${body}`);
   write('cameras:\n  - id: a\n    url: test://ball\nlabels:\n  actions: [red ball moving left, blue ball growing]\n');

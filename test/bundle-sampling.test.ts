@@ -3,8 +3,7 @@
 // disagree is refused at load.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { from, map, toArray, firstValueFrom } from 'rxjs';
 import { bundleFrameIntervalMs, bundleManifestSchema } from '../src/model/bundle-manifest.js';
@@ -12,6 +11,7 @@ import { readBundle } from '../src/model/read-bundle.js';
 import { sampleFrames } from '../src/clip/sample-frames.js';
 import { isMstaError } from '../src/errors.js';
 import type { Frame } from '../src/types.js';
+import { tempDir } from './support/temp-dir.js';
 
 const BUNDLE = 'models/synthetic-actions';
 // The committed manifest without its own sampling statement: each case below gives its own.
@@ -40,7 +40,7 @@ test('uniform sampling over a 4 s clip keeps one frame in every 500 ms of a 25 f
 });
 
 test('a bundle whose sampling and frame_interval_ms disagree is refused by name', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'msta-sampling-')), 'b');
+  const dir = join(tempDir('msta-sampling-'), 'b');
   cpSync(BUNDLE, dir, { recursive: true });
   writeFileSync(join(dir, 'bundle.json'), JSON.stringify({ ...base, sampling: { mode: 'uniform', clip_ms: 4000 } }));
   await assert.rejects(readBundle(dir), (e: unknown) => isMstaError(e, 'BUNDLE_INVALID') && /frame_interval_ms: 160 ms disagrees with sampling/.test((e as Error).message));

@@ -3,8 +3,7 @@
 // check-config naming the camera's block for its own label file and recognition values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { ConfigError } from '../src/config/config-error.js';
@@ -15,6 +14,7 @@ import { labelsOverride, recognitionOverride } from '../src/config/schema.js';
 import { prepareConfig } from '../src/daemon/validate-config.js';
 import { labelSetKey } from '../src/daemon/recognizer.js';
 import { runCliProcess } from './support/cli.js';
+import { tempDir } from './support/temp-dir.js';
 
 const FILE = '/etc/msta-edge/config.yaml';
 const parse = (text: string) => parseConfig(text, { file: FILE, env: {} });
@@ -134,7 +134,7 @@ test('the JSON Schema offers labels and recognition per camera, without defaults
 });
 
 test('prepareConfig: cameras with equal label sets share one set by content; a camera without labels has the global set', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-percam-'));
+  const dir = tempDir('msta-percam-');
   writeFileSync(join(dir, 'fall.txt'), 'falling down\n');
   const config = parse(
     [
@@ -158,7 +158,7 @@ test('prepareConfig: cameras with equal label sets share one set by content; a c
 });
 
 test("check-config exits 2 naming the camera's block: its own label file, and its recognition values", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-percam-'));
+  const dir = tempDir('msta-percam-');
   writeFileSync(join(dir, 'ok.txt'), 'falling down\n');
   const files = join(dir, 'files.yaml');
   writeFileSync(

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parseConfig, loadConfigFile } from '../src/config/load-config.js';
@@ -10,6 +9,7 @@ import { substituteEnv } from '../src/config/substitute-env.js';
 import { configJsonSchema } from '../src/config/json-schema.js';
 import { isMstaError } from '../src/errors.js';
 import { runCliProcess } from './support/cli.js';
+import { tempDir } from './support/temp-dir.js';
 
 const FILE = '/etc/msta-edge/config.yaml';
 
@@ -79,7 +79,7 @@ test('${ENV} substitution works in values, with defaults and $${ escapes, and ne
 });
 
 test('*_file secrets are read from files relative to the config, and an unreadable one is named', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-config-'));
+  const dir = tempDir('msta-config-');
   writeFileSync(join(dir, 'pw'), 's3cret\n');
   writeFileSync(join(dir, 'cam'), 'rtsp://admin:camsecret@cam/s\n');
   const config = parseConfig('cameras:\n  - id: c1\n    url_file: cam\nmqtt:\n  username: msta\n  password_file: pw\n', { file: join(dir, 'c.yaml'), env: {} });
@@ -112,7 +112,7 @@ test('every example config in configs/ is valid', () => {
 });
 
 test('check-config exits 0 on a valid file and 2 listing every error, without a stack trace', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-config-'));
+  const dir = tempDir('msta-config-');
   writeFileSync(join(dir, 'ok.yaml'), 'cameras:\n  - id: c1\n    url: rtsp://admin:hunter2@cam/s\n');
   writeFileSync(join(dir, 'bad.yaml'), 'cameras:\n  - id: c1\n    urll: rtsp://cam/s\nhttp:\n  listen: nowhere\n');
   const ok = await runCliProcess(['check-config', '--config', join(dir, 'ok.yaml')]);

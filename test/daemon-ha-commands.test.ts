@@ -4,8 +4,7 @@
 // ignored and counted; <base>/info is retained; a label removed on SIGHUP takes its entities along.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import mqtt from 'mqtt';
@@ -13,6 +12,7 @@ import { activeDiscoveryTopic } from '../src/sink/discovery.js';
 import { sinkTopics } from '../src/sink/topics.js';
 import { DaemonProcess } from './support/daemon-process.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Received } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
 const BUNDLE = resolve('models/synthetic-actions');
@@ -73,7 +73,7 @@ const starts = (messages: Received[]): number => messages.filter((m) => m.topic 
 
 test('binary sensor ON then OFF; recognition/set OFF stops events (kept across a restart), ON resumes; garbage counted; SIGHUP removes a label\'s entities', { skip, timeout: 240_000 }, async () => {
   const broker = await startMosquitto();
-  const dir = mkdtempSync(join(tmpdir(), 'msta-ha-daemon-'));
+  const dir = tempDir('msta-ha-daemon-');
   const config = join(dir, 'msta-edge.yaml');
   writeConfig(config, broker.url, LABELS);
   const sub = await subscriber(broker.url, ['msta/#', 'homeassistant/#']);

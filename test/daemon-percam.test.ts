@@ -5,8 +5,7 @@
 // hot swap keeps each camera on its own labels.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { activeDiscoveryTopic } from '../src/sink/discovery.js';
 import { sinkTopics } from '../src/sink/topics.js';
@@ -14,6 +13,7 @@ import { liveFeed } from './support/live-feed.js';
 import { DaemonProcess } from './support/daemon-process.js';
 import { renamedBundle } from './support/model-swap.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Received } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
 const BUNDLE = resolve('models/synthetic-actions');
@@ -85,7 +85,7 @@ const eventsOf = (messages: Received[], camera: string): EventPayload[] =>
 
 test('two cameras with different label sets get different events and different Home Assistant event types', { skip, timeout: 240_000 }, async () => {
   const broker = await startMosquitto();
-  const dir = mkdtempSync(join(tmpdir(), 'msta-percam-daemon-'));
+  const dir = tempDir('msta-percam-daemon-');
   writeFileSync(join(dir, 'red.txt'), [...RED, BACKGROUND].join('\n') + '\n');
   const config = join(dir, 'msta-edge.yaml');
   writeConfig(config, broker.url, BLUE);

@@ -9,8 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { activeDiscoveryTopic } from '../src/sink/discovery.js';
 import { sinkTopics } from '../src/sink/topics.js';
@@ -19,6 +18,7 @@ import { liveFeed } from './support/live-feed.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Received } from './support/mosquitto.js';
 import { RtspServer } from './support/rtsp-server.js';
 import { SEED, synthClips } from './support/synth.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
 const BUNDLE = resolve('models/synthetic-actions');
@@ -106,7 +106,7 @@ interface EventPayload {
 const eventsOn = (messages: Received[], topic: string): EventPayload[] => messages.filter((m) => m.topic === topic).map((m) => JSON.parse(m.payload) as EventPayload);
 
 test('an action off-centre in a 16:9 camera is recognised in the region that holds it, not in another, and missed by crop: center', { skip, timeout: 180_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-regions-daemon-'));
+  const dir = tempDir('msta-regions-daemon-');
   console.log(`synth seed ${SEED} (MSTA_TEST_SEED replays it)`);
   const video = composeWide(dir);
   const rtsp = await RtspServer.start({ media: video, width: W, height: H, fps: 25 });

@@ -3,8 +3,6 @@
 // waits for it and leaves no source child.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -12,8 +10,9 @@ import { parseConfig } from '../src/config/load-config.js';
 import { Daemon } from '../src/daemon/daemon.js';
 import { createNotifier } from '../src/daemon/sd-notify.js';
 import { killSourceChildren, sourceChildCount } from '../src/source/child-process.js';
+import { tempDir } from './support/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'msta-reload-'));
+const dir = tempDir('msta-reload-');
 const config = (cameras: string) =>
   parseConfig(
     `model:\n  bundle: ${resolve('models/synthetic-actions')}\n  providers: [cpu]\nhttp:\n  listen: 127.0.0.1:0\nmqtt:\n  spool:\n    dir: ${join(dir, 'spool')}\nlabels:\n  cache_dir: ${join(dir, 'cache')}\ncameras:\n${cameras}`,

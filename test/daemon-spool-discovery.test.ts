@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DaemonProcess } from './support/daemon-process.js';
 import { runCliProcess } from './support/cli.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
 const PROMTOOL = spawnSync('sh', ['-c', 'command -v promtool']).status === 0 ? undefined : 'promtool not installed';
@@ -44,7 +44,7 @@ function writeConfig(file: string, url: string, actions: string[]): void {
 
 test('two daemons on one spool: the second is refused with exit 1 naming the lock; SIGHUP re-announces discovery without the background label', { skip, timeout: 90_000 }, async () => {
   const broker = await startMosquitto();
-  const dir = mkdtempSync(join(tmpdir(), 'msta-spool-daemon-'));
+  const dir = tempDir('msta-spool-daemon-');
   const config = join(dir, 'msta-edge.yaml');
   writeConfig(config, broker.url, ['red ball moving left', 'blue ball growing']);
   const sub = await subscriber(broker.url, ['homeassistant/event/#']);
@@ -104,7 +104,7 @@ test('two daemons on one spool: the second is refused with exit 1 naming the loc
 });
 
 test('a spool directory the daemon cannot write: check-config and run refuse it with exit 2 naming mqtt.spool.dir', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-spool-daemon-'));
+  const dir = tempDir('msta-spool-daemon-');
   const config = join(dir, 'msta-edge.yaml');
   // A file where the spool directory should be: not writable as a directory, even for root.
   writeFileSync(join(dir, 'spool'), 'not a directory');
@@ -117,7 +117,7 @@ test('a spool directory the daemon cannot write: check-config and run refuse it 
 });
 
 test('a spool on a read-only file system: run refuses it with exit 2, EROFS and the directory named', { timeout: 60_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-spool-daemon-'));
+  const dir = tempDir('msta-spool-daemon-');
   const mnt = join(dir, 'ro');
   mkdirSync(mnt);
   if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'tmpfs', mnt]).status !== 0) {

@@ -5,10 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { parse as parseYaml } from 'yaml';
@@ -16,6 +15,7 @@ import { loadConfigFile } from '../src/config/load-config.js';
 import { createRegistry } from '../src/metrics/create-registry.js';
 import { startHttpServer } from '../src/metrics/http-server.js';
 import { makePasswordFile, missingBrokerTools } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
 const DOCKERFILES = ['docker/Dockerfile', 'docker/Dockerfile.cuda', 'docker/Dockerfile.jetson'];
 const KEYWORDS = new Set(['FROM', 'RUN', 'CMD', 'LABEL', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
@@ -318,7 +318,7 @@ test('compose.yaml wires the four services to files that exist and to each other
 });
 
 test('mosquitto.conf runs in a real Mosquitto 2: password required, MQTT 5 and 3.1.1 served', { skip: missingBrokerTools() }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-compose-mosquitto-'));
+  const dir = tempDir('msta-compose-mosquitto-');
   const port = await freePort();
   // The compose paths moved into a temp dir and the port onto loopback; nothing else changes.
   const conf = readFileSync('docker/mosquitto.conf', 'utf8');

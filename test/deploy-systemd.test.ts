@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultConfig } from '../src/config/load-config.js';
+import { tempDir } from './support/temp-dir.js';
 
 const UNIT = 'systemd/msta-edge.service';
 const EXEC_START = 'ExecStart=/usr/bin/msta-edge ';
@@ -41,7 +41,7 @@ function parseUnit(text: string): Map<string, Map<string, string[]>> {
 function verifiableCopy(extra = ''): string {
   const text = readFileSync(UNIT, 'utf8');
   assert.equal(text.split(EXEC_START).length, 2, `exactly one ${EXEC_START.trim()} line`);
-  const dir = mkdtempSync(join(tmpdir(), 'msta-unit-'));
+  const dir = tempDir('msta-unit-');
   const file = join(dir, 'msta-edge.service');
   writeFileSync(file, text.replace(EXEC_START, 'ExecStart=/usr/bin/env ').replace('[Service]\n', `[Service]\n${extra}`));
   return file;

@@ -5,8 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { loadConfigFile, parseConfig } from '../src/config/load-config.js';
@@ -22,6 +21,7 @@ import {
   metricNamesInExposition,
   selectorsInPromQL,
 } from './support/metric-names.js';
+import { tempDir } from './support/temp-dir.js';
 
 const PROMTOOL = spawnSync('sh', ['-c', 'command -v promtool']).status === 0 ? undefined : 'promtool not installed (Debian package prometheus)';
 const DESIGN = '../shared/DESIGN.md';
@@ -164,7 +164,7 @@ test("every dashboard query is valid PromQL for Prometheus's own parser", { skip
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Parameters<typeof dashboardQueries>[0];
   const queries = dashboardQueries(dashboard);
   // Recording rules are the one place promtool parses arbitrary expressions.
-  const dir = mkdtempSync(join(tmpdir(), 'msta-dashboard-'));
+  const dir = tempDir('msta-dashboard-');
   const file = join(dir, 'queries.yml');
   writeFileSync(file, stringifyYaml({ groups: [{ name: 'dashboard', rules: queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: asPromQL(q.expr) })) }] }));
   const run = promtool('check', 'rules', file);

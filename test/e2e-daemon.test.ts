@@ -4,8 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { makePasswordFile, missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
@@ -13,6 +12,7 @@ import { RtspServer } from './support/rtsp-server.js';
 import { DaemonProcess } from './support/daemon-process.js';
 import { deployMetricNames, metricNamesInExposition } from './support/metric-names.js';
 import { waitGone } from './support/process-gone.js';
+import { tempDir } from './support/temp-dir.js';
 
 // The committed demo video (synth seed 7), not a fresh seed: this test judges the plumbing, and a
 // fresh demo's cuts made the bundle start a label the video never shows at 2 of 28 seeds
@@ -28,7 +28,7 @@ const skip = missingBrokerTools();
 const schema = (name: string) => new Ajv({ strict: false }).compile(JSON.parse(readFileSync(`docs/schemas/${name}.schema.json`, 'utf8')) as object);
 
 async function setup(options: { persistence?: boolean } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-e2e-'));
+  const dir = tempDir('msta-e2e-');
   const passwordFile = join(dir, 'passwd');
   makePasswordFile(passwordFile, 'msta', MQTT_PASSWORD);
   const broker = await startMosquitto({ passwordFile, persistence: options.persistence ?? false });

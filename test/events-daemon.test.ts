@@ -3,13 +3,13 @@
 // still there. A bad `events.path` fails the start; a damaged database is moved aside.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { DaemonProcess } from './support/daemon-process.js';
 import { subscriber } from './support/mosquitto.js';
 import { runCliProcess } from './support/cli.js';
+import { tempDir } from './support/temp-dir.js';
 
 const DEMO = resolve('models/demo/actions-demo.mp4');
 const DEMO_ACTIONS = new Set(['red ball moving right', 'blue ball moving left', 'red ball moving up', 'blue ball moving down', 'red ball growing', 'blue ball shrinking', 'red ball blinking']);
@@ -56,7 +56,7 @@ async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
 }
 
 test('events recorded by the daemon are served by /api and still there after a restart', { timeout: 240_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-events-e2e-'));
+  const dir = tempDir('msta-events-e2e-');
   const file = config(dir);
   const first = DaemonProcess.start(['--config', file]);
   let ended: string[];
@@ -141,7 +141,7 @@ test('events recorded by the daemon are served by /api and still there after a r
 });
 
 test('a bad events.path exits 2 naming it; a damaged database is moved aside and the daemon runs with a new history', { timeout: 90_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-events-e2e-'));
+  const dir = tempDir('msta-events-e2e-');
   writeFileSync(join(dir, 'a-file'), 'x');
   const badPath = await runCliProcess(['run', '--config', config(dir, 'events:\n  path: a-file/events.db\n')]);
   assert.equal(badPath.code, 2, badPath.stderr);

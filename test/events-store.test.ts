@@ -2,8 +2,7 @@
 // into one row, queries, persistence across reopen, retention, and the failures a user meets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
@@ -12,6 +11,7 @@ import { EventStore, type EventStoreOptions } from '../src/events/event-store.js
 import { isMstaError } from '../src/errors.js';
 import { parseConfig } from '../src/config/load-config.js';
 import type { ActionEvent, ActionEventType } from '../src/types.js';
+import { tempDir } from './support/temp-dir.js';
 
 const T0 = Date.parse('2026-11-30T10:00:00.000Z');
 const DAY = 86_400_000;
@@ -35,7 +35,7 @@ function event(id: string, type: ActionEventType, o: { camera?: string; label?: 
 }
 
 function setup(overrides: Partial<EventStoreOptions> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-events-'));
+  const dir = tempDir('msta-events-');
   const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
   const registry = new Registry();
   let now = T0;

@@ -4,12 +4,12 @@
 // and the systemd watchdog.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DaemonProcess } from './support/daemon-process.js';
 import { listenNotifySocket } from './support/notify-socket.js';
 import { RtspServer } from './support/rtsp-server.js';
+import { tempDir } from './support/temp-dir.js';
 
 interface Check {
   ok: boolean;
@@ -17,7 +17,7 @@ interface Check {
 }
 
 function config(body: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-fault-'));
+  const dir = tempDir('msta-fault-');
   const file = join(dir, 'msta-edge.yaml');
   writeFileSync(file, `model:\n  bundle: ${resolve('models/synthetic-actions')}\n  providers: [cpu]\nhttp:\n  listen: 127.0.0.1:0\nlogging:\n  format: json\n  level: debug\n${body}`);
   return file;
@@ -82,7 +82,7 @@ test('RTSP server killed and restarted 20 times: the camera resumes every time, 
 });
 
 test('a camera whose supervisor gave up fails /healthz with the reason, and the watchdog stops pinging; a missing V4L2 device shows GStreamer\'s error', { timeout: 90_000 }, async () => {
-  const socketPath = join(mkdtempSync(join(tmpdir(), 'msta-notify-')), 'notify.sock');
+  const socketPath = join(tempDir('msta-notify-'), 'notify.sock');
   const notify = await listenNotifySocket(socketPath);
   const daemon = DaemonProcess.start(
     [

@@ -4,17 +4,17 @@
 // still make events; the failures are counted in /metrics and shown by /healthz while they last.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonProcess } from './support/daemon-process.js';
 import { faultyBundle } from './support/faulty-bundle.js';
 import { synthDemo } from './support/synth.js';
+import { tempDir } from './support/temp-dir.js';
 
 const demo = synthDemo();
 
 function config(bundle: string, extra: { model?: string[]; top?: string[] } = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-faults-'));
+  const dir = tempDir('msta-faults-');
   const file = join(dir, 'msta-edge.yaml');
   writeFileSync(file, [
     'cameras:',

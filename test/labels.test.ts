@@ -3,8 +3,7 @@
 // (normalised mean of prompt embeddings).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildLabelSet, fillTemplate, inlineActions, labelSetPrompts, labelWords, type LocatedAction } from '../src/recognize/label-set.js';
 import { parseLabelText, parseLabelYaml, readLabelFile } from '../src/recognize/label-files.js';
@@ -12,6 +11,7 @@ import { labelEmbeddings, normalizedMean } from '../src/recognize/label-embeddin
 import { ClipTokenizer } from '../src/model/clip-tokenizer.js';
 import { loadClipVocab } from '../src/model/clip-vocab.js';
 import { isMstaError } from '../src/errors.js';
+import { tempDir } from './support/temp-dir.js';
 
 const LABELS = '../shared/labels';
 const VOCAB = '../shared/clip/bpe_simple_vocab_16e6.txt.gz';
@@ -135,7 +135,7 @@ test('bad YAML label files name the file and line', () => {
 });
 
 test('label files are read by extension; a missing one is a clear error', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-labels-'));
+  const dir = tempDir('msta-labels-');
   try {
     writeFileSync(join(dir, 'l.yml'), YAML);
     writeFileSync(join(dir, 'l.txt'), 'a: b\n- c\n');

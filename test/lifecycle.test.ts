@@ -2,12 +2,12 @@
 // in place (an invalid config is refused, the running one kept), SIGTERM twice stops once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DaemonProcess } from './support/daemon-process.js';
 import { runCliProcess } from './support/cli.js';
 import { waitGone } from './support/process-gone.js';
+import { tempDir } from './support/temp-dir.js';
 
 function config(dir: string, body: string): string {
   const file = join(dir, 'msta-edge.yaml');
@@ -34,7 +34,7 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, 
 }
 
 test('SIGHUP applies new labels and cameras without restarting the others; a bad config is refused and the old one kept', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-life-'));
+  const dir = tempDir('msta-life-');
   const file = config(dir, 'cameras:\n  - id: a\n    url: test://ball\nlabels:\n  actions: [red ball moving left, blue ball growing]\n');
   const daemon = DaemonProcess.start(['--config', file]);
   try {
@@ -78,7 +78,7 @@ test('SIGHUP applies new labels and cameras without restarting the others; a bad
 });
 
 test('start failures exit 2 with a clear message, for config errors and for a missing bundle', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-life-'));
+  const dir = tempDir('msta-life-');
   const bad = await runCliProcess(['run', '--config', config(dir, 'cameras: 3\n')]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /cameras: .*expected array/);
@@ -107,7 +107,7 @@ async function metric(address: string, line: RegExp): Promise<string | undefined
 }
 
 test('two SIGHUPs at once start a new camera once; a bad camera URL keeps the camera running; a source child that hangs at stop is killed, and the daemon still exits in time', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-life-'));
+  const dir = tempDir('msta-life-');
   const file = config(dir, 'shutdown_timeout_s: 5\nsource:\n  stop_timeout_ms: 1000\ncameras:\n  - id: a\n    url: test://ball\n');
   const daemon = DaemonProcess.start(['--config', file]);
   try {
@@ -158,7 +158,7 @@ test('two SIGHUPs at once start a new camera once; a bad camera URL keeps the ca
 });
 
 test('SIGTERM at any moment of start-up logs why and exits 0', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-life-'));
+  const dir = tempDir('msta-life-');
   const file = config(dir, 'cameras:\n  - id: a\n    url: test://ball\n');
   // Before the modules have loaded, while the model warms up, and just after the cameras start.
   const moments: Array<{ what: string; when: (d: DaemonProcess) => Promise<unknown> }> = [

@@ -4,8 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
@@ -14,6 +13,7 @@ import { isMstaError, type MstaError } from '../src/errors.js';
 import { readBundle } from '../src/model/read-bundle.js';
 import { openVideoModel, type ModelOptions } from '../src/model/video-model.js';
 import { BUNDLE } from './support/model-swap.js';
+import { tempDir } from './support/temp-dir.js';
 
 const OPTIONS: ModelOptions = {
   providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, spinning: false, cpus: 2, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, precision: 'fp32',
@@ -22,7 +22,7 @@ const OPTIONS: ModelOptions = {
 
 /** A copy of the committed bundle, and a way to rewrite its video graph: the same function in other bytes. */
 function bundleCopy() {
-  const dir = join(mkdtempSync(join(tmpdir(), 'msta-pinned-')), 'bundle');
+  const dir = join(tempDir('msta-pinned-'), 'bundle');
   cpSync(BUNDLE, dir, { recursive: true });
   const rewriteVideo = () => {
     const r = spawnSync('/usr/bin/python3', ['-c', 'import onnx,sys; m=onnx.load(sys.argv[1]); m.doc_string="retrained"; onnx.save(m, sys.argv[1])', join(dir, 'video.onnx')], { encoding: 'utf8' });

@@ -4,8 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { pino } from 'pino';
@@ -13,13 +12,14 @@ import { isMstaError } from '../src/errors.js';
 import { readBundle, sha256File } from '../src/model/read-bundle.js';
 import { openVideoModel, type ModelOptions } from '../src/model/video-model.js';
 import { readBundleReference } from './support/bundle-reference.js';
+import { tempDir } from './support/temp-dir.js';
 
 const BUNDLE = 'models/synthetic-actions';
 const OPTIONS: ModelOptions = { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1, spinning: false, cpus: 2, timeout: { factor: 10, minSeconds: 30 }, maxRestarts: 1, tensorrt: { fp16: true, engineCacheDir: '/tmp' }, precision: 'auto', workers: 1, maxBatch: 4, maxWaitMs: 5 };
 const reference = readBundleReference(BUNDLE);
 
 async function int8Bundle(): Promise<string> {
-  const dir = join(mkdtempSync(join(tmpdir(), 'msta-int8-')), 'b');
+  const dir = join(tempDir('msta-int8-'), 'b');
   cpSync(BUNDLE, dir, { recursive: true });
   const r = spawnSync('/usr/bin/python3', ['-m', 'msta.quantize', resolve(dir, 'video.onnx'), resolve(dir, 'video.int8.onnx')], { cwd: 'training', encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

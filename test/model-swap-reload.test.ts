@@ -6,14 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readBundle } from '../src/model/read-bundle.js';
 import { DaemonProcess } from './support/daemon-process.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Received } from './support/mosquitto.js';
 import { BUNDLE, renamedBundle, swapConfig } from './support/model-swap.js';
 import { waitGone } from './support/process-gone.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
 
@@ -25,7 +25,7 @@ const payload = (m: Received) => JSON.parse(m.payload) as EventPayload;
 
 /** The daemon on the bundle `bundleIn(dir)` returns, with Mosquitto and a subscriber. */
 async function setup(bundleIn: (dir: string) => string = () => BUNDLE) {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-swap-reload-'));
+  const dir = tempDir('msta-swap-reload-');
   const bundle = bundleIn(dir);
   const broker = await startMosquitto();
   const file = join(dir, 'msta-edge.yaml');

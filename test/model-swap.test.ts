@@ -4,18 +4,17 @@
 // and the running model kept (msta_model_swaps_total counts both).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBundle } from '../src/model/read-bundle.js';
 import { DaemonProcess } from './support/daemon-process.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
 import { BUNDLE, renamedBundle, swapConfig as config } from './support/model-swap.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
 
 test('SIGHUP with a new model.bundle swaps the model without restarting the camera; an invalid bundle is refused', { skip, timeout: 240_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-swap-'));
+  const dir = tempDir('msta-swap-');
   const broker = await startMosquitto();
   const file = join(dir, 'msta-edge.yaml');
   config(file, BUNDLE, broker.url);

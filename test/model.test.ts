@@ -1,8 +1,7 @@
 // The model stage through real onnxruntime sessions in worker threads, on the committed test bundle.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { pino } from 'pino';
@@ -16,6 +15,7 @@ import type { Clip } from '../src/types.js';
 import { maxAbsDiff, readBundleReference } from './support/bundle-reference.js';
 import { buildRecognizer, configuredLabelSet } from '../src/daemon/recognizer.js';
 import { labelScores } from '../src/recognize/label-scores.js';
+import { tempDir } from './support/temp-dir.js';
 
 const BUNDLE = 'models/synthetic-actions';
 const reference = readBundleReference(BUNDLE);
@@ -29,7 +29,7 @@ function logCapture() {
 
 /** A copy of the bundle to break, with bundle.json edited and hashes recomputed unless told not to. */
 async function brokenBundle(edit: (dir: string, manifest: Record<string, unknown>) => void, rehash = true): Promise<string> {
-  const dir = join(mkdtempSync(join(tmpdir(), 'msta-bundle-')), 'b');
+  const dir = join(tempDir('msta-bundle-'), 'b');
   cpSync(BUNDLE, dir, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(dir, 'bundle.json'), 'utf8'));
   edit(dir, manifest);
@@ -83,7 +83,7 @@ test('clips batched through worker threads give the PyTorch reference embeddings
     reference.texts.forEach((t, i) => {
       assert.deepEqual(tokenizer.inputIds(t, L), Array.from(ids.subarray(i * L, (i + 1) * L), Number), `tokens of "${t}"`);
     });
-    const cacheDir = mkdtempSync(join(tmpdir(), 'msta-prompts-'));
+    const cacheDir = tempDir('msta-prompts-');
     const o = { tokenize: (t: string) => tokenizer.inputIds(t, L), contextLength: L, embedDim: D, embedTokens: model.embedTokens.bind(model), cacheDir, bundleSha256: bundle.sha256, batchSize: 4 };
     const progress: number[] = [];
     const first = await embedPrompts(reference.texts, { ...o, onProgress: (done) => progress.push(done) });

@@ -4,8 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { pino } from 'pino';
@@ -20,6 +19,7 @@ import { openVideoModel } from '../src/model/video-model.js';
 import { clipScheduler } from '../src/daemon/recognition-control.js';
 import { cameraSource } from '../src/source/camera-source.js';
 import type { ActionEvent, Clip } from '../src/types.js';
+import { tempDir } from './support/temp-dir.js';
 
 function clip(draw: (f: number, x: number, y: number) => number): Clip {
   const [T, W, H] = [8, 64, 64];
@@ -48,7 +48,7 @@ const STILL_SOURCE = resolve('../shared/media/segway.mp4');
 
 /** A still scene from real footage: one frame of segway.mp4, H.264-encoded for 6 s (real codec noise). */
 function stillScene(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-still-'));
+  const dir = tempDir('msta-still-');
   const out = join(dir, 'still.mp4');
   execFileSync('ffmpeg', ['-v', 'error', '-ss', '2', '-i', STILL_SOURCE, '-frames:v', '1', join(dir, 'f.png')]);
   execFileSync('ffmpeg', ['-v', 'error', '-loop', '1', '-i', join(dir, 'f.png'), '-t', '6', '-r', '25', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', out]);

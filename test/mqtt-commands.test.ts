@@ -2,14 +2,14 @@
 // console URL: pure functions and a small file, tested directly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { consoleUrl } from '../src/daemon/daemon.js';
 import { RecognitionSwitches } from '../src/daemon/recognition-switches.js';
 import { isMstaError } from '../src/errors.js';
 import { parseCommand } from '../src/sink/commands.js';
 import { labelLevel, sinkTopics } from '../src/sink/topics.js';
+import { tempDir } from './support/temp-dir.js';
 
 const t = sinkTopics();
 const cameras = new Set(['yard', 'door']);
@@ -52,7 +52,7 @@ test('a label is its own topic level when it can be one, else its discovery id',
 });
 
 test('recognition switches: none paused without a file, kept across a reload of the file, a damaged file named', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-switches-'));
+  const dir = tempDir('msta-switches-');
   const path = join(dir, 'state', 'recognition.json');
   const switches = RecognitionSwitches.load(path);
   assert.equal(switches.enabled('yard'), true);

@@ -2,8 +2,7 @@
 // message, and removal of a camera's entities (at run time and between runs).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Registry } from 'prom-client';
@@ -12,9 +11,10 @@ import { createMqttSink, type MqttSink, type MqttSinkOptions } from '../src/sink
 import type { RecognitionCommand } from '../src/types.js';
 import { sinkTopics } from '../src/sink/topics.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Mosquitto, type Subscriber } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
-const tmp = mkdtempSync(join(tmpdir(), 'msta-ha-'));
+const tmp = tempDir('msta-ha-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const LABELS = ['waving hand', 'falling down'];

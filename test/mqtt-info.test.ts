@@ -2,18 +2,17 @@
 // set before, and republished after a broker restart that forgot it (no persistence).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { createMqttSink } from '../src/sink/mqtt-sink.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
 const INFO = { version: '1.2.3', model: { name: 'msta-test', sha256: 'ab'.repeat(32) }, provider: 'cpu', cameras: ['cam1', 'cam2'], regions: { cam2: ['door', 'bed'] } };
 
 test('<base>/info is retained, sent on connect when set before, and again after a broker restart', { skip, timeout: 60_000 }, async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'msta-info-'));
+  const tmp = tempDir('msta-info-');
   const broker = await startMosquitto();
   const sink = createMqttSink({ url: broker.url, baseTopic: 'home', cameras: ['cam1', 'cam2'], spool: { dir: tmp }, registry: new Registry(), log: { info: () => undefined, warn: () => undefined, error: () => undefined }, reconnectPeriodMs: 200 });
   try {

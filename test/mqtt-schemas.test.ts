@@ -4,8 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { Registry } from 'prom-client';
@@ -18,6 +17,7 @@ import { actionStateFromEvent, eventPayload, type EventPayload } from '../src/si
 import { sinkTopics } from '../src/sink/topics.js';
 import { runCliProcess } from './support/cli.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
 
@@ -118,7 +118,7 @@ test('events from the real recognition operator, published through the sink and 
   );
   assert.deepEqual([...new Set(events.map((e) => e.type))], ['start', 'update', 'end'], 'the series makes every event type');
 
-  const tmp = mkdtempSync(join(tmpdir(), 'msta-schemas-'));
+  const tmp = tempDir('msta-schemas-');
   const broker = await startMosquitto();
   const sub = await subscriber(broker.url, ['msta/#']);
   const sink = createMqttSink({
@@ -173,7 +173,7 @@ test('events from the real recognition operator, published through the sink and 
 });
 
 test('docs/schemas are exactly what the payload schemas generate (msta-edge schema --mqtt), so they cannot drift', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'msta-gen-schemas-'));
+  const out = tempDir('msta-gen-schemas-');
   try {
     const r = await runCliProcess(['schema', '--mqtt', out]);
     assert.equal(r.code, 0, r.stderr);

@@ -3,15 +3,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ActionEvent } from '../src/types.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
-const tmp = mkdtempSync(join(tmpdir(), 'msta-sink-kill-'));
+const tmp = tempDir('msta-sink-kill-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 // The child: a sink that spools every JSON event line from stdin, says `spooled <id>` once it is

@@ -2,9 +2,8 @@
 // retained status with last will, republish after a broker restart, the spool across outages.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -13,9 +12,10 @@ import { createMqttSink, type MqttSink, type MqttSinkOptions } from '../src/sink
 import { eventPayload, type EventPayload } from '../src/sink/payloads.js';
 import type { ActionEvent, CameraStatus, Clip } from '../src/types.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Mosquitto, type Received } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
-const tmp = mkdtempSync(join(tmpdir(), 'msta-sink-'));
+const tmp = tempDir('msta-sink-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function iso(ms: number): string {

@@ -2,8 +2,7 @@
 // TLS listener and a password file; certificates made here with openssl.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { isMstaError } from '../src/errors.js';
@@ -17,9 +16,10 @@ import {
   type Mosquitto,
   type TestPki,
 } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
 const skip = missingBrokerTools();
-const tmp = mkdtempSync(join(tmpdir(), 'msta-tls-'));
+const tmp = tempDir('msta-tls-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const USER = 'msta';

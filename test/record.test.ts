@@ -4,11 +4,11 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCliProcess } from './support/cli.js';
 import { RtspServer } from './support/rtsp-server.js';
+import { tempDir } from './support/temp-dir.js';
 
 const PASSWORD = 'rec-Secr3t!';
 let server: RtspServer;
@@ -25,7 +25,7 @@ function probe(file: string): { codec: string; pixFmt: string; frames: number } 
 }
 
 test('records N clips of S seconds with their label, and a second label into the same folder', { timeout: 120_000 }, async () => {
-  const out = mkdtempSync(join(tmpdir(), 'msta-record-'));
+  const out = tempDir('msta-record-');
   const first = await runCliProcess(['record', '--url', server.url(), '--seconds', '1.2', '--count', '2', '--label', 'a person waving', '--out', out], { timeoutMs: 90_000 });
   assert.equal(first.code, 0, first.stderr);
   const second = await runCliProcess(['record', '--url', server.url(), '--seconds', '0.8', '--label', 'a person bending to tie shoes', '--out', out], { timeoutMs: 90_000 });
@@ -43,7 +43,7 @@ test('records N clips of S seconds with their label, and a second label into the
 });
 
 test('usage errors exit 2 naming the flag; an unreachable camera exits 1 without the password', { timeout: 60_000 }, async () => {
-  const out = mkdtempSync(join(tmpdir(), 'msta-record-'));
+  const out = tempDir('msta-record-');
   const noLabel = await runCliProcess(['record', '--url', server.url(), '--seconds', '1', '--out', out]);
   assert.equal(noLabel.code, 2);
   assert.match(noLabel.stderr, /--label "\.\.\." is required/);

@@ -3,8 +3,7 @@
 // the sink's per-region labels (active topics, Home Assistant event_types, removed sensors).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../src/config/config-error.js';
 import { effectiveSettings } from '../src/config/effective-settings.js';
@@ -17,6 +16,7 @@ import { HomeAssistantDiscovery } from '../src/sink/home-assistant.js';
 import { RetainedState } from '../src/sink/retained-state.js';
 import { sinkTopics } from '../src/sink/topics.js';
 import { runCliProcess } from './support/cli.js';
+import { tempDir } from './support/temp-dir.js';
 
 const FILE = '/etc/msta-edge/config.yaml';
 const parse = (text: string) => parseConfig(text, { file: FILE, env: {} });
@@ -50,7 +50,7 @@ test("a region's labels merge over its camera's: a list replaces the camera's, t
 });
 
 test('prepareConfig: each region has its label set; without labels its camera\'s object; equal content shares a key', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-rlabels-'));
+  const dir = tempDir('msta-rlabels-');
   writeFileSync(join(dir, 'fall.txt'), 'falling down\n');
   const prepared = await prepareConfig(
     parse(
@@ -89,7 +89,7 @@ test("schema errors in a region's labels carry the region's path", () => {
 });
 
 test("check-config exits 2 naming the region's labels block for its missing label file; ok names the region's own labels", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-rlabels-'));
+  const dir = tempDir('msta-rlabels-');
   writeFileSync(join(dir, 'ok.txt'), 'falling down\n');
   const file = join(dir, 'config.yaml');
   const config = (files: string) =>

@@ -4,16 +4,16 @@
 // the model can serve, every camera gets its share, and coverage is measured and warned about.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonProcess } from './support/daemon-process.js';
 import { faultyBundle } from './support/faulty-bundle.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CAMERAS = ['a', 'b', 'c'];
 
 test('three cameras on a saturated model: the stride adapts, no camera starves, coverage is exposed and warned about once', { timeout: 120_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-fair-'));
+  const dir = tempDir('msta-fair-');
   const file = join(dir, 'msta-edge.yaml');
   writeFileSync(file, [
     'cameras:',

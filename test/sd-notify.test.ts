@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNotifier, notifySocketPath, watchdogIntervalMs } from '../src/daemon/sd-notify.js';
 import { listenNotifySocket } from './support/notify-socket.js';
+import { tempDir } from './support/temp-dir.js';
 
 async function until(check: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -15,7 +14,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 }
 
 test('READY, STATUS, WATCHDOG and STOPPING reach a real unix datagram socket', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'msta-notify-')), 'notify.sock');
+  const path = join(tempDir('msta-notify-'), 'notify.sock');
   const server = await listenNotifySocket(path);
   const notifier = createNotifier({ NOTIFY_SOCKET: path, WATCHDOG_USEC: '100000', WATCHDOG_PID: String(process.pid) });
   try {

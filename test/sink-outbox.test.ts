@@ -4,8 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { isMstaError } from '../src/errors.js';
@@ -13,8 +12,9 @@ import { BurstLog } from '../src/sink/burst-log.js';
 import { sinkMetrics } from '../src/sink/metrics.js';
 import { Outbox } from '../src/sink/outbox.js';
 import { Spool } from '../src/sink/spool.js';
+import { tempDir } from './support/temp-dir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'msta-outbox-'));
+const tmp = tempDir('msta-outbox-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 let dirs = 0;
 const fresh = (): string => join(tmp, `o${dirs++}`);

@@ -5,14 +5,14 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { createMqttSink, type MqttSink } from '../src/sink/mqtt-sink.js';
 import type { ActionEvent } from '../src/types.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Mosquitto, type Received } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'msta-spool-faults-'));
+const tmp = tempDir('msta-spool-faults-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Mounts a tmpfs of `size` at a fresh folder; undefined when mounting is not allowed here. */

@@ -2,13 +2,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMstaError } from '../src/errors.js';
 import { Spool } from '../src/sink/spool.js';
+import { tempDir } from './support/temp-dir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'msta-spool-'));
+const tmp = tempDir('msta-spool-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 let dirs = 0;
 const fresh = (): string => join(tmp, `s${dirs++}`);

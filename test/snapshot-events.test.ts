@@ -3,8 +3,7 @@
 // real files), the region filter, and /api/cameras/<id>/latest.jpg on the real HTTP server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -17,6 +16,7 @@ import { snapshotFileName } from '../src/events/snapshot-files.js';
 import { createRegistry } from '../src/metrics/create-registry.js';
 import { startHttpServer } from '../src/metrics/http-server.js';
 import type { ActionEvent, ActionEventType, Snapshot } from '../src/types.js';
+import { tempDir } from './support/temp-dir.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -114,7 +114,7 @@ test('event snapshots: taken at the start, replaced by a better-scoring update o
 });
 
 test('the event store keeps snapshot files beside its database, replaces them, and filters by region', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-snap-store-'));
+  const dir = tempDir('msta-snap-store-');
   const open = () =>
     EventStore.open({
       path: join(dir, 'db', 'events.db'), flushMs: 0, pruneEveryMs: 60_000, registry: new Registry(), log: pino({ level: 'silent' }),
@@ -177,7 +177,7 @@ test('/api/cameras/<id>/latest.jpg: the newest JPEG, 404 in JSON for none or an 
 });
 
 test('a snapshot file that cannot be written: the event is kept without it, counted', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-snap-fail-'));
+  const dir = tempDir('msta-snap-fail-');
   writeFileSync(join(dir, 'in-the-way'), 'a file where the snapshot folder should be');
   const registry = new Registry();
   const store = EventStore.open({

@@ -6,12 +6,12 @@
 // and the retained snapshot and the image entity are removed; a SIGHUP enabling them brings both back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DaemonProcess } from './support/daemon-process.js';
 import { jpegInfo, jpegRgb } from './support/jpeg.js';
 import { missingBrokerTools, startMosquitto, subscriber } from './support/mosquitto.js';
+import { tempDir } from './support/temp-dir.js';
 
 const DEMO = resolve('models/demo/actions-demo.mp4'); // 320x240
 const skip = missingBrokerTools();
@@ -77,7 +77,7 @@ async function snapshotsEncoded(base: string): Promise<number> {
 
 test('snapshots: stored, served at 160 px, retained binary on MQTT, a Home Assistant image; disabled after a restart: kept, none new, none encoded, retained ones removed', { skip, timeout: 240_000 }, async () => {
   const broker = await startMosquitto();
-  const dir = mkdtempSync(join(tmpdir(), 'msta-snapshots-'));
+  const dir = tempDir('msta-snapshots-');
   const sub = await subscriber(broker.url, ['msta/demo/snapshot', 'msta/demo/events', 'homeassistant/image/#']);
   let kept: EventDoc;
   const first = DaemonProcess.start(['--config', config(dir, broker.url, true)]);

@@ -3,14 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lastValueFrom, filter, take, toArray, type Observable, type Subscription } from 'rxjs';
 import { isMstaError } from '../src/errors.js';
 import type { ChildRequest } from '../src/source/child-protocol.js';
 import { childCommand, reapSourceChildren, runSourceChild, sourceChildCount, type ChildEvent, type ChildFrame } from '../src/source/child-process.js';
 import { isAlive, waitGone } from './support/process-gone.js';
+import { tempDir } from './support/temp-dir.js';
 
 const MEDIA = resolve('../shared/media');
 const base: Omit<ChildRequest, 'url'> = { width: 64, height: 48, transport: 'tcp', latencyMs: 200, decoder: 'auto', realtime: true, loop: false };
@@ -137,7 +137,7 @@ test('a missing V4L2 device fails with GStreamer\'s own error (the pipeline neve
 });
 
 test('files: odd names, loop, end of stream', { skip: existsSync(MEDIA) ? false : 'needs ../shared/media (real clips)' }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-src-'));
+  const dir = tempDir('msta-src-');
   try {
     const odd = join(dir, 'a "quoted" clip! .mp4');
     copyFileSync(join(MEDIA, 'cleaning_pool.mp4'), odd); // 32 frames

@@ -4,17 +4,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { filter, lastValueFrom, take, toArray, type Observable } from 'rxjs';
 import type { ChildRequest } from '../src/source/child-protocol.js';
 import { runSourceChild, type ChildEvent, type ChildFrame } from '../src/source/child-process.js';
 import type { FrameStream } from '../src/source/pipeline-description.js';
+import { tempDir } from './support/temp-dir.js';
 
 const W = 64;
 const H = 48;
-const dir = mkdtempSync(join(tmpdir(), 'msta-regions-'));
+const dir = tempDir('msta-regions-');
 const video = join(dir, 'quadrants.avi');
 const FRAMES = 30;
 

@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readBundle } from '../src/model/read-bundle.js';
 import { runCliProcess } from './support/cli.js';
@@ -16,6 +15,7 @@ import { DaemonProcess } from './support/daemon-process.js';
 import { missingBrokerTools, startMosquitto, subscriber, type Received } from './support/mosquitto.js';
 import { RtspServer } from './support/rtsp-server.js';
 import { SEED, synthLoopedVideos } from './support/synth.js';
+import { tempDir } from './support/temp-dir.js';
 
 const BUNDLE = resolve('models/synthetic-actions');
 // Actions that look alike at every moment, so a looped clip stays true to its label.
@@ -46,7 +46,7 @@ function msta(args: string[], timeoutMs: number): Promise<string> {
 
 test('record -> train from the running bundle -> export -> SIGHUP: events from the taught model, camera never restarted', { skip, timeout: 300_000 }, async () => {
   console.log(`synthetic clips seed ${SEED} (MSTA_TEST_SEED replays it)`);
-  const dir = mkdtempSync(join(tmpdir(), 'msta-teach-'));
+  const dir = tempDir('msta-teach-');
   // 80 loops: several minutes of each action, longer than the test on a loaded box (no end of stream)
   const videos = synthLoopedVideos(LABELS, BLINK_S, 80);
   const broker = await startMosquitto();

@@ -4,14 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ClipTokenizer, cleanClipText, fitToContext, preTokenize } from '../src/model/clip-tokenizer.js';
 import { CLIP_MAX_MERGES, loadClipVocab, parseClipVocab } from '../src/model/clip-vocab.js';
 import { htmlUnescape } from '../src/model/html-unescape.js';
 import { isMstaError } from '../src/errors.js';
+import { tempDir } from './support/temp-dir.js';
 
 const REAL_VOCAB = '../shared/clip/bpe_simple_vocab_16e6.txt.gz';
 const haveVocab = existsSync(REAL_VOCAB);
@@ -123,7 +123,7 @@ test('a small vocabulary uses all its merges (HuggingFace\'s "lower newer" case)
 });
 
 test('vocabulary files: gzipped and plain load the same; bad ones fail naming the file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-vocab-'));
+  const dir = tempDir('msta-vocab-');
   try {
     const gz = join(dir, 'v.txt.gz');
     const plain = join(dir, 'v.txt');

@@ -1,9 +1,9 @@
 // A daemon playing the committed demo video in a loop, with the console, for console tests: its
 // config in a fresh folder (its own spool and caches), optionally bound off loopback with a token.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DaemonProcess } from './daemon-process.js';
+import { tempDir } from './temp-dir.js';
 
 export const CONSOLE_TOKEN = 'console-T0ken-for-tests-4f9a';
 export const CONSOLE_CREDENTIALS = 'viewer:console-Pa55-basic-7c';
@@ -20,7 +20,7 @@ export interface ConsoleDaemonOptions {
 }
 
 export function consoleConfig(options: ConsoleDaemonOptions = {}): { dir: string; config: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-console-'));
+  const dir = tempDir('msta-console-');
   if (options.token !== undefined) writeFileSync(join(dir, 'console-token'), `${options.token}\n`, { mode: 0o600 });
   if (options.credentials !== undefined) writeFileSync(join(dir, 'console-credentials'), `${options.credentials}\n`, { mode: 0o600 });
   const config = join(dir, 'msta-edge.yaml');

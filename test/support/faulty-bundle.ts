@@ -1,16 +1,16 @@
 // A copy of the test bundle whose video graph fails, stalls or is heavy on purpose, through
 // onnxruntime itself (see faulty-graph.py): faults injected into the real component.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sha256File } from '../../src/model/read-bundle.js';
+import { tempDir } from './temp-dir.js';
 
 export const BUNDLE = 'models/synthetic-actions';
 
 /** fail / slow: on clips that show blue (a pixel's blue exceeds its red by > 100); heavy: every clip. */
 export async function faultyBundle(mode: 'fail' | 'slow' | 'heavy'): Promise<string> {
-  const dir = join(mkdtempSync(join(tmpdir(), `msta-${mode}-bundle-`)), 'bundle');
+  const dir = join(tempDir(`msta-${mode}-bundle-`), 'bundle');
   cpSync(BUNDLE, dir, { recursive: true });
   const video = join(dir, 'video.onnx');
   const r = spawnSync('/usr/bin/python3', [resolve('test/support/faulty-graph.py'), resolve(BUNDLE, 'video.onnx'), video, mode], { encoding: 'utf8' });

@@ -1,9 +1,9 @@
 // Reading JPEGs in tests: the markers and the SOF0 frame size parsed from the bytes, and the
 // pixels decoded by GStreamer's own jpegdec (a real decoder, no JavaScript one).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './temp-dir.js';
 
 export interface JpegInfo {
   width: number;
@@ -32,7 +32,7 @@ export function jpegInfo(b: Buffer): JpegInfo {
 
 /** The JPEG's pixels, decoded by GStreamer (jpegdec) to packed RGB, row by row. */
 export function jpegRgb(jpeg: Buffer): Buffer {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-jpeg-'));
+  const dir = tempDir('msta-jpeg-');
   try {
     const src = join(dir, 'in.jpg');
     const raw = join(dir, 'out.rgb');

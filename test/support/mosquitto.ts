@@ -2,11 +2,11 @@
 // free port, persistence off unless asked; optionally a TLS listener (certificates from
 // makeTestPki, made with openssl) and a password file (made with mosquitto_passwd).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions } from 'mqtt';
+import { tempDir } from './temp-dir.js';
 
 export interface MosquittoOptions {
   /** Keep retained messages across restarts (in the broker's temp dir). Default false. */
@@ -74,7 +74,7 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-mosquitto-'));
+  const dir = tempDir('msta-mosquitto-');
   const port = await freePort();
   const lines = [
     // Run as root, mosquitto drops to the `mosquitto` user and could not read this temp dir.

@@ -1,8 +1,8 @@
 // Fresh synthetic action videos from training/'s synth (Debian's python3 sees its packages).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './temp-dir.js';
 
 /** A new seed each run unless MSTA_TEST_SEED replays one; tests print it. */
 export const SEED = Number(process.env.MSTA_TEST_SEED ?? 1000 + Math.floor(Math.random() * 1e6));
@@ -20,7 +20,7 @@ export interface DemoVideo {
 
 /** Several actions in sequence, separated by idle stretches, with its timeline. */
 export function synthDemo(): DemoVideo {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-demo-'));
+  const dir = tempDir('msta-demo-');
   const path = join(dir, 'demo.mp4');
   synth(['--demo', '--out', path]);
   const meta = JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')) as Omit<DemoVideo, 'path'>;
@@ -29,7 +29,7 @@ export function synthDemo(): DemoVideo {
 
 /** One clip per action (and idle) of `seconds`, as absolute paths with their labels. */
 export function synthClips(seconds: number): { file: string; label: string }[] {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-clips-'));
+  const dir = tempDir('msta-clips-');
   synth(['--out', dir, '--per-class', '1', '--seconds', String(seconds)]);
   const clips = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as { file: string; label: string }[];
   return clips.map((c) => ({ file: join(dir, c.file), label: c.label }));
@@ -41,7 +41,7 @@ export function synthClips(seconds: number): { file: string; label: string }[] {
  * moment (blinking, idle) stay true to their label when looped.
  */
 export function synthLoopedVideos(labels: string[], seconds: number, repeats: number): Map<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), 'msta-looped-'));
+  const dir = tempDir('msta-looped-');
   writeFileSync(join(dir, 'labels.txt'), `${labels.join('\n')}\n`);
   synth(['--out', dir, '--per-class', '1', '--seconds', String(seconds), '--labels', join(dir, 'labels.txt')]);
   const clips = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as { file: string; label: string }[];
