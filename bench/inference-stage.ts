@@ -49,6 +49,9 @@ const configs = (values.configs?.split(',') ?? defaults).map(parseConfig);
 
 const bundle = await readBundle(values.bundle);
 const m = bundle.manifest;
+// The graph the stage runs on this CPU provider (precision auto: int8 where the bundle has one),
+// so that raw runs the same one.
+const graph = bundle.int8VideoPath ?? bundle.videoPath;
 const clipShape = [m.frames, m.height, m.width, 3];
 const clipBytes = clipShape.reduce((a, b) => a * b, 1);
 const template = new Uint8Array(clipBytes).map((_, i) => (i * 31) & 255);
@@ -72,7 +75,7 @@ async function timed(run: () => Promise<number>): Promise<Window> {
 /** A raw configuration: its sessions loaded once, then measured window by window. */
 async function rawConfig(c: RawConfig): Promise<{ measure: () => Promise<Window>; stop: () => Promise<void> }> {
   const workers = Array.from({ length: c.workers }, () => new Worker(new URL('./raw-session-worker.mjs', import.meta.url), {
-    workerData: { path: bundle.videoPath, intraOpThreads: c.threads, spinning: c.spinning, batch: c.batch, clipShape },
+    workerData: { path: graph, intraOpThreads: c.threads, spinning: c.spinning, batch: c.batch, clipShape },
   }));
   const reply = (w: Worker) => new Promise<{ clips: number; seconds: number }>((resolve, reject) => {
     w.once('message', resolve);
@@ -159,7 +162,7 @@ const summary = (xs: number[]) => {
 const fmt = (x: { min: number; median: number; max: number }, d = 3) => `${x.min.toFixed(d)} / ${x.median.toFixed(d)} / ${x.max.toFixed(d)}`;
 
 console.log(`host: ${cpus()[0]?.model ?? 'unknown CPU'}, ${host} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-console.log(`bundle: ${m.name} (${m.frames}x${m.height}x${m.width}), ${repeats} repeats of ${seconds} s, stage with ${cameras} cameras`);
+console.log(`bundle: ${m.name} (${m.frames}x${m.height}x${m.width}, ${bundle.int8VideoPath ? 'int8' : 'fp32'} graph), ${repeats} repeats of ${seconds} s, stage with ${cameras} cameras`);
 const runners = [];
 for (const c of configs) runners.push({ name: `raw ${c.name}`, ...(await rawConfig(c)) });
 const stage = await stageRunner();
