@@ -27,6 +27,8 @@ const benches: { name: string; script: string; args: string[]; needsFull?: boole
   { name: 'cameras', script: 'cameras.ts', args: q ? ['--cameras', '1,4', '--seconds', '10'] : [] },
   { name: 'event-overhead', script: 'event-overhead.ts', args: q ? ['--repeats', '1', '--seconds', '15'] : [] },
   { name: 'int8-speed', script: 'int8-speed.ts', args: ['--bundle', full, ...(q ? ['--repeats', '1', '--runs', '1'] : [])], needsFull: true },
+  // One intra-op thread: what each of the daemon's workers runs on a host of up to 4 cores.
+  { name: 'int8-speed-1t', script: 'int8-speed.ts', args: ['--bundle', full, '--threads', '1', ...(q ? ['--repeats', '1', '--runs', '1'] : [])], needsFull: true },
   { name: 'coverage-full', script: 'cameras.ts', args: ['--bundle', full, '--cameras', '4', '--seconds', q ? '30' : '60', '--workers', '1', '--threads', '2'], needsFull: true },
 ];
 const only = values.only?.split(',');
