@@ -1,10 +1,10 @@
 // Benchmark: how long starting a child process blocks the daemon's main thread (every source
 // child's start and every reconnect) once the model is loaded in the inference workers. fork()
 // copies the parent's page tables, so the stall grows with its memory: a full-size model's 2 GB
-// of onnxruntime arenas. Measured with glibc's default malloc and with
-// GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (malloc'd memory in transparent huge pages: 512 times fewer
-// page-table entries to copy; the systemd unit and the images set it). Each variant is this
-// script run again as a child process with its environment (the tunable is read at process
+// of onnxruntime arenas. Measured with glibc's default malloc and with the GLIBC_TUNABLES the
+// systemd unit and the images set (glibc.malloc.hugetlb=1: malloc'd memory in transparent huge
+// pages, 512 times fewer page-table entries to copy; and a fixed mmap threshold). Each variant is
+// this script run again as a child process with its environment (tunables are read at process
 // start), the variants interleaved per repeat.
 //   node --import tsx bench/spawn-stall.ts [--bundle DIR] [--repeats 3] [--spawns 10]
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     measure: { type: 'boolean', default: false },
   },
 });
+
+const TUNABLES = 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=131072';
 
 interface Measured {
   /** Median ms that spawn() blocked, over the spawns. */
@@ -73,8 +75,8 @@ const plain: Measured[] = [];
 const huge: Measured[] = [];
 for (let i = 0; i < Number(values.repeats); i++) {
   plain.push(run(undefined));
-  huge.push(run('glibc.malloc.hugetlb=1'));
+  huge.push(run(TUNABLES));
 }
 console.log(`bundle ${values.bundle}; ${values.repeats} repeats of ${values.spawns} spawns each, the median per repeat`);
-report('spawn() blocking the main thread, glibc.malloc.hugetlb=1', 'ms', huge.map((h) => h.stallMs), 'glibc defaults (baseline)', plain.map((p) => p.stallMs), 1);
+report(`spawn() blocking the main thread, GLIBC_TUNABLES=${TUNABLES}`, 'ms', huge.map((h) => h.stallMs), 'glibc defaults (baseline)', plain.map((p) => p.stallMs), 1);
 console.log(`  parent RSS: hugetlb ${spread(huge.map((h) => h.rssMb), 0)} MB (in huge pages ${spread(huge.map((h) => h.hugeMb), 0)}), defaults ${spread(plain.map((p) => p.rssMb), 0)} MB`);
