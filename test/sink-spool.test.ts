@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMstaError } from '../src/errors.js';
 import { Spool } from '../src/sink/spool.js';
@@ -102,7 +102,11 @@ process.stdout.write('ready\\n');
 for (;;) await spool.append(JSON.stringify({ n: n++, pad: 'x'.repeat(3000) })).durable;
 `;
 
+const records = (dir: string): number => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).length : 0);
+
+/** Kills the writer `ms` after its first new record is on disk (a loaded disk can take longer than `ms` for one). */
 async function killWriterAfter(dir: string, ms: number): Promise<void> {
+  const had = records(dir);
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', WRITER], {
     env: { ...process.env, SPOOL_DIR: dir },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -111,6 +115,7 @@ async function killWriterAfter(dir: string, ms: number): Promise<void> {
     child.stdout.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`writer exited early (${code})`)));
   });
+  for (const deadline = Date.now() + 30_000; records(dir) <= had && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 2));
   await new Promise((r) => setTimeout(r, ms));
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
