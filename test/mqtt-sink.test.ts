@@ -130,7 +130,9 @@ for (const protocolVersion of [5, 4] as const) {
       sink.publishState({ camera: 'cam2', label: null, score: 0.2, since: T0 });
       sink.publishScores({ clip: clip('cam1', 7), top: [{ label: 'waving hand', score: 0.7 }] });
       const sent = [event('cam1', 1, 'start'), event('cam1', 2, 'update'), event('cam1', 3, 'end')];
-      for (const e of sent) await sink.publishEvent(e);
+      let handed = 0;
+      for (const e of sent) await sink.publishEvent(e, () => handed++);
+      assert.equal(handed, sent.length, 'onSent once per event, through the real broker connection');
 
       const online = await sub.waitFor((m) => m.topic === 'msta/status' && m.payload === 'online', 5000, 'online');
       await sub.waitFor((m) => m.topic === 'msta/cam1/events' && m.payload.includes('"cam1-3"'), 5000, 'the end event');
@@ -177,6 +179,8 @@ for (const protocolVersion of [5, 4] as const) {
       assert.equal(await metric(registry, 'msta_mqtt_connected'), 1);
       assert.equal(await metric(registry, 'msta_mqtt_published_total', { kind: 'scores' }), 1);
       assert.equal(await metric(registry, 'msta_mqtt_spool_messages'), 0, 'acknowledged events leave the spool');
+      // Every acknowledged event's wait for its PUBACK is observed, apart from the daemon's latency.
+      assert.match(await registry.metrics(), new RegExp(`^msta_mqtt_event_ack_seconds_count ${sent.length}$`, 'm'));
 
       await sink.close(3000);
       const offline = await sub.waitFor((m) => m.topic === 'msta/status' && m.payload === 'offline', 5000, 'offline on close');
