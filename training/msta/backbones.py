@@ -45,7 +45,9 @@ class Attention(nn.Module):
         def split(t: torch.Tensor) -> torch.Tensor:
             return t.reshape(b, n, self.heads, head_dim).transpose(1, 2)
 
-        scores = split(q) @ split(k).transpose(-1, -2) * head_dim**-0.5
+        # scaled on Q (n x w values), not on the n x n scores: at ViCLIP-B's 1,569 tokens a Mul
+        # over the scores took 5% of the int8 graph's time
+        scores = split(q * head_dim**-0.5) @ split(k).transpose(-1, -2)
         if mask is not None:
             scores = scores + mask
         out = scores.softmax(dim=-1) @ split(v)

@@ -5,7 +5,7 @@ The exporter (torch.onnx, constant folding on) keeps most parameters as initiali
 module names ("model.backbone.vision.ln_pre.weight"; equal ones once, the others named by Identity
 nodes); it stores every Linear weight transposed
 under a generated name ("onnx::MatMul_759"), so each is found through the bias-add that follows
-its MatMul. In the joint space-time vision tower it folds `class_embedding + positional_embedding[0]`
+its MatMul, and each adapter's temporal convolution weight through its Conv's bias. In the joint space-time vision tower it folds `class_embedding + positional_embedding[0]`
 into one vector and `positional_embedding[1:]` into another: they come back as class_embedding =
 the folded sum and positional_embedding[0] = 0, the same function. Attention heads are in no
 shape: they are read from the constant the attention reshapes by; the adapters' lambda from
@@ -92,6 +92,10 @@ def graph_parameters(graph: onnx.GraphProto, where: str) -> dict[str, np.ndarray
             name = bias[len(_PREFIX):]
             name = name[: -len("in_proj_bias")] + "in_proj_weight" if name.endswith("in_proj_bias") else name[: -len("bias")] + "weight"
             params[name] = inits[n.input[1]].T.copy()
+            unnamed.discard(n.input[1])
+        elif n.op_type == "Conv" and n.input[1] in unnamed and len(n.input) > 2 and n.input[2].startswith(_PREFIX):
+            # the adapters' temporal Conv1d, run as a 1 x k Conv2d: its weight with a unit axis added
+            params[n.input[2][len(_PREFIX):-len("bias")] + "weight"] = inits[n.input[1]].squeeze(2)
             unnamed.discard(n.input[1])
         elif n.op_type == "Expand" and n.input[0] in unnamed and inits[n.input[0]].ndim == 1:
             params["backbone.vision.folded_class"] = inits[n.input[0]]

@@ -4,7 +4,8 @@ from dataclasses import replace
 import pytest
 import torch
 
-from msta.adapters import MSTA
+from msta.adapters import MSTA, conv_over_frames
+from msta.backbones import Attention
 from msta.config import AdapterConfig
 from msta.losses import consistency_loss
 from msta.model import MSTAModel, count_parameters
@@ -110,6 +111,23 @@ def test_vision_adapter_temporal_conv_sees_frame_order(tiny_cfg, tiny_adapters):
             a.temporal.bias.zero_()
     # without temporal parts (and no temporal positions) joint attention is blind to frame order
     assert torch.allclose(no_temporal.encode_video(frames), no_temporal.encode_video(frames.flip(1)), atol=1e-5)
+
+
+def test_temporal_conv_over_frames_is_the_conv1d():
+    conv = torch.nn.Conv1d(6, 6, 3, padding=1, groups=6)
+    seq = torch.randn(5, 6, 8)
+    assert torch.allclose(conv_over_frames(conv, seq), conv(seq), atol=1e-6)
+
+
+def test_attention_is_torchs_multihead_attention():
+    """Scaled on Q rather than on the scores: the same function as nn.MultiheadAttention's."""
+    torch.manual_seed(0)
+    ours, theirs = Attention(16, 4), torch.nn.MultiheadAttention(16, 4, batch_first=True)
+    theirs.load_state_dict(ours.state_dict())
+    x = torch.randn(2, 7, 16)
+    mask = torch.full((7, 7), float("-inf")).triu(1)
+    assert torch.allclose(ours(x), theirs(x, x, x, need_weights=False)[0], atol=1e-5)
+    assert torch.allclose(ours(x, mask), theirs(x, x, x, attn_mask=mask, need_weights=False)[0], atol=1e-5)
 
 
 def test_bad_inputs_give_clear_errors(tiny_cfg, tiny_adapters):
