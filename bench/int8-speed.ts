@@ -62,6 +62,7 @@ for (const file of files) {
   const [a, b] = await Promise.all([fp32, int8].map(async (s) => (await s.run({ frames: new ort.Tensor('uint8', clip, shape) })).video_embeds!.data as Float32Array));
   cosines.push(a!.reduce((s, x, i) => s + x * b![i]!, 0));
 }
-console.log(`int8 vs fp32 embedding cosine on ${cosines.length} real clips (${files.join(', ')}): ${spread(cosines, 5)} (goal >= 0.99)`);
+if (cosines.length > 0) console.log(`int8 vs fp32 embedding cosine on ${cosines.length} real clips (${files.join(', ')}): ${spread(cosines, 5)} (goal >= 0.99)`);
+else console.log(`int8 vs fp32 embedding cosine: no real clips measured (--clips ${values.clips}, ${MEDIA})`);
 await fp32.release();
 await int8.release();
