@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
 const full = process.env.MSTA_FULL_BUNDLE ?? '/work/cache/full-bundle';
@@ -29,6 +30,8 @@ const benches: { name: string; script: string; args: string[]; needsFull?: boole
   { name: 'int8-speed', script: 'int8-speed.ts', args: ['--bundle', full, ...(q ? ['--repeats', '1', '--runs', '1'] : [])], needsFull: true },
   // One intra-op thread: what each of the daemon's workers runs on a host of up to 4 cores.
   { name: 'int8-speed-1t', script: 'int8-speed.ts', args: ['--bundle', full, '--threads', '1', ...(q ? ['--repeats', '1', '--runs', '1'] : [])], needsFull: true },
+  // The daemon's layout on a CPU host: a one-thread worker per core (up to 4), all running at once.
+  { name: 'int8-speed-workers', script: 'int8-speed.ts', args: ['--bundle', full, '--threads', '1', '--workers', String(Math.min(4, availableParallelism())), '--clips', '0', ...(q ? ['--repeats', '1', '--runs', '1'] : [])], needsFull: true },
   { name: 'coverage-full', script: 'cameras.ts', args: ['--bundle', full, '--cameras', '4', '--seconds', q ? '30' : '60', '--workers', '1', '--threads', '2'], needsFull: true },
 ];
 const only = values.only?.split(',');
