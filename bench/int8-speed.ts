@@ -66,7 +66,7 @@ async function workerPool(path: string, n: number): Promise<{ clipsPerSecond: (r
 
 const workers = Number(values.workers);
 const pools = workers > 1 ? [await workerPool(bundle.videoPath, workers), await workerPool(bundle.int8VideoPath, workers)] : undefined;
-const rate = (i: 0 | 1, runs: number) => (pools ? pools[i].clipsPerSecond(runs) : clipsPerSecond(i === 0 ? fp32 : int8, runs));
+const rate = (i: 0 | 1, runs: number) => (pools ? pools[i]!.clipsPerSecond(runs) : clipsPerSecond(i === 0 ? fp32 : int8, runs));
 await rate(0, 1);
 await rate(1, 1);
 const f: number[] = [];
