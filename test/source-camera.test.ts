@@ -2,13 +2,17 @@
 // the daemon falls behind, the fps cap, the end of a file, errors that are final.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { isMstaError } from '../src/errors.js';
 import { cameraSource } from '../src/source/camera-source.js';
-import type { CameraStatus } from '../src/types.js';
+import type { CameraStatus, Frame } from '../src/types.js';
+import { waitGone } from './support/process-gone.js';
+import { tempDir } from './support/temp-dir.js';
 
 const CLIP = resolve('../shared/media/wave_2.avi'); // 49 frames, 432x240
 
@@ -56,6 +60,42 @@ test('a file ends: frames, then the source completes offline with "end of stream
   const frames = await lastValueFrom(source.frames.pipe(toArray()));
   assert.ok(frames.length >= 47 && frames.length <= 51, `${frames.length} frames`);
   assert.deepEqual(statuses.map((s) => s.state), ['offline', 'connecting', 'streaming', 'offline']);
+  assert.equal(statuses.at(-1)!.reason, 'end of stream');
+});
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('a file whose first frame is later than the watchdog (a loaded host) is tried again, then streams', { skip: existsSync(CLIP) ? false : `needs ${CLIP}` }, async () => {
+  // A FIFO that nobody writes to yet: the first child waits on it past the watchdog; the file's
+  // bytes are written once the second child has it open.
+  const fifo = join(tempDir('msta-late-file-'), 'late.avi');
+  execFileSync('mkfifo', [fifo]);
+  const pids: number[] = [];
+  const log = { debug: (o: { pid?: number }) => void (o.pid !== undefined && pids.push(o.pid)), info: () => undefined, warn: () => undefined };
+  const source = cameraSource(
+    { camera: 'late', url: `file://${fifo}`, width: 32, height: 24, stallTimeoutMs: 2000, stopTimeoutMs: 300, backoff: { initialMs: 1000, jitter: 'none' } },
+    { log },
+  );
+  const statuses: CameraStatus[] = [];
+  source.status.subscribe((st) => statuses.push(st));
+  const frames: Frame[] = [];
+  let failed: unknown;
+  const done = new Promise<void>((resolveDone) => source.frames.subscribe({ next: (f) => frames.push(f), error: (e) => { failed = e; resolveDone(); }, complete: resolveDone }));
+  await until('a second connection', () => statuses.some((st) => st.state === 'connecting' && st.reconnects === 1), 10_000);
+  assert.equal(pids.length, 2, 'one child per connection');
+  assert.ok(await waitGone(pids[0]!, 5000), 'the first child is stopped');
+  await writeFile(fifo, await readFile(CLIP));
+  await done;
+  assert.equal(failed, undefined);
+  assert.ok(frames.length >= 40, `${frames.length} frames from the second connection`);
+  assert.deepEqual(statuses.map((st) => st.state), ['offline', 'connecting', 'offline', 'connecting', 'streaming', 'offline']);
+  assert.equal(statuses[2]!.reason, 'no first frame for 2 s');
   assert.equal(statuses.at(-1)!.reason, 'end of stream');
 });
 

@@ -17,7 +17,7 @@ const opts: SuperviseOptions = {
   stallTimeoutMs: 50,
   backoff: { initialMs: 100, maxMs: 1000, factor: 2, jitter: 'none' },
   endIsFailure: true,
-  retry: true,
+  retry: 'all',
 };
 
 const frame = (seq: number, width = W, height = H, stream = 0): ChildEvent => ({ type: 'frame', stream, seq, capturedAt: 1000 + seq, width, height, data: new Uint8Array(width * height * 3) });
@@ -129,7 +129,7 @@ test('a live stream that ends is reconnected; a file that ends completes', () =>
     '151: stalled r1 (no frame for 0.05 s)', '151: retry in 100',
     '251: connecting r2', '251: streaming r2', '251: frame 2',
   ]);
-  const file = run(['a 9ms b|'], { ...opts, endIsFailure: false, retry: false });
+  const file = run(['a 9ms b|'], { ...opts, endIsFailure: false, retry: 'stalls' });
   assert.deepEqual(file.log, ['0: connecting r0', '0: streaming r0', '0: frame 0', '10: frame 1', '11: offline r0 (end of stream)', '11: complete']);
 });
 
@@ -137,8 +137,24 @@ test('an unbuildable pipeline, or any failure where retry is off, is final', () 
   const unsupported = run(['p 4ms #u']);
   assert.deepEqual(unsupported.log, ['0: connecting r0', '0: pipeline', '5: offline r0 (server said no)', '5: error SOURCE_UNSUPPORTED']);
   assert.equal(unsupported.subs.length, 1);
-  const noRetry = run(['a 4ms #'], { ...opts, retry: false });
+  const noRetry = run(['a 4ms #'], { ...opts, retry: 'none' });
   assert.deepEqual(noRetry.log.slice(-2), ['5: offline r0 (server said no)', '5: error SOURCE_FAILED']);
+  const offlineStall = run(['s'], { ...opts, retry: 'none' });
+  assert.deepEqual(offlineStall.log.slice(-2), ['50: offline r0 (no first frame for 0.05 s)', '50: error SOURCE_STALLED']);
+});
+
+test("a file (retry: 'stalls'): a late first frame is retried, a failure of the file itself is final", () => {
+  // A loaded host can start a file's pipeline later than the watchdog allows: that is no reason
+  // to give the camera up for good.
+  const late = run(['s', '10ms a'], { ...opts, endIsFailure: false, retry: 'stalls' }, 300);
+  assert.deepEqual(late.log, [
+    '0: connecting r0', '0: child 42',
+    '50: offline r0 (no first frame for 0.05 s)', '50: retry in 100',
+    '150: connecting r1', '160: streaming r1', '160: frame 0',
+    '210: stalled r1 (no frame for 0.05 s)', '210: retry in 100',
+  ]);
+  const broken = run(['a 4ms #'], { ...opts, endIsFailure: false, retry: 'stalls' });
+  assert.deepEqual(broken.log.slice(-2), ['5: offline r0 (server said no)', '5: error SOURCE_FAILED']);
 });
 
 test('gaps in the child sequence count as drops; wrong-size frames are dropped', () => {

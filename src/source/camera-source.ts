@@ -192,7 +192,7 @@ export function cameraSource(options: CameraSourceOptions, deps: CameraSourceDep
       stallTimeoutMs: options.stallTimeoutMs ?? 10_000,
       backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
       endIsFailure: spec.kind !== 'file',
-      retry: spec.kind !== 'file',
+      retry: spec.kind !== 'file' ? 'all' : request.realtime ? 'stalls' : 'none',
     },
     scheduler,
     deps.random,

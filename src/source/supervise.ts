@@ -29,8 +29,13 @@ export interface SuperviseOptions {
   backoff: BackoffOptions;
   /** Live sources: the stream ending is a failure to reconnect from. Files: it is the end. */
   endIsFailure: boolean;
-  /** Whether a failure (other than SOURCE_UNSUPPORTED, never retried) leads to a reconnect. */
-  retry: boolean;
+  /**
+   * Which failures lead to a reconnect (SOURCE_UNSUPPORTED never does). 'all': live sources.
+   * 'stalls': files, where no frame in time is the host's load (a slow start) and worth another
+   * try, but any other failure is the file's own and final. 'none': offline decoding, where a
+   * new connection would start the file again and repeat what was already read.
+   */
+  retry: 'all' | 'stalls' | 'none';
 }
 
 function asMstaError(e: unknown): MstaError {
@@ -107,7 +112,8 @@ export function supervise(
         catchError((e: unknown) => {
           const error = asMstaError(e);
           const state: CameraState = error.code === 'SOURCE_STALLED' && streaming ? 'stalled' : 'offline';
-          if (!o.retry || error.code === 'SOURCE_UNSUPPORTED') {
+          const retried = o.retry === 'all' || (o.retry === 'stalls' && error.code === 'SOURCE_STALLED');
+          if (!retried || error.code === 'SOURCE_UNSUPPORTED') {
             ended = true;
             return concat(of(status('offline', error.message)), throwError(() => error));
           }
