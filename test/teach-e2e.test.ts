@@ -26,6 +26,8 @@ const skip = missingBrokerTools();
 /** The daemon's config: camera `door` on `cameraUrl`, the bundle. */
 function config(file: string, bundle: string, cameraUrl: string, mqttUrl: string): void {
   swapConfig(file, bundle, mqttUrl, cameraUrl, 'door');
+  // Per-clip scores too: when no event comes, they say what the model saw.
+  writeFileSync(file, readFileSync(file, 'utf8').replace(`  url: ${mqttUrl}\n`, `  url: ${mqttUrl}\n  publish_scores: true\n`));
 }
 
 /** Debian's python3 in training/ at one torch thread; rejects with its stderr on failure. */
@@ -57,6 +59,7 @@ test('record -> train from the running bundle -> export -> SIGHUP: events from t
   config(file, BUNDLE, doorUrl, broker.url);
   const oldSha = (await readBundle(BUNDLE)).sha256;
   const listen = await subscriber(broker.url, ['msta/door/events']);
+  const scores = await subscriber(broker.url, ['msta/door/scores']);
   const daemon = DaemonProcess.start(['--config', file]);
   const payload = (m: Received) => JSON.parse(m.payload) as { label: string; model: { name: string; sha256: string } };
   try {
@@ -98,7 +101,10 @@ test('record -> train from the running bundle -> export -> SIGHUP: events from t
 
     // 5. Events from Mosquitto now carry the taught model, and it sees what the camera shows.
     const seen = listen.messages.length;
-    const event = payload(await listen.waitFor((m) => listen.messages.indexOf(m) >= seen && payload(m).model.sha256 === newBundle.sha256, 90_000, 'an event from the taught model'));
+    const event = payload(await listen.waitFor((m) => listen.messages.indexOf(m) >= seen && payload(m).model.sha256 === newBundle.sha256, 90_000, 'an event from the taught model').catch((e: Error) => {
+      const last = scores.messages.slice(-5).map((m) => m.payload).join('\n');
+      throw new Error(`${e.message}\nthe last of ${scores.messages.length} per-clip scores:\n${last}`);
+    }));
     assert.equal(event.model.name, 'taught-door');
     assert.equal(event.label, 'red ball blinking');
 
@@ -110,6 +116,7 @@ test('record -> train from the running bundle -> export -> SIGHUP: events from t
   } finally {
     await daemon.stop();
     await listen.close();
+    await scores.close();
     await broker.dispose();
     for (const server of cameras.values()) await server.stop();
   }
