@@ -8,7 +8,9 @@
 //    (a soak: --seconds 1800 for the 30-minute figure). With --expose-gc, once a minute the heap
 //    after a forced GC too (retained objects, not garbage), and the last minute / minute 1 ratios.
 //   node [--expose-gc] --import tsx bench/cameras.ts [--bundle DIR] [--cameras 1,2,4,8] [--seconds 30]
-//     [--url FILE] [--workers 2] [--threads 1] [--stride 4] [--goal 0.95]
+//     [--url FILE] [--workers auto] [--threads auto] [--max-batch auto] [--precision auto] [--stride 4] [--goal 0.95]
+// The model stage runs with the daemon's own defaults (the config schema's, "auto" resolved for
+// this host as the daemon resolves it) unless an option overrides one.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -19,6 +21,8 @@ import { pino } from 'pino';
 import { tap } from 'rxjs';
 import { sampleFrames } from '../src/clip/sample-frames.js';
 import { slidingClips } from '../src/clip/sliding-clips.js';
+import { configSchema } from '../src/config/schema.js';
+import { modelOptions } from '../src/daemon/model-options.js';
 import { readBundle } from '../src/model/read-bundle.js';
 import { openVideoModel } from '../src/model/video-model.js';
 import { clipScheduler } from '../src/daemon/recognition-control.js';
@@ -31,8 +35,9 @@ const { values } = parseArgs({
     cameras: { type: 'string', default: '1,2,4,8' },
     seconds: { type: 'string', default: '30' },
     url: { type: 'string', default: resolve('models/demo/actions-demo.mp4') },
-    workers: { type: 'string', default: '2' },
-    threads: { type: 'string', default: '1' },
+    workers: { type: 'string', default: 'auto' },
+    threads: { type: 'string', default: 'auto' },
+    'max-batch': { type: 'string', default: 'auto' },
     stride: { type: 'string', default: '4' },
     goal: { type: 'string', default: '0.95' },
     precision: { type: 'string', default: 'auto' },
@@ -54,12 +59,18 @@ function rssMb(pid: number | 'self'): number | undefined {
   }
 }
 
+const auto = (v: string): number | 'auto' => (v === 'auto' ? 'auto' : Number(v));
+const options = modelOptions(configSchema.parse({
+  model: { bundle: bundle.dir, providers: ['cpu'], precision: values.precision, workers: auto(values.workers), intra_op_threads: auto(values.threads), max_batch: auto(values['max-batch']) },
+}).model!);
+let settings: { workers: number; intraOpThreads: number; maxBatch: number } | undefined;
+
 async function run(cameras: number, seconds: number) {
-  const model = await openVideoModel(
-    bundle,
-    { providers: ['cpu'], intraOpThreads: Number(values.threads), interOpThreads: 1, spinning: false, cpus: 2, timeout: { factor: 10, minSeconds: 30 }, maxRestarts: 1, tensorrt: { fp16: false, engineCacheDir: '/tmp' }, precision: values.precision as 'auto' | 'fp32', workers: Number(values.workers), maxBatch: 4, maxWaitMs: 5 },
-    { log, registry: new Registry() },
-  );
+  const model = await openVideoModel(bundle, options, { log, registry: new Registry() });
+  if (!settings) {
+    settings = model.settings;
+    console.log(`model stage: ${settings.workers} workers x ${settings.intraOpThreads} intra-op threads, batch ${settings.maxBatch} (the daemon's auto settings where not overridden)`);
+  }
   const scheduler = clipScheduler(() => model);
   const made = new Array<number>(cameras).fill(0);
   const inferred = new Array<number>(cameras).fill(0);
@@ -122,7 +133,7 @@ async function run(cameras: number, seconds: number) {
 }
 
 const seconds = Number(values.seconds);
-console.log(`cores ${cpus().length} (${cpus()[0]?.model}); bundle ${m.name} ${m.frames}x${m.height}x${m.width} (${bundle.int8VideoPath ? 'has int8' : 'fp32 only'}, precision ${values.precision}), ${values.workers} workers x ${values.threads} threads; ${values.url} looped; 1 frame / ${interval} ms, a clip every ${values.stride}; ${seconds} s per camera count`);
+console.log(`cores ${cpus().length} (${cpus()[0]?.model}); bundle ${m.name} ${m.frames}x${m.height}x${m.width} (${bundle.int8VideoPath ? 'has int8' : 'fp32 only'}, precision ${values.precision}), workers ${values.workers}, threads ${values.threads}, batch ${values['max-batch']}; ${values.url} looped; 1 frame / ${interval} ms, a clip every ${values.stride}; ${seconds} s per camera count`);
 let sustained = 0;
 let baselineRate: number | undefined;
 for (const n of values.cameras.split(',').map(Number)) {

@@ -32,7 +32,7 @@ const benches: { name: string; script: string; args: string[]; needsFull?: boole
   { name: 'int8-speed-1t', script: 'int8-speed.ts', args: ['--bundle', full, '--threads', '1', ...(q ? ['--repeats', '1', '--runs', '1'] : [])], needsFull: true },
   // The daemon's layout on a CPU host: a one-thread worker per core (up to 4), all running at once.
   { name: 'int8-speed-workers', script: 'int8-speed.ts', args: ['--bundle', full, '--threads', '1', '--workers', String(Math.min(4, availableParallelism())), '--clips', '0', ...(q ? ['--repeats', '1', '--runs', '1'] : [])], needsFull: true },
-  { name: 'coverage-full', script: 'cameras.ts', args: ['--bundle', full, '--cameras', '4', '--seconds', q ? '30' : '60', '--workers', '1', '--threads', '2'], needsFull: true },
+  { name: 'coverage-full', script: 'cameras.ts', args: ['--bundle', full, '--cameras', '4', '--seconds', q ? '30' : '60'], needsFull: true },
 ];
 const only = values.only?.split(',');
 let failed = 0;
