@@ -40,10 +40,10 @@ function parseConfig(name: string): RawConfig {
   if (!m) throw new Error(`bad config "${name}": expected WxTbB[s], e.g. 2x1b1 or 1x2b4s`);
   return { workers: Number(m[1]), threads: Number(m[2]), batch: Number(m[3]), spinning: m[4] === 's', name };
 }
-// Every split of the host's cores into workers x threads, batch 1 and 4, spinning off and on
+// Every split of the host's cores into workers x threads, batch 1, 4 and 8, spinning off and on
 // where a worker has threads to spin.
 const defaults = [...new Set([1, host].flatMap((w) => [`${w}x${Math.max(1, host / w)}`]))].flatMap((wt) =>
-  ['b1', 'b4'].flatMap((b) => (wt.endsWith('x1') ? [`${wt}${b}`] : [`${wt}${b}`, `${wt}${b}s`])),
+  ['b1', 'b4', 'b8'].flatMap((b) => (wt.endsWith('x1') ? [`${wt}${b}`] : [`${wt}${b}`, `${wt}${b}s`])),
 );
 const configs = (values.configs?.split(',') ?? defaults).map(parseConfig);
 
@@ -124,8 +124,8 @@ async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings
         if (!active && inFlight === 0) drained();
       },
     });
-    // As in the daemon under load, each camera always has a clip waiting: two at the start, and
-    // a new one whenever one is back.
+    // As in the daemon under load: each camera has its share of the scheduler's slots in flight
+    // and one clip waiting (a new one whenever one is back).
     const submit = (): void => {
       inFlight++;
       stream.submit({ camera: `cam${i}`, region: null, seq: seq++, frames: m.frames, height: m.height, width: m.width, data: template.slice(), firstFrameAt: 0, lastFrameAt: 0 } satisfies Clip);
@@ -137,10 +137,8 @@ async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings
     measure: () => timed(async () => {
       active = true;
       done = 0;
-      for (const st of streams) {
-        st.submit();
-        st.submit();
-      }
+      const outstanding = Math.max(1, Math.floor((s.pipeline * s.workers * s.maxBatch) / cameras)) + 1;
+      for (const st of streams) for (let i = 0; i < outstanding; i++) st.submit();
       await new Promise((r) => setTimeout(r, seconds * 1000));
       active = false;
       // Clips finishing after the window still count (a full-size clip can outlast the window):
