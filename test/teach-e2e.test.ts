@@ -76,7 +76,7 @@ test('record -> train from the running bundle -> export -> SIGHUP: events from t
     writeFileSync(join(dir, 'labels.txt'), `${LABELS.join('\n')}\n`);
     const run = join(dir, 'run');
     const trained = await msta(['train', '--data', clips, '--labels', join(dir, 'labels.txt'), '--init-bundle', BUNDLE, '--out', run,
-      '--epochs', '2', '--alpha', '0', '--holdout', '0', '--name', 'taught-door'], 120_000);
+      '--epochs', '2', '--warmup-epochs', '0', '--alpha', '0', '--holdout', '0', '--name', 'taught-door'], 120_000);
     assert.match(trained, /6 training clips, 0 held out, 3 labels/);
     const taught = join(dir, 'bundles', 'taught-door');
     await msta(['export', '--checkpoint', join(run, 'checkpoint.pt'), '--out', taught], 120_000);

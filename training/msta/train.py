@@ -66,8 +66,14 @@ class TextTargets:
                 self.spatial, self.temporal = mean_of("spatial"), mean_of("temporal")
 
 
+def warmup_epochs(cfg: TrainConfig) -> int:
+    """The warm-up, ending before the training does: one as long as the training would keep the
+    learning rate below --lr throughout (2 epochs with the default warm-up of 5)."""
+    return min(cfg.warmup_epochs, cfg.epochs - 1)
+
+
 def lr_lambda(cfg: TrainConfig, steps_per_epoch: int) -> Callable[[int], float]:
-    warm = cfg.warmup_epochs * steps_per_epoch
+    warm = warmup_epochs(cfg) * steps_per_epoch
     total = cfg.epochs * steps_per_epoch
 
     def f(step: int) -> float:
@@ -118,6 +124,9 @@ def train(model: MSTAModel, tokenizer: Tokenizer, vocab_gz: bytes, clips: list[C
         raise ValueError("train: no training clips")
     if cfg.alpha > 0 and descriptions is None:
         raise ValueError("train: L_CC (alpha > 0) needs class descriptions")
+    if warmup_epochs(cfg) < cfg.warmup_epochs:
+        log(f"warm-up shortened from {cfg.warmup_epochs} to {warmup_epochs(cfg)} epochs: it would last all "
+            f"{cfg.epochs} epochs of training and the learning rate never reach {cfg.lr}")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     if cfg.alpha > 0:

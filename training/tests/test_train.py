@@ -12,7 +12,7 @@ from msta.data import Clip
 from msta.model import MSTAModel
 from msta.tokenizer import Tokenizer, learn_merges, write_merges
 from msta.checkpoint import save_checkpoint
-from msta.train import TrainConfig, evaluate, train, with_adapters
+from msta.train import TrainConfig, evaluate, lr_lambda, train, warmup_epochs, with_adapters
 
 LABELS = ["red ball moving left", "red ball moving right", "nothing happening"]
 
@@ -142,3 +142,15 @@ def test_fresh_adapters_are_the_same_for_the_same_seed(tmp_path, tiny_cfg, tiny_
     a, b, c = adapters(0), adapters(0), adapters(1)
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert any(not torch.equal(a[k], c[k]) for k in a)
+
+
+def test_the_warm_up_ends_before_the_training_does():
+    """A short run (2 epochs, the default warm-up of 5) used to train at a fraction of --lr throughout."""
+    steps = 3
+    short = lr_lambda(TrainConfig(epochs=2, warmup_epochs=5), steps)
+    rates = [short(step) for step in range(2 * steps)]
+    assert rates[steps - 1] == 1.0 and rates[-1] < rates[steps]
+    assert warmup_epochs(TrainConfig(epochs=2, warmup_epochs=5)) == 1
+    assert warmup_epochs(TrainConfig(epochs=50, warmup_epochs=5)) == 5
+    assert warmup_epochs(TrainConfig(epochs=1, warmup_epochs=5)) == 0
+    assert lr_lambda(TrainConfig(epochs=1, warmup_epochs=5), steps)(0) == 1.0
