@@ -67,8 +67,8 @@ class TextTargets:
 
 
 def warmup_epochs(cfg: TrainConfig) -> int:
-    """The warm-up, ending before the training does: one as long as the training would keep the
-    learning rate below --lr throughout (2 epochs with the default warm-up of 5)."""
+    """The warm-up in epochs, cut to end one epoch before the training does: a warm-up as long as
+    the training (2 epochs with the default of 5) would keep the rate below --lr throughout."""
     return min(cfg.warmup_epochs, cfg.epochs - 1)
 
 
