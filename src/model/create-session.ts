@@ -2,7 +2,7 @@
 // libraries are missing (even for ['cuda','cpu']), so each provider is tried on its own.
 import * as ort from 'onnxruntime-node';
 import { MstaError } from '../errors.js';
-import { sha256File } from './read-bundle.js';
+import { sha256File } from './sha256-file.js';
 
 export const PROVIDERS = ['tensorrt', 'cuda', 'cpu'] as const;
 export type Provider = (typeof PROVIDERS)[number];

@@ -1,5 +1,7 @@
 // Worker-thread entry: owns the onnxruntime sessions, because session.run() blocks its thread for
-// the whole inference and the main thread must stay responsive.
+// the whole inference and the main thread must stay responsive. Its imports stay few and small:
+// a bigger heap here made V8 run a full mark-compact every ~0.7 s under the clips' transferred
+// buffers (docs/inference.md).
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { isMstaError } from '../errors.js';

@@ -1,11 +1,11 @@
 // Loads a bundle directory and proves it is the one bundle.json describes: every file's sha256
 // checked, before any graph is handed to onnxruntime.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MstaError } from '../errors.js';
 import { bundleManifestSchema, TEXT_GRAPH, VIDEO_GRAPH, type BundleManifest } from './bundle-manifest.js';
+import { sha256File } from './sha256-file.js';
 
 export interface Bundle {
   dir: string;
@@ -17,16 +17,6 @@ export interface Bundle {
   int8VideoPath?: string;
   textPath: string;
   vocabPath: string;
-}
-
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolveHash, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolveHash(hash.digest('hex')));
-  });
 }
 
 export async function readBundle(dir: string): Promise<Bundle> {

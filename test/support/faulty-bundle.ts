@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { sha256File } from '../../src/model/read-bundle.js';
+import { sha256File } from '../../src/model/sha256-file.js';
 import { tempDir } from './temp-dir.js';
 
 export const BUNDLE = 'models/synthetic-actions';
