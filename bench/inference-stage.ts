@@ -3,11 +3,11 @@
 //   nice -n 10 node --import tsx bench/inference-stage.ts [--bundle DIR] [--repeats 3] [--seconds 8]
 //     [--cameras 8] [--configs 2x1b1,1x2b1s,...]
 // A config WxTbB[s]: W worker threads, T intra-op threads each, batch B, s = spinning on.
-// The stage runs clips from --cameras cameras (each submits its next clip when its last one is
-// back) through the fair scheduler and the model's workers, exactly as the daemon does. Every
-// session is loaded once; the measured windows are interleaved (stage, each raw config) per
-// repeat. Prints clips/s and clips per CPU-second of each, and the stage / best-raw ratios,
-// min/median/max over the repeats.
+// The stage runs clips from --cameras cameras (each keeps its share of slots in flight and one
+// clip waiting) through the fair scheduler and the model's workers, exactly as the daemon does.
+// Every session is loaded once; the measured windows are interleaved (stage and each raw config,
+// in a random order) per repeat. Prints clips/s and clips per CPU-second of each, the stage /
+// best-raw ratios, min/median/max over the repeats, and the stage's mean batch.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -19,6 +19,7 @@ import { clipScheduler } from '../src/daemon/recognition-control.js';
 import { readBundle } from '../src/model/read-bundle.js';
 import { openVideoModel } from '../src/model/video-model.js';
 import type { Clip } from '../src/types.js';
+import { shuffled, spread } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,10 +41,10 @@ function parseConfig(name: string): RawConfig {
   if (!m) throw new Error(`bad config "${name}": expected WxTbB[s], e.g. 2x1b1 or 1x2b4s`);
   return { workers: Number(m[1]), threads: Number(m[2]), batch: Number(m[3]), spinning: m[4] === 's', name };
 }
-// Every split of the host's cores into workers x threads, batch 1, 4 and 8, spinning off and on
-// where a worker has threads to spin.
+// Every split of the host's cores into workers x threads, batch 1, 4, 8 and 16, spinning off and
+// on where a worker has threads to spin.
 const defaults = [...new Set([1, host].flatMap((w) => [`${w}x${Math.max(1, host / w)}`]))].flatMap((wt) =>
-  ['b1', 'b4', 'b8'].flatMap((b) => (wt.endsWith('x1') ? [`${wt}${b}`] : [`${wt}${b}`, `${wt}${b}s`])),
+  ['b1', 'b4', 'b8', 'b16'].flatMap((b) => (wt.endsWith('x1') ? [`${wt}${b}`] : [`${wt}${b}`, `${wt}${b}s`])),
 );
 const configs = (values.configs?.split(',') ?? defaults).map(parseConfig);
 
@@ -94,20 +95,25 @@ async function rawConfig(c: RawConfig): Promise<{ measure: () => Promise<Window>
 }
 
 /** The daemon's stage with its own defaults, fed by `cameras` cameras while a window is open. */
-async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings: string; stop: () => Promise<void> }> {
+async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings: string; batches: () => Promise<string>; stop: () => Promise<void> }> {
   const options = modelOptions(configSchema.parse({ model: { bundle: bundle.dir, providers: ['cpu'] } }).model!);
-  const model = await openVideoModel(bundle, options, { log: pino({ level: 'warn' }), registry: new Registry() });
+  const registry = new Registry();
+  const model = await openVideoModel(bundle, options, { log: pino({ level: 'warn' }), registry });
   const s = model.settings;
   const scheduler = clipScheduler(() => model);
   let active = false;
   let done = 0;
   let inFlight = 0;
+  let replaced = 0;
   let drained: () => void = () => undefined;
   const streams = Array.from({ length: cameras }, (_, i) => {
     let seq = 0;
+    // The next clip is submitted after the scheduler has started the one waiting, as a saturated
+    // daemon's camera has a new clip waiting whenever a slot frees (submitted at once, it would
+    // replace the waiting one, and the camera would run with none waiting).
     const settle = (): void => {
       inFlight--;
-      if (active) submit();
+      if (active) queueMicrotask(submit);
       else if (inFlight === 0) drained();
     };
     const stream = scheduler.add(`cam${i}`, {
@@ -120,6 +126,7 @@ async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings
         settle();
       },
       replaced: () => {
+        replaced++;
         inFlight--;
         if (!active && inFlight === 0) drained();
       },
@@ -134,6 +141,12 @@ async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings
   });
   return {
     settings: `${s.workers}x${s.intraOpThreads}b${s.maxBatch}${s.spinning ? 's' : ''}`,
+    batches: async () => {
+      const sizes = (await registry.getSingleMetric('msta_inference_batch_size')!.get()).values as { metricName?: string; value: number }[];
+      const sum = sizes.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+      const count = sizes.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+      return `${count} batches of ${(sum / Math.max(1, count)).toFixed(2)} clips on average (at most ${s.maxBatch}); ${replaced} clips replaced while waiting`;
+    },
     measure: () => timed(async () => {
       active = true;
       done = 0;
@@ -153,11 +166,6 @@ async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings
   };
 }
 
-const summary = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0]!, median: s[Math.floor((s.length - 1) / 2)]!, max: s[s.length - 1]! };
-};
-const fmt = (x: { min: number; median: number; max: number }, d = 3) => `${x.min.toFixed(d)} / ${x.median.toFixed(d)} / ${x.max.toFixed(d)}`;
 
 console.log(`host: ${cpus()[0]?.model ?? 'unknown CPU'}, ${host} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 console.log(`bundle: ${m.name} (${m.frames}x${m.height}x${m.width}, ${bundle.int8VideoPath ? 'int8' : 'fp32'} graph), ${repeats} repeats of ${seconds} s, stage with ${cameras} cameras`);
@@ -169,10 +177,11 @@ const rates = new Map<string, Window[]>(all.map((r) => [r.name, []]));
 const ratios: number[] = [];
 const cpuRatios: number[] = [];
 const likeForLike: number[] = [];
-// Windows interleaved (stage, then each raw config) so that other load on the host hits them alike.
+// Windows interleaved, in a fresh random order each repeat, so that other load on the host hits
+// them alike.
 for (let r = 0; r < repeats; r++) {
   const got = new Map<string, Window>();
-  for (const x of all) got.set(x.name, await x.measure());
+  for (const x of shuffled(all)) got.set(x.name, await x.measure());
   for (const [k, w] of got) rates.get(k)!.push(w);
   const st = got.get(all[0]!.name)!;
   const raws = runners.map((x) => got.get(x.name)!);
@@ -187,11 +196,12 @@ for (let r = 0; r < repeats; r++) {
 console.log('\nclips/s and clips per CPU-second, min / median / max:');
 for (const x of all) {
   const w = rates.get(x.name)!;
-  console.log(`  ${x.name.padEnd(16)} ${fmt(summary(w.map((v) => v.clipsPerSecond)))}   per CPU-s ${fmt(summary(w.map((v) => v.clipsPerCpuSecond)))}`);
+  console.log(`  ${x.name.padEnd(16)} ${spread(w.map((v) => v.clipsPerSecond), 1)}   per CPU-s ${spread(w.map((v) => v.clipsPerCpuSecond), 1)}`);
 }
-console.log(`stage / best raw, clips/s (same repeat):      ${fmt(summary(ratios))}  (goal >= 0.95)`);
-console.log(`stage / best raw, clips per CPU-second:       ${fmt(summary(cpuRatios))}`);
-if (likeForLike.length > 0) console.log(`stage / raw at the stage's own settings:      ${fmt(summary(likeForLike))}`);
+console.log(`stage / best raw, clips/s (same repeat):      ${spread(ratios, 3)}  (goal >= 0.95)`);
+console.log(`stage / best raw, clips per CPU-second:       ${spread(cpuRatios, 3)}`);
+if (likeForLike.length > 0) console.log(`stage / raw at the stage's own settings:      ${spread(likeForLike, 3)}`);
+console.log(`stage: ${await stage.batches()}`);
 await stage.stop();
 for (const x of runners) await x.stop();
 process.exit(0);

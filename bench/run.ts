@@ -19,7 +19,7 @@ const benches: { name: string; script: string; args: string[]; needsFull?: boole
   { name: 'source-regions', script: 'source-regions.ts', args: q ? ['--repeats', '1'] : [] },
   { name: 'snapshot-branch', script: 'snapshot-branch.ts', args: q ? ['--repeats', '1', '--seconds', '3'] : [] },
   { name: 'stage-vs-raw', script: 'stage-vs-raw.ts', args: q ? ['--repeats', '1', '--runs', '5'] : [] },
-  { name: 'inference-stage', script: 'inference-stage.ts', args: q ? ['--repeats', '1', '--seconds', '3'] : ['--repeats', '5', '--seconds', '4'] },
+  { name: 'inference-stage', script: 'inference-stage.ts', args: q ? ['--repeats', '1', '--seconds', '3'] : ['--repeats', '7', '--seconds', '3'] },
   { name: 'inference-stage-full', script: 'inference-stage.ts', args: ['--bundle', full, '--cameras', '4', '--repeats', q ? '1' : '2', '--seconds', '10', '--configs', '2x1b1,1x2b1,1x2b1s'], needsFull: true },
   { name: 'spawn-stall-full', script: 'spawn-stall.ts', args: ['--bundle', full, ...(q ? ['--repeats', '1', '--spawns', '5'] : [])], needsFull: true },
   { name: 'stage-vs-raw-full', script: 'stage-vs-raw.ts', args: ['--bundle', full, '--runs', q ? '1' : '2', '--threads', '2'], needsFull: true },

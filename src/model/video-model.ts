@@ -129,7 +129,7 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   slots[0] = firstThread;
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   for (const f of first!.fallbacks) log.warn({ provider: f.provider, reason: f.reason }, `execution provider ${f.provider} unavailable, falling back`);
-  const settings = resolveInferenceSettings(options, { cpus: options.cpus, provider: first!.provider, graphBytes: statSync(bundle.videoPath).size });
+  const settings = resolveInferenceSettings(options, { cpus: options.cpus, provider: first!.provider, graphBytes: statSync(bundle.videoPath).size, clipBytes: m.frames * m.height * m.width * 3 });
   log.info(
     { provider: first!.provider, cpus: options.cpus, warmup_s: Number(first!.warmupSeconds.toFixed(3)), workers: settings.workers, intra_op_threads: settings.intraOpThreads, max_batch: settings.maxBatch, spinning: settings.spinning, pipeline: settings.pipeline, auto: settings.auto },
     'inference settings',
