@@ -6,10 +6,16 @@ import { MicroBatcher } from '../src/model/micro-batcher.js';
 function clock() {
   let now = 0;
   let timers: { at: number; fn: () => void }[] = [];
+  let set = 0;
   return {
     now: () => now,
+    /** Timers set so far. */
+    get set() {
+      return set;
+    },
     /** ms 0 is the end of this turn of the event loop: `advance(0)` runs it. */
     setTimer: (fn: () => void, ms: number) => {
+      set += 1;
       const t = { at: now + ms, fn };
       timers.push(t);
       return () => (timers = timers.filter((x) => x !== t));
@@ -90,4 +96,21 @@ test('with a worker idle, what arrives in one turn leaves together at its end, w
   b.pump();
   c.advance(0);
   assert.deepEqual(sent, [['a', 'b'], ['c'], ['d']]);
+});
+
+test('clips added to a batch that waits keep its one timer: the oldest clip\'s deadline has not moved', () => {
+  const c = clock();
+  const sent: string[][] = [];
+  const b = new MicroBatcher<string>({ maxBatch: 16, maxWaitMs: 10, ...c }, (items) => (sent.push(items), true));
+  b.add('a');
+  c.advance(2);
+  for (const x of ['b', 'c', 'd', 'e']) b.add(x);
+  b.pump();
+  assert.equal(c.set, 1);
+  c.advance(7);
+  assert.deepEqual(sent, []);
+  c.advance(1);
+  assert.deepEqual(sent, [['a', 'b', 'c', 'd', 'e']], 'at the first clip\'s deadline');
+  b.add('f');
+  assert.equal(c.set, 2, 'the next batch has its own');
 });

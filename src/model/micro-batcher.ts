@@ -30,7 +30,8 @@ function defaultTimer(fn: () => void, ms: number): () => void {
  */
 export class MicroBatcher<T> {
   private pending: { item: T; at: number }[] = [];
-  private cancelTimer: (() => void) | undefined;
+  /** The timer set, and what it is for: the end of this turn, or the oldest item's deadline. */
+  private timer: { due: number | 'turn'; cancel: () => void } | undefined;
   private readonly now: () => number;
   private readonly setTimer: (fn: () => void, ms: number) => () => void;
 
@@ -57,22 +58,30 @@ export class MicroBatcher<T> {
 
   /** `endOfTurn`: this turn's arrivals are in, so a batch for an idle consumer leaves now. */
   private run(endOfTurn: boolean): void {
-    this.stopTimer();
     while (this.pending.length > 0) {
       const waited = this.now() - this.pending[0]!.at;
       const idle = this.options.consumerIdle?.() ?? false;
       if (this.pending.length < this.options.maxBatch && waited < this.options.maxWaitMs && !(idle && endOfTurn)) {
-        const wait = idle ? 0 : this.options.maxWaitMs - waited;
-        this.cancelTimer = this.setTimer(() => {
-          this.cancelTimer = undefined;
-          this.run(wait === 0);
-        }, wait);
+        // A timer already set for the same moment stays: adding a clip to a batch that is not
+        // full does not move the oldest one's deadline (a timer per clip cost the main thread).
+        const due = idle ? 'turn' : this.pending[0]!.at + this.options.maxWaitMs;
+        if (this.timer?.due === due) return;
+        this.stopTimer();
+        this.timer = {
+          due,
+          cancel: this.setTimer(() => {
+            this.timer = undefined;
+            this.run(due === 'turn');
+          }, idle ? 0 : this.options.maxWaitMs - waited),
+        };
         return;
       }
+      this.stopTimer();
       const batch = this.pending.slice(0, this.options.maxBatch);
       if (!this.dispatch(batch.map((p) => p.item))) return;
       this.pending.splice(0, batch.length);
     }
+    this.stopTimer();
   }
 
   /** Removes and returns everything still waiting (shutdown). */
@@ -82,7 +91,7 @@ export class MicroBatcher<T> {
   }
 
   private stopTimer(): void {
-    this.cancelTimer?.();
-    this.cancelTimer = undefined;
+    this.timer?.cancel();
+    this.timer = undefined;
   }
 }
