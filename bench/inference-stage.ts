@@ -189,7 +189,8 @@ for (let r = 0; r < repeats; r++) {
 console.log('\nclips/s and clips per CPU-second, min / median / max:');
 for (const x of all) {
   const w = rates.get(x.name)!;
-  console.log(`  ${x.name.padEnd(16)} ${spread(w.map((v) => v.clipsPerSecond), 1)}   per CPU-s ${spread(w.map((v) => v.clipsPerCpuSecond), 1)}`);
+  const digits = median(w.map((v) => v.clipsPerSecond)) < 10 ? 3 : 1;
+  console.log(`  ${x.name.padEnd(16)} ${spread(w.map((v) => v.clipsPerSecond), digits)}   per CPU-s ${spread(w.map((v) => v.clipsPerCpuSecond), digits)}`);
 }
 // The best raw configuration is the one with the highest median over the repeats; the stage is
 // compared with it window by window, in the same repeat. (The fastest of a repeat's raw windows

@@ -77,7 +77,7 @@ const model = z.strictObject({
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(16)]).default('auto')
     .describe('inference worker threads; auto = one per core up to 4 on a CPU provider, 1 on a GPU'),
   max_batch: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto')
-    .describe('clips from several cameras per inference; auto = 1 on a CPU provider, 8 on a GPU'),
+    .describe('clips from several cameras per inference; auto = 1 on a CPU provider (a small model: as many clips as fit in 1.5 MB of input, 4 to 16), 8 on a GPU'),
   spinning: z.union([z.literal('auto'), z.boolean()]).default('auto')
     .describe("onnxruntime's threads spin-wait between runs (intra_op/inter_op allow_spinning); auto = off"),
   max_wait_ms: z.number().min(0).max(1000).default(5).describe('how long a clip waits for a batch to fill while every worker is busy (with one idle it leaves at once)'),
