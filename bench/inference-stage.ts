@@ -200,7 +200,9 @@ const bestOf = (key: keyof Window) => runners.reduce((a, b) => (median(rates.get
 const versus = (key: keyof Window, name: string) => rates.get(name)!.map((w, i) => stageRates[i]![key] / w[key]);
 const best = bestOf('clipsPerSecond');
 const bestCpu = bestOf('clipsPerCpuSecond');
-console.log(`stage / best raw configuration (${best.name.slice(4)}), clips/s, same repeat: ${spread(versus('clipsPerSecond', best.name), 3)}  (goal >= 0.95)`);
+const toBest = versus('clipsPerSecond', best.name);
+console.log(`stage / best raw configuration (${best.name.slice(4)}), clips/s, same repeat: ${spread(toBest, 3)}  (goal >= 0.95)`);
+console.log(`  each repeat: ${toBest.map((x) => x.toFixed(3)).join(', ')}`);
 console.log(`stage / best raw configuration (${bestCpu.name.slice(4)}), per CPU-second:    ${spread(versus('clipsPerCpuSecond', bestCpu.name), 3)}`);
 if (rates.has(`raw ${stage.settings}`)) console.log(`stage / raw at the stage's own settings, clips/s:         ${spread(versus('clipsPerSecond', `raw ${stage.settings}`), 3)}`);
 console.log(`stage / the fastest raw window of each repeat:            ${spread(windowMax, 3)}`);
