@@ -182,13 +182,14 @@ test('"auto" inference settings are resolved from the host and the provider in u
   const auto: ModelOptions = { ...OPTIONS, providers: ['cuda', 'cpu'], workers: 'auto', intraOpThreads: 'auto', maxBatch: 'auto', spinning: 'auto', cpus: 2 };
   const model = await openVideoModel(bundle, auto, { log, registry: new Registry() });
   try {
-    // The test bundle is small (a 1.5 MB graph): batches of 4.
-    assert.deepEqual(model.settings, { workers: 2, intraOpThreads: 1, maxBatch: 4, spinning: false, pipeline: 2, auto: ['workers', 'intraOpThreads', 'maxBatch', 'spinning'] });
+    // The test bundle is small (a 1.5 MB graph) with 96 KB clips: batches of 16.
+    assert.deepEqual(model.settings, { workers: 2, intraOpThreads: 1, maxBatch: 16, spinning: false, pipeline: 2, auto: ['workers', 'intraOpThreads', 'maxBatch', 'spinning'] });
     const logged = lines.find((l) => l.msg === 'inference settings');
     assert.ok(logged, 'the choice is logged');
     assert.equal(logged.provider, 'cpu');
     assert.equal(logged.workers, 2);
     assert.equal(logged.spinning, false);
+    assert.equal(logged.max_batch, 16);
     assert.equal(model.health().ready, 2, 'both workers loaded (the second straight on the provider that worked)');
     assert.equal(lines.filter((l) => l.level === 40 && l.provider === 'cuda').length, 1, 'the fallback is tried and logged once, not per worker');
     const [a, b] = await Promise.all([0, 1].map((seq) => model.embedClip({ camera: 'c', region: null, seq, frames: 8, height: 64, width: 64, data: new Uint8Array(8 * 64 * 64 * 3), firstFrameAt: 0, lastFrameAt: 0 })));
