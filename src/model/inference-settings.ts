@@ -56,9 +56,10 @@ const SMALL_MODEL_BYTES = 64 * 1024 * 1024;
 
 /**
  * A small model's batch on a CPU: as many clips as fit in this much input, between 4 and 16. A
- * run's fixed cost, and the stage's per-batch work on both threads, then weigh little; measured
- * with the test bundle (96 KB clips) on a 2-core host, raw session.run() gained up to batch 16
- * and lost at 32 (docs/inference.md). Clips of 224 x 224 keep batches of 4.
+ * run's fixed cost, and the stage's per-batch work on both threads, then weigh little: measured
+ * with the test bundle (96 KB clips) on a 2-core host, the main thread's CPU per clip halved from
+ * batch 4 to 16 while raw session.run() was level or faster (docs/inference.md). Clips of
+ * 224 x 224 keep batches of 4.
  */
 const SMALL_BATCH_INPUT_BYTES = 1.5 * 1024 * 1024;
 
