@@ -129,7 +129,8 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   slots[0] = firstThread;
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   for (const f of first!.fallbacks) log.warn({ provider: f.provider, reason: f.reason }, `execution provider ${f.provider} unavailable, falling back`);
-  const settings = resolveInferenceSettings(options, { cpus: options.cpus, provider: first!.provider, graphBytes: statSync(bundle.videoPath).size, clipBytes: m.frames * m.height * m.width * 3 });
+  const clipBytes = m.frames * m.height * m.width * 3;
+  const settings = resolveInferenceSettings(options, { cpus: options.cpus, provider: first!.provider, graphBytes: statSync(bundle.videoPath).size, clipBytes });
   log.info(
     { provider: first!.provider, cpus: options.cpus, warmup_s: Number(first!.warmupSeconds.toFixed(3)), workers: settings.workers, intra_op_threads: settings.intraOpThreads, max_batch: settings.maxBatch, spinning: settings.spinning, pipeline: settings.pipeline, auto: settings.auto },
     'inference settings',
@@ -157,7 +158,6 @@ export async function openVideoModel(bundle: Bundle, options: ModelOptions, deps
   const metrics: ModelMetrics = registerModelMetrics(deps.registry, { name: m.name, provider: first!.provider, sha256: bundle.sha256 });
   const readyCount = (): number => slots.filter((t) => t !== undefined && !t.dead).length;
   metrics.workers(readyCount());
-  const clipBytes = m.frames * m.height * m.width * 3;
   const burst = new FailureBurst();
   let lastFailure: ModelHealth['lastFailure'];
   let perWorkerRate: number | undefined;
