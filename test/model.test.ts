@@ -180,7 +180,8 @@ test('"auto" inference settings are resolved from the host and the provider in u
   const bundle = await readBundle(BUNDLE);
   const { log, lines } = logCapture();
   const auto: ModelOptions = { ...OPTIONS, providers: ['cuda', 'cpu'], workers: 'auto', intraOpThreads: 'auto', maxBatch: 'auto', spinning: 'auto', cpus: 2 };
-  const model = await openVideoModel(bundle, auto, { log, registry: new Registry() });
+  const registry = new Registry();
+  const model = await openVideoModel(bundle, auto, { log, registry });
   try {
     // The test bundle is small (a 1.5 MB graph) with 96 KB clips: batches of 16.
     assert.deepEqual(model.settings, { workers: 2, intraOpThreads: 1, maxBatch: 16, spinning: false, pipeline: 2, auto: ['workers', 'intraOpThreads', 'maxBatch', 'spinning'] });
@@ -194,6 +195,22 @@ test('"auto" inference settings are resolved from the host and the provider in u
     assert.equal(lines.filter((l) => l.level === 40 && l.provider === 'cuda').length, 1, 'the fallback is tried and logged once, not per worker');
     const [a, b] = await Promise.all([0, 1].map((seq) => model.embedClip({ camera: 'c', region: null, seq, frames: 8, height: 64, width: 64, data: new Uint8Array(8 * 64 * 64 * 3), firstFrameAt: 0, lastFrameAt: 0 })));
     assert.deepEqual(a!.embedding, b!.embedding);
+    // Sixteen clips submitted in one turn (made first: making them takes longer than max_wait_ms)
+    // leave as one batch of 16, and each embedding is the one
+    // its clip gets alone.
+    const clip = (seq: number) => ({ camera: 'c', region: null, seq, frames: 8, height: 64, width: 64, data: new Uint8Array(8 * 64 * 64 * 3).map((_, i) => (i * (seq + 3)) & 255), firstFrameAt: 0, lastFrameAt: 0 });
+    const before = await registry.getSingleMetric('msta_inference_batch_size')!.get();
+    const clips = Array.from({ length: 16 }, (_, seq) => clip(seq));
+    const batched = await Promise.all(clips.map((c) => model.embedClip(c)));
+    const after = await registry.getSingleMetric('msta_inference_batch_size')!.get();
+    const count = (m: typeof after) => m.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count'))!.value;
+    assert.equal(count(after) - count(before), 1, 'one batch');
+    for (const seq of [0, 7, 15]) {
+      const alone = await model.embedClip(clip(seq));
+      const cosine = alone.embedding.reduce((acc, x, i) => acc + x * batched[seq]!.embedding[i]!, 0)
+        / Math.hypot(...alone.embedding) / Math.hypot(...batched[seq]!.embedding);
+      assert.ok(cosine > 0.9999, `clip ${seq}: batched and alone agree (cosine ${cosine})`);
+    }
   } finally {
     await model.close();
   }
