@@ -166,7 +166,6 @@ async function stageRunner(): Promise<{ measure: () => Promise<Window>; settings
   };
 }
 
-
 console.log(`host: ${cpus()[0]?.model ?? 'unknown CPU'}, ${host} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 console.log(`bundle: ${m.name} (${m.frames}x${m.height}x${m.width}, ${bundle.int8VideoPath ? 'int8' : 'fp32'} graph), ${repeats} repeats of ${seconds} s, stage with ${cameras} cameras`);
 const runners: { name: string; measure: () => Promise<Window>; stop: () => Promise<void> }[] = [];
